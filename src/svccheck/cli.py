@@ -1,0 +1,401 @@
+"""Typer commands: options in, one call of the core, an exit code out.
+
+No probing or evaluation logic lives here. Heavy modules (httpx, rich tables,
+pydantic) are imported inside the commands that need them so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from svccheck._version import __version__
+
+if TYPE_CHECKING:
+    from svccheck.model import Manifest, Report, Service
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    every critical check passed (warnings allowed unless --strict)
+  1    at least one critical check failed (or the deadline cut checks short)
+  2    usage or manifest error: nothing was probed
+  130  interrupted (Ctrl-C): partial results printed
+  143  terminated (SIGTERM): partial results printed
+"""
+
+app = typer.Typer(
+    name="svccheck",
+    help="Health checks and smoke tests for a fleet of HTTP services.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class Scenario(StrEnum):
+    healthy = "healthy"
+    outage = "outage"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"svccheck {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    pass
+
+
+ManifestOpt = Annotated[
+    Path,
+    typer.Option(
+        "--manifest", "-f", envvar="SVCCHECK_MANIFEST", help="Manifest file.", show_default=True
+    ),
+]
+EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment overlay from the manifest.")]
+OnlyOpt = Annotated[list[str] | None, typer.Option("--only", help="Only this service (repeatable).")]
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only services with this tag (repeatable).")]
+SkipOpt = Annotated[list[str] | None, typer.Option("--skip", help="Skip this service (repeatable).")]
+VarOpt = Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE for ${KEY} (repeatable).")]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the JSON report to FILE.")]
+ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, max=1000, help="Requests in flight at most.")]
+TimeoutOpt = Annotated[
+    str | None, typer.Option("--timeout", help="Hard bound on the whole command, e.g. 30s; unfinished checks fail.")
+]
+RequestTimeoutOpt = Annotated[
+    str | None, typer.Option("--request-timeout", help="Per-attempt timeout; overrides the manifest's.")
+]
+RetriesOpt = Annotated[int | None, typer.Option("--retries", min=0, max=20, help="Override extra attempts.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Warnings fail the run (exit 1).")]
+InsecureOpt = Annotated[bool, typer.Option("--insecure", "-k", help="Do not verify TLS certificates.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show URLs, components, every failure.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary line.")]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLOR is honoured too).")]
+
+
+@dataclass
+class RunOptions:
+    manifest: Path
+    env: str | None = None
+    only: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    skip: list[str] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)
+    output: OutputFormat = OutputFormat.table
+    json_file: Path | None = None
+    concurrency: int = 100
+    timeout: str | None = None
+    request_timeout: str | None = None
+    retries: int | None = None
+    strict: bool = False
+    insecure: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    no_color: bool = False
+
+
+def _fail_usage(message: str) -> NoReturn:
+    typer.echo(f"svccheck: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _duration_option(name: str, value: str | None) -> float | None:
+    if value is None:
+        return None
+    from svccheck.durations import parse_duration
+
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        _fail_usage(f"{name}: {exc}")
+    if seconds <= 0:
+        _fail_usage(f"{name}: must be greater than zero")
+    return seconds
+
+
+def _parse_vars(items: list[str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            _fail_usage(f"--var expects KEY=VALUE, got {item!r}")
+        result[key.strip()] = value
+    return result
+
+
+def _load(options: RunOptions) -> Manifest:
+    from svccheck.manifest import ManifestError, load_manifest
+
+    try:
+        return load_manifest(str(options.manifest), env=options.env, cli_vars=_parse_vars(options.variables))
+    except ManifestError as exc:
+        typer.echo(exc.render(), err=True)
+        count = len(exc.issues)
+        typer.echo(f"svccheck: {count} problem{'s' if count != 1 else ''} in the manifest; nothing was probed", err=True)
+        raise typer.Exit(2) from None
+
+
+def _run(options: RunOptions, names: list[str], manifest: Manifest | None = None) -> NoReturn:
+    import time
+
+    deadline_seconds = _duration_option("--timeout", options.timeout)
+    request_timeout = _duration_option("--request-timeout", options.request_timeout)
+    started = time.monotonic()
+    manifest = manifest or _load(options)
+    from svccheck.run import Selection, SelectionError, select
+
+    try:
+        services = select(
+            manifest, Selection(names=[*names, *options.only], tags=options.tags, skip=options.skip)
+        )
+    except SelectionError as exc:
+        _fail_usage(str(exc))
+    from svccheck.probe import ProbeSettings
+
+    settings = ProbeSettings(
+        concurrency=options.concurrency,
+        request_timeout=request_timeout,
+        retries=options.retries,
+        insecure=options.insecure,
+    )
+    deadline = None if deadline_seconds is None else started + deadline_seconds
+    report = _execute(manifest, services, settings, deadline, options.strict)
+    _emit(report, manifest, options)
+    raise typer.Exit(report.exit_code)
+
+
+def _execute(
+    manifest: Manifest,
+    services: tuple[Service, ...],
+    settings: object,
+    deadline: float | None,
+    strict: bool,
+) -> Report:
+    import asyncio
+    import signal
+
+    from svccheck.probe import ProbeSettings
+    from svccheck.run import EXIT_SIGINT, EXIT_SIGTERM, Stop, execute
+
+    assert isinstance(settings, ProbeSettings)
+
+    async def main() -> Report:
+        stop = Stop()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", EXIT_SIGINT)
+        loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", EXIT_SIGTERM)
+        try:
+            return await execute(
+                services, settings, deadline=deadline, stop=stop, manifest_path=manifest.path, strict=strict
+            )
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGTERM)
+
+    return asyncio.run(main())
+
+
+def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
+    from svccheck.redact import Redactor
+
+    redactor = Redactor.for_manifest(manifest)
+    if options.json_file is not None:
+        from svccheck.report import json as json_report
+        from svccheck.report.files import write_atomically
+
+        try:
+            write_atomically(options.json_file, json_report.render(report, redactor))
+        except OSError as exc:
+            typer.echo(f"svccheck: cannot write {options.json_file}: {exc.strerror or exc}", err=True)
+    if options.output is OutputFormat.json:
+        from svccheck.report import json as json_report
+
+        sys.stdout.write(json_report.render(report, redactor))
+        return
+    from svccheck.report import table
+
+    console = table.make_console(color=not options.no_color)
+    if options.quiet:
+        console.print(table.render_quiet(report))
+    else:
+        console.print(table.render(report, redactor, verbose=options.verbose))
+
+
+def _options(**kwargs: object) -> RunOptions:
+    for key in ("only", "tags", "skip", "variables"):
+        kwargs[key] = list(kwargs.get(key) or [])  # type: ignore[call-overload]
+    return RunOptions(**kwargs)  # type: ignore[arg-type]
+
+
+DEFAULT_MANIFEST = Path("services.yaml")
+
+
+@app.command("all", epilog=EXIT_CODES_HELP)
+def all_command(
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+    env: EnvOpt = None,
+    only: OnlyOpt = None,
+    tag: TagOpt = None,
+    skip: SkipOpt = None,
+    var: VarOpt = None,
+    output: FormatOpt = OutputFormat.table,
+    json_file: JsonOpt = None,
+    concurrency: ConcurrencyOpt = 100,
+    timeout: TimeoutOpt = None,
+    request_timeout: RequestTimeoutOpt = None,
+    retries: RetriesOpt = None,
+    strict: StrictOpt = False,
+    insecure: InsecureOpt = False,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Check every service: health and sample checks, concurrently. Example: svccheck all -f services.yaml"""
+    _run(
+        _options(
+            manifest=manifest, env=env, only=only, tags=tag, skip=skip, variables=var, output=output,
+            json_file=json_file, concurrency=concurrency, timeout=timeout, request_timeout=request_timeout,
+            retries=retries, strict=strict, insecure=insecure, verbose=verbose, quiet=quiet, no_color=no_color,
+        ),
+        [],
+    )
+
+
+@app.command("check", epilog=EXIT_CODES_HELP)
+def check_command(
+    names: Annotated[list[str], typer.Argument(help="Service names.")],
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+    env: EnvOpt = None,
+    var: VarOpt = None,
+    output: FormatOpt = OutputFormat.table,
+    json_file: JsonOpt = None,
+    concurrency: ConcurrencyOpt = 100,
+    timeout: TimeoutOpt = None,
+    request_timeout: RequestTimeoutOpt = None,
+    retries: RetriesOpt = None,
+    strict: StrictOpt = False,
+    insecure: InsecureOpt = False,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Check the named services only. Example: svccheck check payment-service -v"""
+    _run(
+        _options(
+            manifest=manifest, env=env, variables=var, output=output, json_file=json_file,
+            concurrency=concurrency, timeout=timeout, request_timeout=request_timeout, retries=retries,
+            strict=strict, insecure=insecure, verbose=verbose, quiet=quiet, no_color=no_color,
+        ),
+        names,
+    )
+
+
+@app.command("validate", epilog=EXIT_CODES_HELP)
+def validate_command(
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+    env: EnvOpt = None,
+    var: VarOpt = None,
+) -> None:
+    """Load and validate the manifest only (exit 0 or 2). Example: svccheck validate -f services.yaml"""
+    loaded = _load(_options(manifest=manifest, env=env, variables=var))
+    checks = sum(len(s.checks) for s in loaded.services)
+    typer.echo(f"{loaded.path}: ok, {len(loaded.services)} services, {checks} checks")
+
+
+@app.command("list", epilog=EXIT_CODES_HELP)
+def list_command(
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+    env: EnvOpt = None,
+    var: VarOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """List the services in the manifest: url, tags, depends_on, checks. Example: svccheck list"""
+    loaded = _load(_options(manifest=manifest, env=env, variables=var))
+    from rich.table import Table
+
+    from svccheck.redact import Redactor
+    from svccheck.report.table import make_console
+
+    redactor = Redactor.for_manifest(loaded)
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("service", "url", "critical", "tags", "depends_on", "checks"):
+        table.add_column(column, overflow="fold")
+    for service in loaded.services:
+        table.add_row(
+            service.name,
+            redactor.url(service.url),
+            "yes" if service.critical else "no",
+            ", ".join(service.tags),
+            ", ".join(service.depends_on),
+            str(len(service.checks)),
+        )
+    make_console(color=not no_color).print(table)
+
+
+@app.command("demo", epilog=EXIT_CODES_HELP)
+def demo_command(
+    scenario: Annotated[Scenario, typer.Option("--scenario", help="Fleet state to show.")] = Scenario.healthy,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Keep the fleet running on ports 8080-8090 until Ctrl-C.")
+    ] = False,
+    output: FormatOpt = OutputFormat.table,
+    json_file: JsonOpt = None,
+    timeout: TimeoutOpt = None,
+    strict: StrictOpt = False,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Start the built-in eleven-service demo fleet on loopback and check it. Example: svccheck demo --scenario outage"""
+    from svccheck.demo.run import bundled_manifest_path, rebase, serve_until_interrupted
+    from svccheck.demo.fleet import Fleet
+
+    if serve:
+        raise typer.Exit(serve_until_interrupted(scenario.value))
+    options = _options(
+        manifest=bundled_manifest_path(), output=output, json_file=json_file, timeout=timeout,
+        strict=strict, verbose=verbose, quiet=quiet, no_color=no_color,
+    )
+    loaded = _load(options)
+    try:
+        fleet = Fleet(scenario=scenario.value)
+        fleet.start()
+    except OSError as exc:
+        typer.echo(f"svccheck: cannot start the demo fleet: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        _run(options, [], manifest=rebase(loaded, fleet.urls))
+    finally:
+        fleet.stop()
+
+
+def run_app() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        # Ctrl-C outside the probe loop (e.g. while loading): nothing was probed yet.
+        sys.stderr.write("svccheck: interrupted\n")
+        sys.exit(130)
+
+
+__all__ = ["app", "run_app", "os"]

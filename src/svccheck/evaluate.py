@@ -1,0 +1,109 @@
+"""Pure: a probe outcome + the check's expectations → a CheckResult with a verdict.
+
+One place decides how failures become verdicts, so every renderer agrees.
+"""
+
+from __future__ import annotations
+
+from svccheck.expect import evaluate_expect
+from svccheck.health import HealthReading, parse_health
+from svccheck.model import (
+    Check,
+    CheckResult,
+    ComponentResult,
+    Failure,
+    FailureClass,
+    ProbeOutcome,
+    Verdict,
+)
+
+_MAX_COMPONENTS_IN_REASON = 3
+
+
+def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckResult:
+    attempts = len(outcome.attempts)
+    snapshot = outcome.snapshot
+    if snapshot is None:
+        failure = Failure(outcome.failure_class or FailureClass.PROTOCOL, outcome.reason or "no response")
+        return _result(check, [failure], attempts, None, None, (), critical)
+    components: tuple[ComponentResult, ...] = ()
+    reading: HealthReading | None = None
+    if check.kind == "health":
+        reading = parse_health(snapshot.body, snapshot.header("content-type"))
+        if reading is not None:
+            components = tuple(
+                ComponentResult(c.name, c.status, c.raw_status, c.message) for c in reading.components
+            )
+    if check.expect is not None:
+        failures = evaluate_expect(snapshot, check.expect)
+    else:
+        failures = _health_failures(snapshot.status_code, reading)
+    return _result(check, failures, attempts, snapshot.status_code, snapshot.latency, components, critical)
+
+
+def _health_failures(status_code: int, reading: HealthReading | None) -> list[Failure]:
+    """Without `expect`: 2xx and a body that does not declare itself unhealthy."""
+    ok_status = 200 <= status_code < 300
+    if reading is not None and reading.status != "pass":
+        failing = reading.failing()
+        parts = [f"component {c.name}: {c.raw_status}" for c in failing[:_MAX_COMPONENTS_IN_REASON]]
+        if len(failing) > _MAX_COMPONENTS_IN_REASON:
+            parts.append(f"+{len(failing) - _MAX_COMPONENTS_IN_REASON} more")
+        word = reading.raw_status or reading.status
+        detail = ", ".join(parts) if parts else f"health status {word}"
+        if reading.status == "warn" and ok_status:
+            return [Failure(FailureClass.HEALTH, f"degraded: {detail}", warn_only=True)]
+        if reading.status == "fail" or not ok_status:
+            prefix = "" if ok_status else f"HTTP {status_code}, "
+            return [Failure(FailureClass.HEALTH, f"{prefix}{detail}")]
+    if not ok_status:
+        return [Failure(FailureClass.STATUS, f"expected status 2xx, got {status_code}")]
+    return []
+
+
+def _result(
+    check: Check,
+    failures: list[Failure],
+    attempts: int,
+    status_code: int | None,
+    latency: float | None,
+    components: tuple[ComponentResult, ...],
+    critical: bool,
+) -> CheckResult:
+    hard = [f for f in failures if not f.warn_only]
+    if hard:
+        verdict = Verdict.FAIL if critical else Verdict.WARN
+        lead = hard[0]
+    elif failures:
+        verdict, lead = Verdict.WARN, failures[0]
+    else:
+        verdict, lead = Verdict.PASS, None
+    reason = None
+    if lead is not None:
+        reason = lead.message
+        if len(failures) > 1:
+            reason += f" (+{len(failures) - 1} more)"
+        if attempts > 1 and lead.failure_class in (
+            FailureClass.TIMEOUT, FailureClass.REFUSED, FailureClass.DNS,
+            FailureClass.PROTOCOL, FailureClass.STATUS, FailureClass.HEALTH,
+        ):  # fmt: skip
+            reason += f" ({attempts} attempts)"
+    return CheckResult(
+        check=check,
+        verdict=verdict,
+        reason=reason,
+        failure_class=lead.failure_class if lead else None,
+        failures=tuple(failures),
+        status_code=status_code,
+        latency=latency,
+        attempts=attempts,
+        components=components,
+    )
+
+
+def unfinished(check: Check, attempts: int, *, interrupted: bool, critical: bool) -> CheckResult:
+    """A check cut short by the command's deadline or by a signal."""
+    if interrupted:
+        return CheckResult(check, Verdict.SKIP, "interrupted before it finished", None, (), None, None, attempts)
+    failure = Failure(FailureClass.DEADLINE, "deadline exceeded")
+    return _result(check, [failure], attempts, None, None, (), critical)

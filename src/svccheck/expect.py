@@ -1,0 +1,227 @@
+"""Pure: (Snapshot, Expect) → failures, each saying what was expected and what came.
+
+Reasons read like Gatus's resolved conditions: ``$.status: expected "UP", got "DOWN"``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from svccheck.durations import format_duration
+from svccheck.model import Expect, Failure, FailureClass, Matcher, Snapshot
+
+_MISSING = object()
+_MAX_SHOWN = 80
+
+
+def evaluate_expect(snapshot: Snapshot, expect: Expect) -> list[Failure]:
+    failures: list[Failure] = []
+    if expect.status is not None and not expect.status.accepts(snapshot.status_code):
+        failures.append(
+            Failure(FailureClass.STATUS, f"expected status {expect.status.text}, got {snapshot.status_code}")
+        )
+    failures.extend(_latency(snapshot.latency, expect))
+    for name, matcher in expect.headers:
+        value = snapshot.header(name)
+        problem = check_matcher(matcher, _MISSING if value is None else value)
+        if problem:
+            failures.append(Failure(FailureClass.ASSERTION, f"header {name}: {problem}"))
+    if expect.body is not None:
+        text = snapshot.body.decode("utf-8", errors="replace")
+        problem = check_matcher(expect.body, text)
+        if problem:
+            note = " (body truncated at the read cap)" if snapshot.truncated else ""
+            failures.append(Failure(FailureClass.ASSERTION, f"body: {problem}{note}"))
+    if expect.json:
+        failures.extend(_json(snapshot, expect))
+    return failures
+
+
+def _latency(latency: float, expect: Expect) -> list[Failure]:
+    if expect.max_latency is not None and latency > expect.max_latency:
+        return [
+            Failure(
+                FailureClass.ASSERTION,
+                f"latency {format_duration(latency)} over max_latency {format_duration(expect.max_latency)}",
+            )
+        ]
+    if expect.warn_latency is not None and latency > expect.warn_latency:
+        return [
+            Failure(
+                FailureClass.ASSERTION,
+                f"latency {format_duration(latency)} over warn_latency {format_duration(expect.warn_latency)}",
+                warn_only=True,
+            )
+        ]
+    return []
+
+
+def _json(snapshot: Snapshot, expect: Expect) -> list[Failure]:
+    if snapshot.truncated:
+        return [Failure(FailureClass.ASSERTION, "body exceeds the read cap: cannot evaluate JSON assertions")]
+    try:
+        document = json.loads(snapshot.body)
+    except (ValueError, RecursionError) as exc:
+        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        ctype = snapshot.header("content-type") or "no content-type"
+        return [Failure(FailureClass.ASSERTION, f"body is not valid JSON ({ctype}): {detail}")]
+    import jsonpath_rfc9535
+
+    failures: list[Failure] = []
+    for query, matcher in expect.json:
+        try:
+            values = jsonpath_rfc9535.find(query, document).values()
+        except Exception as exc:  # a query the library rejects at run time is a failed assertion
+            failures.append(Failure(FailureClass.ASSERTION, f"{query}: cannot evaluate: {exc}"))
+            continue
+        actual: Any = _MISSING if not values else (values[0] if len(values) == 1 else list(values))
+        problem = check_matcher(matcher, actual)
+        if problem:
+            failures.append(Failure(FailureClass.ASSERTION, f"{query}: {problem}"))
+    return failures
+
+
+def check_matcher(matcher: Matcher, actual: Any) -> str | None:
+    """None when every operator holds; else "expected X, got Y" for the first that does not."""
+    for op, operand in matcher.ops:
+        if op == "exists":
+            present = actual is not _MISSING
+            if present != operand:
+                return f"expected {'to exist' if operand else 'not to exist'}, got {show(actual)}"
+            continue
+        if actual is _MISSING:
+            return f"expected {describe(op, operand)}, got nothing"
+        if not _holds(op, operand, actual):
+            if op == "len":
+                return f"expected {describe(op, operand)}, got {_length_text(actual)}"
+            return f"expected {describe(op, operand)}, got {show(actual)}"
+    return None
+
+
+def _holds(op: str, operand: Any, actual: Any) -> bool:
+    if op == "eq":
+        return _equal(actual, operand)
+    if op == "ne":
+        return not _equal(actual, operand)
+    if op in ("lt", "lte", "gt", "gte"):
+        return _compare(op, actual, operand)
+    if op == "in":
+        return any(_equal(actual, item) for item in operand)
+    if op == "contains":
+        return _contains(actual, operand)
+    if op == "not_contains":
+        return not _contains(actual, operand)
+    if op == "matches":
+        return re.search(operand, actual if isinstance(actual, str) else json.dumps(actual)) is not None
+    if op == "type":
+        return json_type(actual) == operand or (operand == "number" and json_type(actual) == "integer")
+    if op == "len":
+        size = _length(actual)
+        if size is None:
+            return False
+        if isinstance(operand, dict):
+            return all(_holds(inner_op, inner, size) for inner_op, inner in operand.items())
+        return bool(size == operand)
+    raise ValueError(f"unknown matcher {op!r}")
+
+
+def _equal(actual: Any, expected: Any) -> bool:
+    # JSON has no bool/int confusion: true is not 1
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return type(actual) is type(expected) and actual == expected
+    if isinstance(expected, int | float) and isinstance(actual, str):
+        number = _number(actual)
+        return number is not None and number == expected
+    return bool(actual == expected)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _compare(op: str, actual: Any, operand: Any) -> bool:
+    left, right = _number(actual), _number(operand)
+    if left is None or right is None:
+        return False
+    return {
+        "lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right,
+    }[op]  # fmt: skip
+
+
+def _contains(actual: Any, needle: Any) -> bool:
+    if isinstance(actual, str):
+        return str(needle) in actual
+    if isinstance(actual, list):
+        return any(_equal(item, needle) for item in actual)
+    if isinstance(actual, dict):
+        return needle in actual
+    return False
+
+
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | list | dict) else None
+
+
+def _length_text(actual: Any) -> str:
+    size = _length(actual)
+    return f"length {size}" if size is not None else f"{json_type(actual)} {show(actual)} (no length)"
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+_WORDS = {
+    "eq": "", "ne": "not ", "lt": "< ", "lte": "<= ", "gt": "> ", "gte": ">= ", "in": "one of ",
+    "contains": "to contain ", "not_contains": "not to contain ", "matches": "to match ",
+    "type": "type ",
+}  # fmt: skip
+
+
+def describe(op: str, operand: Any) -> str:
+    if op == "len":
+        if isinstance(operand, dict):
+            return "length " + " and ".join(describe(k, v) for k, v in operand.items())
+        return f"length {operand}"
+    if op in ("type",):
+        return f"type {operand}"
+    if op == "matches":
+        return f"to match /{operand}/"
+    return f"{_WORDS.get(op, op + ' ')}{show(operand)}"
+
+
+def show(value: Any) -> str:
+    if value is _MISSING:
+        return "nothing"
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"

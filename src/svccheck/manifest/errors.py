@@ -1,0 +1,29 @@
+"""Manifest problems, each tied to a place in the file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestIssue:
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def render(self, path: str) -> str:
+        if self.line is None:
+            return f"{path}: {self.message}"
+        return f"{path}:{self.line}:{self.column or 1}: {self.message}"
+
+
+class ManifestError(Exception):
+    """Raised with every problem found, so a user fixes them all in one go."""
+
+    def __init__(self, path: str, issues: list[ManifestIssue]) -> None:
+        self.path = path
+        self.issues = sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n".join(issue.render(self.path) for issue in self.issues)

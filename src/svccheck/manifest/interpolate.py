@@ -1,0 +1,108 @@
+"""``${NAME}`` and ``${NAME:-default}`` in string values.
+
+Resolution order: ``--var``, the process environment, the selected
+environment's ``vars``, the top-level ``vars``. ``$${`` writes a literal ``${``.
+Values of variables whose name looks secret are collected so every output can
+mask them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+_REFERENCE = re.compile(r"\$\$\{|\$\{([^{}]*)\}")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|PASS|KEY|AUTH|COOKIE|CREDENTIAL", re.IGNORECASE)
+_MAX_DEPTH = 10
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
+
+
+class InterpolationError(ValueError):
+    pass
+
+
+@dataclass
+class Resolver:
+    """Looks names up in order; `layers` are (mapping, values-may-nest) pairs."""
+
+    cli_vars: Mapping[str, str]
+    environ: Mapping[str, str]
+    env_vars: Mapping[str, object]
+    top_vars: Mapping[str, object]
+    secrets: set[str] = field(default_factory=set)
+
+    def lookup(self, name: str, stack: tuple[str, ...]) -> str | None:
+        if name in self.cli_vars:
+            value = self.cli_vars[name]
+        elif name in self.environ:
+            value = self.environ[name]
+        elif name in self.env_vars:
+            value = self._nested(name, self.env_vars[name], stack)
+        elif name in self.top_vars:
+            value = self._nested(name, self.top_vars[name], stack)
+        else:
+            return None
+        if is_secret_name(name) and value:
+            self.secrets.add(value)
+        return value
+
+    def _nested(self, name: str, raw: object, stack: tuple[str, ...]) -> str:
+        if isinstance(raw, bool):
+            return "true" if raw else "false"
+        if not isinstance(raw, str):
+            return str(raw)
+        if name in stack:
+            raise InterpolationError(f"variable cycle: {' -> '.join((*stack, name))}")
+        return self.expand(raw, (*stack, name))
+
+    def expand(self, text: str, stack: tuple[str, ...] = ()) -> str:
+        if "$" not in text:
+            return text
+        if len(stack) > _MAX_DEPTH:
+            raise InterpolationError("variables nest too deeply")
+
+        def replace(match: re.Match[str]) -> str:
+            if match.group(0) == "$${":
+                return "${"
+            inner = match.group(1)
+            name, sep, default = inner.partition(":-")
+            name = name.strip()
+            if not _NAME.fullmatch(name):
+                raise InterpolationError(f"bad variable reference ${{{inner}}}")
+            value = self.lookup(name, stack)
+            if value is None:
+                if sep:
+                    return self.expand(default, stack)
+                raise InterpolationError(
+                    f"undefined variable ${{{name}}}: set it with --var {name}=..., "
+                    "in the environment, or under vars"
+                )
+            return value
+
+        result = _REFERENCE.sub(replace, text)
+        if "${" in _REFERENCE.sub("", text):
+            raise InterpolationError(f"unterminated variable reference in {text!r}")
+        return result
+
+
+def interpolate_tree(
+    data: Any, resolver: Resolver, path: tuple[str | int, ...], errors: list[tuple[tuple[str | int, ...], str]]
+) -> Any:
+    """A copy of `data` with every string expanded; failures are appended to `errors`."""
+    if isinstance(data, str):
+        try:
+            return resolver.expand(data)
+        except InterpolationError as exc:
+            errors.append((path, str(exc)))
+            return data
+    if isinstance(data, dict):
+        return {k: interpolate_tree(v, resolver, (*path, k), errors) for k, v in data.items()}
+    if isinstance(data, list):
+        return [interpolate_tree(v, resolver, (*path, i), errors) for i, v in enumerate(data)]
+    return data

@@ -1,0 +1,261 @@
+"""Read a manifest file: YAML → interpolation → validation → runtime model.
+
+Every problem is collected with its position and raised together as one
+`ManifestError`, so a user fixes a broken file in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from svccheck.manifest import schema
+from svccheck.manifest.build import build_manifest
+from svccheck.manifest.errors import ManifestError, ManifestIssue
+from svccheck.manifest.interpolate import Resolver, interpolate_tree
+from svccheck.manifest.source import Path, Positions, load_source
+from svccheck.model import Manifest
+
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+
+
+def load_manifest(
+    path: str,
+    *,
+    env: str | None = None,
+    cli_vars: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Manifest:
+    text = _read_text(path)
+    return parse_manifest(text, path, env=env, cli_vars=cli_vars, environ=environ)
+
+
+def parse_manifest(
+    text: str,
+    path: str,
+    *,
+    env: str | None = None,
+    cli_vars: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Manifest:
+    source = load_source(text)
+    issues = list(source.issues)
+    data = source.data
+    if data is None and not issues:
+        raise ManifestError(path, [ManifestIssue("manifest is empty: expected a mapping with 'services'", 1, 1)])
+    if issues and not isinstance(data, dict):
+        raise ManifestError(path, issues)
+    if not isinstance(data, dict):
+        raise ManifestError(
+            path,
+            [ManifestIssue(f"expected a mapping with 'services' at the top level, got {_kind(data)}", 1, 1)],
+        )
+    positions = source.positions
+
+    def at(p: Path, message: str, key: bool = False) -> ManifestIssue:
+        pos = positions.of_key(p) if key else positions.of_value(p)
+        return ManifestIssue(message, *(pos or (1, 1)))
+
+    if "services" not in data:
+        issues.append(ManifestIssue("missing required key 'services'", 1, 1))
+    elif not data["services"]:
+        issues.append(at(("services",), "'services' is empty: list at least one service", key=True))
+
+    resolver = _resolver(data, env, cli_vars or {}, os.environ if environ is None else environ)
+    if env is not None and env not in (data.get("environments") or {}):
+        known = sorted((data.get("environments") or {}).keys()) if isinstance(data.get("environments"), dict) else []
+        hint = f"; known: {', '.join(known)}" if known else "; the manifest defines no environments"
+        issues.append(ManifestIssue(f"unknown environment {env!r} (--env){hint}", None))
+        raise ManifestError(path, issues)
+
+    errors: list[tuple[Path, str]] = []
+    expanded = dict(data)
+    for section in ("defaults", "services", "environments"):
+        if section in data:
+            expanded[section] = _interpolate_section(data, section, resolver, errors)
+    issues.extend(at(p, msg) for p, msg in errors)
+
+    try:
+        spec = schema.ManifestSpec.model_validate(expanded)
+    except ValidationError as exc:
+        issues.extend(_pydantic_issues(exc, positions))
+        raise ManifestError(path, issues) from None
+    if issues:
+        raise ManifestError(path, issues)
+
+    manifest, build_issues = build_manifest(
+        spec, path=path, env=env, positions=positions, secrets=frozenset(resolver.secrets)
+    )
+    if build_issues:
+        raise ManifestError(path, build_issues)
+    return manifest
+
+
+def _interpolate_section(data: dict[str, Any], section: str, resolver: Resolver, errors: list[tuple[Path, str]]) -> Any:
+    if section != "environments" or not isinstance(data[section], dict):
+        return interpolate_tree(data[section], resolver, (section,), errors)
+    # Environment `vars` feed the resolver themselves; only their defaults expand here.
+    result: dict[str, Any] = {}
+    for name, overlay in data[section].items():
+        if isinstance(overlay, dict) and "defaults" in overlay:
+            overlay = dict(overlay)
+            overlay["defaults"] = interpolate_tree(overlay["defaults"], resolver, (section, name, "defaults"), errors)
+        result[name] = overlay
+    return result
+
+
+def _resolver(data: dict[str, Any], env: str | None, cli_vars: Mapping[str, str], environ: Mapping[str, str]) -> Resolver:
+    top = data.get("vars")
+    envs = data.get("environments")
+    env_vars: Any = {}
+    if env and isinstance(envs, dict) and isinstance(envs.get(env), dict):
+        env_vars = envs[env].get("vars") or {}
+    return Resolver(
+        cli_vars=cli_vars,
+        environ=environ,
+        env_vars=env_vars if isinstance(env_vars, dict) else {},
+        top_vars=top if isinstance(top, dict) else {},
+    )
+
+
+def _read_text(path: str) -> str:
+    fs_path = FsPath(path)
+    try:
+        if fs_path.is_dir():
+            raise ManifestError(path, [ManifestIssue("is a directory, not a manifest file")])
+        with fs_path.open("rb") as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)
+    except FileNotFoundError:
+        raise ManifestError(
+            path, [ManifestIssue("no such file (give one with -f/--manifest or $SVCCHECK_MANIFEST)")]
+        ) from None
+    except OSError as exc:
+        raise ManifestError(path, [ManifestIssue(f"cannot read: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ManifestError(
+            path, [ManifestIssue(f"manifest is larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB", 1, 1)]
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ManifestError(
+            path, [ManifestIssue(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded", line, column)]
+        ) from None
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    return f"a string ({value!r})" if len(str(value)) < 60 else "a string"
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_MESSAGES = {
+    "dict_type": "expected a mapping, got {kind}",
+    "model_type": "expected a mapping, got {kind}",
+    "model_attributes_type": "expected a mapping, got {kind}",
+    "list_type": "expected a list, got {kind}",
+    "string_type": "expected a string, got {kind}",
+    "int_type": "expected an integer, got {kind}",
+    "int_parsing": "expected an integer, got {kind}",
+    "int_from_float": "expected an integer, got {kind}",
+    "bool_type": "expected true or false, got {kind}",
+    "bool_parsing": "expected true or false, got {kind}",
+}
+
+
+def _pydantic_issues(exc: ValidationError, positions: Positions) -> list[ManifestIssue]:
+    issues: list[ManifestIssue] = []
+    seen: set[tuple[Path, str]] = set()
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            allowed = _allowed_keys(loc[:-1])
+            hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            where = _dotted(loc[:-1]) or "top level"
+            message = f"unknown key {key!r} in {where}"
+            if hint:
+                message += f" (did you mean {hint[0]!r}?)"
+            elif allowed:
+                message += f"; allowed: {', '.join(allowed)}"
+            pos = positions.of_key(loc)
+        elif kind == "missing":
+            message = f"{_dotted(loc)}: missing required key {str(loc[-1])!r}"
+            pos = positions.of_value(loc[:-1])
+        else:
+            template = _MESSAGES.get(kind)
+            text = template.format(kind=_kind(error.get("input"))) if template else error["msg"]
+            message = f"{_dotted(loc)}: {text}"
+            pos = positions.of_value(loc)
+        if (loc, message) in seen:
+            continue
+        seen.add((loc, message))
+        issues.append(ManifestIssue(message, *(pos or (1, 1))))
+    return issues
+
+
+def _is_union_tag(part: str | int) -> bool:
+    # pydantic inserts the member type into the location of union errors
+    return isinstance(part, str) and (part in ("str", "bool", "int", "float") or "[" in part)
+
+
+def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
+    model = _model_at(loc)
+    if model is None:
+        return []
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model that owns the mapping at `loc`, following the manifest's fixed shape."""
+    shape: list[str | int] = list(loc)
+    if not shape:
+        return schema.ManifestSpec
+    head, rest = shape[0], shape[1:]
+    if head == "defaults" and not rest:
+        return schema.Tunables
+    if head == "environments":
+        if len(rest) == 1:
+            return schema.EnvironmentSpec
+        if len(rest) == 2 and rest[1] == "defaults":
+            return schema.Tunables
+        return None
+    if head != "services" or not rest:
+        return None
+    rest = rest[1:]
+    if not rest:
+        return schema.ServiceSpec
+    if rest[0] == "health":
+        rest = rest[1:]
+    elif rest[0] == "checks" and len(rest) >= 2:
+        rest = rest[2:]
+    else:
+        return None
+    if not rest:
+        return schema.CheckSpec
+    if rest == ["expect"]:
+        return schema.ExpectSpec
+    return None

@@ -1,0 +1,153 @@
+"""YAML text → plain data plus the position of every key and value.
+
+PyYAML's constructors lose positions and silently keep the last of duplicate
+keys, so we compose the node graph ourselves and build the data from it: each
+duplicate key, unsupported tag and oversized alias expansion becomes an issue
+with its line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from svccheck.manifest.errors import ManifestIssue
+
+Path = tuple[str | int, ...]
+
+# Nodes visited while building data; YAML aliases can make a tiny file expand
+# exponentially ("billion laughs"), so expansion is bounded.
+MAX_NODES = 100_000
+
+_SAFE_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+@dataclass
+class Positions:
+    """1-based (line, column) of keys and values, addressed by their data path."""
+
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def of_key(self, path: Path) -> tuple[int, int] | None:
+        return self.keys.get(path) or self.of_value(path)
+
+    def of_value(self, path: Path) -> tuple[int, int] | None:
+        while True:
+            found = self.values.get(path) or self.keys.get(path)
+            if found or not path:
+                return found
+            path = path[:-1]
+
+
+@dataclass
+class Source:
+    data: Any
+    positions: Positions
+    issues: list[ManifestIssue]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self.loader = loader
+        self.positions = Positions()
+        self.issues: list[ManifestIssue] = []
+        self.visited = 0
+
+    def issue(self, node: yaml.Node, message: str) -> None:
+        line, col = _mark(node)
+        self.issues.append(ManifestIssue(message, line, col))
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES:
+            raise _TooLarge
+        self.positions.values.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                self.issue(node, f"unsupported YAML tag {node.tag!r}")
+                return None
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        if node.tag not in _SAFE_SCALAR_TAGS:
+            self.issue(node, f"unsupported YAML tag {node.tag!r}: only plain values are allowed")
+            return None
+        try:
+            return self.loader.construct_object(node)
+        except yaml.YAMLError as exc:
+            self.issue(node, f"bad value: {getattr(exc, 'problem', exc)}")
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any] | None:
+        if node.tag != _MAP_TAG:
+            self.issue(node, f"unsupported YAML tag {node.tag!r}")
+            return None
+        self.loader.flatten_mapping(node)  # resolves `<<` merge keys
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SAFE_SCALAR_TAGS:
+                self.issue(key_node, "mapping keys must be plain values")
+                continue
+            key = self.loader.construct_object(key_node)
+            if not isinstance(key, str):
+                key = str(key)
+            if key in result:
+                line, _ = self.positions.keys[(*path, key)]
+                self.issue(key_node, f"duplicate key {key!r} (first defined on line {line})")
+                continue
+            self.positions.keys[(*path, key)] = _mark(key_node)
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+
+def load_source(text: str) -> Source:
+    """Parse YAML text; never raises for bad input, returns issues instead."""
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            problem = exc.problem or "invalid YAML"
+            if exc.context:
+                problem = f"{exc.context}: {problem}" if "while" not in exc.context else problem
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            return Source(None, Positions(), [ManifestIssue(f"YAML syntax error: {problem}", line, col)])
+        except yaml.YAMLError as exc:
+            return Source(None, Positions(), [ManifestIssue(f"YAML error: {exc}", 1, 1)])
+        if node is None:
+            return Source(None, Positions(), [])
+        builder = _Builder(loader)
+        try:
+            data = builder.build(node, ())
+        except _TooLarge:
+            line, col = _mark(node)
+            issue = ManifestIssue(
+                f"document expands to more than {MAX_NODES} values (YAML alias bomb?)", line, col
+            )
+            return Source(None, builder.positions, [issue])
+        except RecursionError:
+            return Source(None, builder.positions, [ManifestIssue("document is nested too deeply", 1, 1)])
+        return Source(data, builder.positions, builder.issues)
+    finally:
+        loader.dispose()

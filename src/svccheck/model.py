@@ -1,0 +1,223 @@
+"""The plain, immutable types every part of svccheck shares.
+
+Nothing here does I/O; the manifest loader builds `Manifest`, the probe builds
+`ProbeOutcome`, evaluation builds `CheckResult`, triage and run build `Report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+
+    @property
+    def rank(self) -> int:
+        """Severity order used to take "the worst" of several verdicts."""
+        return _VERDICT_RANK[self]
+
+
+_VERDICT_RANK = {Verdict.PASS: 0, Verdict.SKIP: 1, Verdict.WARN: 2, Verdict.FAIL: 3}
+
+
+def worst(verdicts: list[Verdict] | tuple[Verdict, ...]) -> Verdict:
+    return max(verdicts, key=lambda v: v.rank, default=Verdict.PASS)
+
+
+class FailureClass(StrEnum):
+    DNS = "dns"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    PROTOCOL = "protocol"
+    STATUS = "status"
+    ASSERTION = "assertion"
+    HEALTH = "health"
+    DEADLINE = "deadline"
+
+
+CheckKind = Literal["health", "check"]
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """A set of operators that must all hold, e.g. ``{"gte": 1, "lt": 10}``.
+
+    A bare value in the manifest becomes ``Matcher((("eq", value),))``.
+    """
+
+    ops: tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusExpect:
+    codes: frozenset[int] = frozenset()
+    classes: frozenset[int] = frozenset()  # 2 for "2xx"
+    text: str = "2xx"
+
+    def accepts(self, code: int) -> bool:
+        return code in self.codes or code // 100 in self.classes
+
+
+ANY_2XX = StatusExpect(classes=frozenset({2}), text="2xx")
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    status: StatusExpect | None = None
+    max_latency: float | None = None
+    warn_latency: float | None = None
+    headers: tuple[tuple[str, Matcher], ...] = ()
+    body: Matcher | None = None
+    json: tuple[tuple[str, Matcher], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    service: str
+    name: str
+    kind: CheckKind
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | None
+    expect: Expect | None
+    timeout: float
+    retries: int
+    backoff: float
+    verify_tls: bool | str
+    retry_unsafe: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.service, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    url: str
+    critical: bool
+    tags: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    checks: tuple[Check, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    path: str
+    services: tuple[Service, ...]
+    secrets: frozenset[str] = frozenset()
+
+    def service(self, name: str) -> Service | None:
+        return next((s for s in self.services if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What came back from one HTTP exchange, body capped."""
+
+    status_code: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    truncated: bool
+    latency: float
+    http_version: str
+    url: str
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    number: int
+    status_code: int | None
+    failure_class: FailureClass | None
+    reason: str | None
+    latency: float
+    wait_after: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeOutcome:
+    """The last attempt's snapshot (or network failure) plus the attempt history."""
+
+    snapshot: Snapshot | None
+    failure_class: FailureClass | None
+    reason: str | None
+    attempts: tuple[Attempt, ...]
+    elapsed: float
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    failure_class: FailureClass
+    message: str
+    warn_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentResult:
+    name: str
+    status: str
+    raw_status: str
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    check: Check
+    verdict: Verdict
+    reason: str | None
+    failure_class: FailureClass | None
+    failures: tuple[Failure, ...]
+    status_code: int | None
+    latency: float | None
+    attempts: int
+    components: tuple[ComponentResult, ...] = ()
+
+    @property
+    def recovered(self) -> bool:
+        return self.verdict is Verdict.PASS and self.attempts > 1
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceResult:
+    service: Service
+    verdict: Verdict
+    checks: tuple[CheckResult, ...]
+    root_cause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    services: int
+    healthy: int
+    degraded: int
+    failing: int
+    skipped: int
+    checks: int
+    checks_failed: int
+    checks_warned: int
+    recovered: int
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    manifest_path: str
+    services: tuple[ServiceResult, ...]
+    verdict: Verdict
+    exit_code: int
+    summary: Summary
+    started_at: str
+    interrupted: str | None = None
+    root_causes: tuple[str, ...] = field(default=())

@@ -1,0 +1,338 @@
+"""The only code that touches the network.
+
+One shared `httpx.AsyncClient` per TLS setting; in-flight requests capped by a
+semaphore no larger than the pool (httpx's pool queue collapses under a large
+`gather`); each attempt bounded as a whole (connect + headers + body) because
+httpx's read timeout is per read; bodies capped; transient failures retried by
+tenacity with exponential backoff and jitter, honouring `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential_jitter
+
+from svccheck._version import __version__
+from svccheck.durations import format_duration
+from svccheck.model import Attempt, Check, FailureClass, ProbeOutcome, Snapshot
+
+DEFAULT_BODY_CAP = 1024 * 1024
+MAX_REDIRECTS = 5
+RETRY_AFTER_CAP = 10.0
+BACKOFF_CAP = 10.0
+TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
+TRANSIENT_CLASSES = frozenset({FailureClass.REFUSED, FailureClass.TIMEOUT, FailureClass.PROTOCOL, FailureClass.DNS})
+# Headers that carry credentials: dropped when a redirect leaves the origin.
+_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSettings:
+    concurrency: int = 100
+    body_cap: int = DEFAULT_BODY_CAP
+    request_timeout: float | None = None  # overrides each check's timeout
+    retries: int | None = None  # overrides each check's retries
+    insecure: bool = False
+
+
+@dataclass
+class _AttemptResult:
+    snapshot: Snapshot | None
+    failure_class: FailureClass | None
+    reason: str | None
+    latency: float
+    retry_after: float | None = None
+    transient: bool = False
+
+
+@dataclass
+class Progress:
+    """Attempts so far, per check; readable after a probe is cancelled by the deadline."""
+
+    attempts: dict[tuple[str, str], list[Attempt]] = field(default_factory=dict)
+
+
+class Prober:
+    def __init__(self, settings: ProbeSettings) -> None:
+        self.settings = settings
+        self.progress = Progress()
+        self._clients: dict[object, httpx.AsyncClient] = {}
+        self._slots = asyncio.Semaphore(max(1, settings.concurrency))
+
+    async def __aenter__(self) -> Prober:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            try:
+                await client.aclose()
+            except Exception:  # closing is best effort; a broken pool must not mask results
+                pass
+
+    def _client(self, check: Check) -> httpx.AsyncClient:
+        verify: bool | str = False if self.settings.insecure else check.verify_tls
+        client = self._clients.get(verify)
+        if client is None:
+            size = max(1, self.settings.concurrency)
+            client = httpx.AsyncClient(
+                verify=_ssl_context(verify),
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                follow_redirects=False,
+                trust_env=False,
+                headers={"User-Agent": f"svccheck/{__version__}"},
+            )
+            self._clients[verify] = client
+        return client
+
+    async def probe(self, check: Check) -> ProbeOutcome:
+        started = time.perf_counter()
+        timeout = self.settings.request_timeout or check.timeout
+        retries = check.retries if self.settings.retries is None else self.settings.retries
+        may_retry = check.retry_unsafe or check.method not in ("POST", "PATCH")
+        history = self.progress.attempts.setdefault(check.key, [])
+        client = self._client(check)
+
+        async def attempt() -> _AttemptResult:
+            async with self._slots:
+                result = await self._attempt(client, check, timeout)
+            history.append(
+                Attempt(
+                    number=len(history) + 1,
+                    status_code=result.snapshot.status_code if result.snapshot else None,
+                    failure_class=result.failure_class,
+                    reason=result.reason,
+                    latency=result.latency,
+                )
+            )
+            return result
+
+        def record_wait(state: RetryCallState) -> None:
+            if history and state.next_action is not None:
+                last = history[-1]
+                history[-1] = Attempt(
+                    last.number, last.status_code, last.failure_class, last.reason, last.latency,
+                    wait_after=state.next_action.sleep,
+                )
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(1 + (retries if may_retry else 0)),
+            wait=_RetryWait(check.backoff),
+            retry=retry_if_result(lambda r: r.transient),
+            before_sleep=record_wait,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        last: _AttemptResult = await retrying(attempt)
+        return ProbeOutcome(
+            snapshot=last.snapshot,
+            failure_class=last.failure_class,
+            reason=last.reason,
+            attempts=tuple(history),
+            elapsed=time.perf_counter() - started,
+        )
+
+    async def _attempt(self, client: httpx.AsyncClient, check: Check, timeout: float) -> _AttemptResult:
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                snapshot = await self._exchange(client, check, timeout, start)
+        except (TimeoutError, httpx.TimeoutException):
+            return _AttemptResult(
+                None, FailureClass.TIMEOUT, f"timed out after {format_duration(timeout)}",
+                time.perf_counter() - start, transient=True,
+            )
+        except _TooManyRedirects as exc:
+            return _AttemptResult(None, FailureClass.PROTOCOL, str(exc), time.perf_counter() - start)
+        except Exception as exc:  # every network failure becomes a classified verdict, never a traceback
+            failure_class, reason = classify_error(exc)
+            return _AttemptResult(
+                None, failure_class, reason, time.perf_counter() - start,
+                transient=failure_class in TRANSIENT_CLASSES,
+            )
+        transient = snapshot.status_code in TRANSIENT_STATUS
+        return _AttemptResult(
+            snapshot, None, None, snapshot.latency,
+            retry_after=_retry_after(snapshot) if transient else None,
+            transient=transient,
+        )
+
+    async def _exchange(self, client: httpx.AsyncClient, check: Check, timeout: float, start: float) -> Snapshot:
+        url = httpx.URL(check.url)
+        method = check.method
+        headers = dict(check.headers)
+        body = check.body
+        origin = (url.scheme, url.host, url.port)
+        for _ in range(MAX_REDIRECTS + 1):
+            request = client.build_request(
+                method, url, headers=headers, content=body, timeout=httpx.Timeout(timeout)
+            )
+            response = await client.send(request, stream=True)
+            try:
+                location = response.headers.get("location")
+                if response.is_redirect and location:
+                    url = response.url.join(location)
+                    if response.status_code == 303 or (
+                        response.status_code in (301, 302) and method == "POST"
+                    ):
+                        method, body = "GET", None
+                    if (url.scheme, url.host, url.port) != origin:
+                        headers = {
+                            k: v for k, v in headers.items()
+                            if k.lower() not in _CREDENTIAL_HEADERS and not _looks_secret(k)
+                        }
+                    continue
+                data, truncated = await _read_capped(response, self.settings.body_cap)
+            finally:
+                await response.aclose()
+            return Snapshot(
+                status_code=response.status_code,
+                headers=tuple(response.headers.multi_items()),
+                body=data,
+                truncated=truncated,
+                latency=time.perf_counter() - start,
+                http_version=response.http_version,
+                url=str(response.url),
+            )
+        raise _TooManyRedirects(f"too many redirects (more than {MAX_REDIRECTS})")
+
+
+class _TooManyRedirects(Exception):
+    pass
+
+
+def _looks_secret(header: str) -> bool:
+    from svccheck.redact import is_sensitive_header
+
+    return is_sensitive_header(header)
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    """Read at most `cap` decoded bytes: a huge or gzip-bomb body cannot exhaust memory."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        room = cap - size
+        if len(chunk) > room:
+            chunks.append(chunk[:room])
+            return b"".join(chunks), True
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), False
+
+
+class _RetryWait:
+    """Exponential backoff with jitter; a server's `Retry-After` (up to a cap) wins."""
+
+    def __init__(self, backoff: float) -> None:
+        self._exponential = wait_exponential_jitter(
+            initial=backoff, max=max(backoff, BACKOFF_CAP), jitter=backoff / 2
+        )
+
+    def __call__(self, state: RetryCallState) -> float:
+        outcome = state.outcome
+        if outcome is not None and not outcome.failed:
+            result = outcome.result()
+            if isinstance(result, _AttemptResult) and result.retry_after is not None:
+                return result.retry_after
+        return float(self._exponential(state))
+
+
+def _retry_after(snapshot: Snapshot) -> float | None:
+    value = snapshot.header("retry-after")
+    if not value:
+        return None
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - time.time()
+    if seconds < 0:
+        return 0.0
+    return seconds if seconds <= RETRY_AFTER_CAP else None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 20:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def classify_error(exc: BaseException) -> tuple[FailureClass, str]:
+    """A network exception → (failure class, a reason a person understands)."""
+    chain = _chain(exc)
+    for item in chain:
+        if isinstance(item, ssl.SSLCertVerificationError):
+            detail = item.verify_message or item.reason or "verification failed"
+            return FailureClass.TLS, f"TLS certificate verify failed: {detail}"
+        if isinstance(item, ssl.SSLError):
+            return FailureClass.TLS, f"TLS error: {item.reason or item}"
+        if isinstance(item, socket.gaierror):
+            return FailureClass.DNS, f"DNS lookup failed: {item.strerror or item}"
+        if isinstance(item, ConnectionRefusedError) or getattr(item, "errno", None) == errno.ECONNREFUSED:
+            return FailureClass.REFUSED, "connection refused"
+        if isinstance(item, ConnectionResetError):
+            return FailureClass.PROTOCOL, "connection reset by peer"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return FailureClass.PROTOCOL, f"protocol error: {_first_line(exc)}"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return FailureClass.PROTOCOL, f"connection broken: {_first_line(exc) or type(exc).__name__}"
+    if isinstance(exc, httpx.ConnectError):
+        if any(isinstance(i, OSError) and getattr(i, "errno", None) == errno.EHOSTUNREACH for i in chain):
+            return FailureClass.REFUSED, "host unreachable"
+        return FailureClass.REFUSED, f"connection failed: {_first_line(exc)}"
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return FailureClass.PROTOCOL, f"bad request URL: {_first_line(exc)}"
+    if isinstance(exc, httpx.DecodingError):
+        return FailureClass.PROTOCOL, f"cannot decode body: {_first_line(exc)}"
+    return FailureClass.PROTOCOL, f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
+_context_cache: dict[object, ssl.SSLContext] = {}
+
+
+def _ssl_context(verify: bool | str) -> ssl.SSLContext:
+    """Bundled CAs (certifi) plus the system trust store, or a given CA bundle."""
+    cached = _context_cache.get(verify)
+    if cached is not None:
+        return cached
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif isinstance(verify, str):
+        context = ssl.create_default_context(cafile=verify)
+    else:
+        import certifi
+
+        context = ssl.create_default_context(cafile=certifi.where())
+        context.load_default_certs()
+    _context_cache[verify] = context
+    return context
+
+
+ProbeFn = Callable[[Check], Any]

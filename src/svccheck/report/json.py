@@ -1,0 +1,91 @@
+"""The machine report: ``svccheck/report-v1``. Changed only with a new schema version."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from svccheck.model import CheckResult, Report, ServiceResult
+from svccheck.redact import Redactor
+
+SCHEMA = "svccheck/report-v1"
+
+
+def to_dict(report: Report, redactor: Redactor) -> dict[str, Any]:
+    s = report.summary
+    return {
+        "schema": SCHEMA,
+        "verdict": str(report.verdict),
+        "exit_code": report.exit_code,
+        "started_at": report.started_at,
+        "duration_ms": round(s.duration * 1000, 1),
+        "manifest": report.manifest_path,
+        "interrupted": report.interrupted,
+        "root_causes": list(report.root_causes),
+        "summary": {
+            "services": s.services,
+            "healthy": s.healthy,
+            "degraded": s.degraded,
+            "failing": s.failing,
+            "skipped": s.skipped,
+            "checks": s.checks,
+            "checks_failed": s.checks_failed,
+            "checks_warned": s.checks_warned,
+            "recovered": s.recovered,
+        },
+        "services": [_service(r, redactor) for r in report.services],
+    }
+
+
+def _service(result: ServiceResult, redactor: Redactor) -> dict[str, Any]:
+    service = result.service
+    return {
+        "name": service.name,
+        "url": redactor.url(service.url),
+        "critical": service.critical,
+        "tags": list(service.tags),
+        "depends_on": list(service.depends_on),
+        "verdict": str(result.verdict),
+        "root_cause": result.root_cause,
+        "checks": [_check(c, redactor) for c in result.checks],
+    }
+
+
+def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
+    check = result.check
+    data: dict[str, Any] = {
+        "name": check.name,
+        "kind": check.kind,
+        "method": check.method,
+        "url": redactor.url(check.url),
+        "verdict": str(result.verdict),
+        "status_code": result.status_code,
+        "latency_ms": None if result.latency is None else round(result.latency * 1000, 1),
+        "attempts": result.attempts,
+        "recovered": result.recovered,
+        "failure_class": None if result.failure_class is None else str(result.failure_class),
+        "reason": None if result.reason is None else redactor.text(result.reason),
+        "failures": [
+            {
+                "class": str(f.failure_class),
+                "message": redactor.text(f.message),
+                "severity": "warn" if f.warn_only else "fail",
+            }
+            for f in result.failures
+        ],
+    }
+    if check.kind == "health":
+        data["components"] = [
+            {
+                "name": c.name,
+                "status": c.status,
+                "raw_status": redactor.text(c.raw_status),
+                "message": None if c.message is None else redactor.text(c.message),
+            }
+            for c in result.components
+        ]
+    return data
+
+
+def render(report: Report, redactor: Redactor) -> str:
+    return json.dumps(to_dict(report, redactor), indent=2, ensure_ascii=False) + "\n"

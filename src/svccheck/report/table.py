@@ -1,0 +1,122 @@
+"""The terminal table: grouped by service, worst first, one-line summary."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from svccheck.durations import format_duration
+from svccheck.model import CheckResult, Report, Verdict
+from svccheck.redact import Redactor
+
+STYLE = {Verdict.PASS: "green", Verdict.WARN: "yellow", Verdict.FAIL: "bold red", Verdict.SKIP: "dim"}
+LABEL = {Verdict.PASS: "PASS", Verdict.WARN: "WARN", Verdict.FAIL: "FAIL", Verdict.SKIP: "SKIP"}
+
+
+def summary_line(report: Report) -> str:
+    s = report.summary
+    parts = [f"{s.healthy}/{s.services} services healthy"]
+    if s.degraded:
+        parts.append(f"{s.degraded} degraded")
+    if s.failing:
+        parts.append(f"{s.failing} failing")
+    if s.skipped:
+        parts.append(f"{s.skipped} skipped")
+    if s.recovered:
+        parts.append(f"{s.recovered} recovered after retries")
+    parts.append(f"{s.checks} checks in {s.duration:.2f}s")
+    return " · ".join(parts)
+
+
+def _latency(result: CheckResult) -> str:
+    return "" if result.latency is None else f"{result.latency * 1000:.0f}ms"
+
+
+def _verdict_text(result: CheckResult) -> Text:
+    label = LABEL[result.verdict] + (" ↻" if result.recovered else "")
+    return Text(label, style=STYLE[result.verdict])
+
+
+def render(report: Report, redactor: Redactor, *, verbose: bool = False) -> RenderableType:
+    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("service", no_wrap=True)
+    table.add_column("check", overflow="fold")
+    table.add_column("status", justify="right", no_wrap=True)
+    table.add_column("latency", justify="right", no_wrap=True)
+    table.add_column("tries", justify="right", no_wrap=True)
+    table.add_column("reason", overflow="fold")
+    for index, service_result in enumerate(report.services):
+        if index:
+            table.add_section()
+        service = service_result.service
+        name = Text(service.name, style=STYLE[service_result.verdict])
+        if not service.critical:
+            name.append(" (non-critical)", style="dim")
+        for row, result in enumerate(service_result.checks):
+            reason = Text(redactor.text(result.reason or ""))
+            if result.failure_class is not None and result.verdict is not Verdict.PASS:
+                reason = Text(f"[{result.failure_class}] ", style="dim") + reason
+            if result.recovered:
+                reason = Text("recovered after retries", style="yellow")
+            table.add_row(
+                _verdict_text(result),
+                name if row == 0 else "",
+                redactor.text(result.check.name),
+                "" if result.status_code is None else str(result.status_code),
+                _latency(result),
+                str(result.attempts) if result.attempts else "",
+                reason,
+            )
+            if verbose:
+                _verbose_rows(table, result, redactor)
+        if service_result.root_cause:
+            table.add_row(
+                "", "", Text(f"↳ caused by {service_result.root_cause}", style="bold magenta"), "", "", "", ""
+            )
+    footer = Text()
+    if report.root_causes:
+        footer.append("root cause: " + ", ".join(report.root_causes) + "\n", style="bold magenta")
+    if report.interrupted:
+        footer.append(f"{report.interrupted}: partial results\n", style="bold yellow")
+    footer.append(summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else "")
+    return Group(table, Text(""), footer)
+
+
+def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None:
+    check = result.check
+    detail = Text(f"{check.method} {redactor.url(check.url)}", style="dim")
+    table.add_row("", "", detail, "", "", "", "")
+    for component in result.components:
+        style = STYLE[Verdict(component.status)] if component.status in ("pass", "warn", "fail") else "dim"
+        line = f"  component {component.name}: {component.raw_status}"
+        if component.message:
+            line += f" ({redactor.text(component.message)})"
+        table.add_row("", "", Text(line, style=style), "", "", "", "")
+    for failure in result.failures[1:]:
+        table.add_row("", "", "", "", "", "", Text(redactor.text(failure.message), style="dim"))
+
+
+def render_quiet(report: Report) -> RenderableType:
+    return Text(summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else "")
+
+
+def make_console(*, color: bool, stderr: bool = False) -> Console:
+    import os
+    import sys
+
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    no_color = not color or "NO_COLOR" in os.environ or not tty
+    return Console(
+        file=stream,
+        no_color=no_color,
+        color_system=None if no_color else "auto",
+        highlight=False,
+        width=None if tty else 160,
+        soft_wrap=False,
+    )
+
+
+__all__ = ["format_duration", "make_console", "render", "render_quiet", "summary_line"]

@@ -1,0 +1,215 @@
+"""Orchestration shared by the commands: select, probe, evaluate, build the Report."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from svccheck.evaluate import evaluate, unfinished
+from svccheck.model import (
+    CheckResult,
+    Manifest,
+    Report,
+    Service,
+    ServiceResult,
+    Summary,
+    Verdict,
+    worst,
+)
+from svccheck.probe import Prober, ProbeSettings
+from svccheck.triage import root_causes
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
+
+
+class SelectionError(ValueError):
+    """Names on the command line that the manifest does not have."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    names: Sequence[str] = ()  # `check NAME...` and --only
+    tags: Sequence[str] = ()
+    skip: Sequence[str] = ()
+
+
+def select(manifest: Manifest, selection: Selection) -> tuple[Service, ...]:
+    known = [s.name for s in manifest.services]
+    unknown = [n for n in (*selection.names, *selection.skip) if n not in known]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise SelectionError(f"unknown service {', '.join(hints)}; the manifest has: {', '.join(known)}")
+    chosen = [
+        s
+        for s in manifest.services
+        if (not selection.names or s.name in selection.names)
+        and (not selection.tags or set(selection.tags) & set(s.tags))
+        and s.name not in selection.skip
+    ]
+    if not chosen:
+        raise SelectionError("no service matches the selection (--only / --tag / --skip)")
+    return tuple(chosen)
+
+
+@dataclass
+class Stop:
+    """Set by a signal handler: the run ends early and reports what it has."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    reason: str | None = None
+    exit_code: int = EXIT_SIGINT
+
+    def trigger(self, reason: str, exit_code: int) -> None:
+        if self.reason is None:
+            self.reason, self.exit_code = reason, exit_code
+        self.event.set()
+
+
+async def execute(
+    services: Sequence[Service],
+    settings: ProbeSettings,
+    *,
+    deadline: float | None = None,
+    stop: Stop | None = None,
+    manifest_path: str = "",
+    strict: bool = False,
+) -> Report:
+    """Probe every check of `services` concurrently; `deadline` is a `time.monotonic()` instant."""
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    start = time.perf_counter()
+    results: dict[tuple[str, str], CheckResult] = {}
+    async with Prober(settings) as prober:
+        tasks = [asyncio.create_task(_service_checks(prober, s, results)) for s in services]
+        waiters: set[asyncio.Future[object]] = set(tasks)  # type: ignore[arg-type]
+        stop_waiter = asyncio.ensure_future(stop.event.wait()) if stop else None
+        if stop_waiter is not None:
+            waiters.add(stop_waiter)  # type: ignore[arg-type]
+        pending_work = set(tasks)
+        while pending_work:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            pending_work -= done  # type: ignore[arg-type]
+            waiters -= done
+            if not done or (stop_waiter is not None and stop_waiter in done):
+                break
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if stop_waiter is not None:
+            stop_waiter.cancel()
+        interrupted = stop is not None and stop.reason is not None
+        for service in services:
+            for check in service.checks:
+                if check.key not in results:
+                    attempts = len(prober.progress.attempts.get(check.key, ()))
+                    results[check.key] = unfinished(
+                        check, attempts, interrupted=interrupted, critical=service.critical
+                    )
+    return build_report(
+        services,
+        results,
+        duration=time.perf_counter() - start,
+        started_at=started_at,
+        manifest_path=manifest_path,
+        strict=strict,
+        interrupted=stop.reason if stop is not None else None,
+        interrupt_code=stop.exit_code if stop is not None else EXIT_SIGINT,
+    )
+
+
+async def _service_checks(
+    prober: Prober, service: Service, results: dict[tuple[str, str], CheckResult]
+) -> None:
+    # The health check goes first; sample checks run whatever it says, so the
+    # report shows the whole picture.
+    health = [c for c in service.checks if c.kind == "health"]
+    samples = [c for c in service.checks if c.kind != "health"]
+
+    async def one(check_index: int) -> None:
+        check = service.checks[check_index]
+        outcome = await prober.probe(check)
+        results[check.key] = evaluate(check, outcome, critical=service.critical)
+
+    for check in health:
+        await one(service.checks.index(check))
+    await asyncio.gather(*(one(service.checks.index(c)) for c in samples))
+
+
+def build_report(
+    services: Sequence[Service],
+    results: dict[tuple[str, str], CheckResult],
+    *,
+    duration: float,
+    started_at: str,
+    manifest_path: str,
+    strict: bool,
+    interrupted: str | None = None,
+    interrupt_code: int = EXIT_SIGINT,
+) -> Report:
+    service_results: list[ServiceResult] = []
+    for service in services:
+        checks = tuple(results[c.key] for c in service.checks)
+        service_results.append(
+            ServiceResult(service=service, verdict=worst([c.verdict for c in checks]), checks=checks)
+        )
+    broken = [
+        r.service.name
+        for r in service_results
+        if any(c.failures and any(not f.warn_only for f in c.failures) for c in r.checks)
+    ]
+    causes = root_causes(broken, {s.name: s.depends_on for s in services})
+    service_results = [
+        ServiceResult(r.service, r.verdict, r.checks, causes.get(r.service.name)) for r in service_results
+    ]
+    critical_verdicts = [c.verdict for r in service_results for c in r.checks]
+    verdict = worst(critical_verdicts)
+    if verdict is Verdict.SKIP:
+        verdict = Verdict.PASS
+    if interrupted is not None:
+        exit_code = interrupt_code
+    elif verdict is Verdict.FAIL or (strict and verdict is Verdict.WARN):
+        exit_code = EXIT_FAILED
+    else:
+        exit_code = EXIT_OK
+    all_checks = [c for r in service_results for c in r.checks]
+    summary = Summary(
+        services=len(service_results),
+        healthy=sum(r.verdict is Verdict.PASS for r in service_results),
+        degraded=sum(r.verdict is Verdict.WARN for r in service_results),
+        failing=sum(r.verdict is Verdict.FAIL for r in service_results),
+        skipped=sum(r.verdict is Verdict.SKIP for r in service_results),
+        checks=len(all_checks),
+        checks_failed=sum(c.verdict is Verdict.FAIL for c in all_checks),
+        checks_warned=sum(c.verdict is Verdict.WARN for c in all_checks),
+        recovered=sum(c.recovered for c in all_checks),
+        duration=duration,
+    )
+    root_cause_names = tuple(dict.fromkeys(causes.values()))
+    return Report(
+        manifest_path=manifest_path,
+        services=tuple(_order(service_results, root_cause_names)),
+        verdict=verdict,
+        exit_code=exit_code,
+        summary=summary,
+        started_at=started_at,
+        interrupted=interrupted,
+        root_causes=root_cause_names,
+    )
+
+
+def _order(results: list[ServiceResult], causes: tuple[str, ...]) -> list[ServiceResult]:
+    """Root causes first, then failures, warnings, passes; manifest order within each."""
+
+    def key(item: tuple[int, ServiceResult]) -> tuple[int, int, int]:
+        index, result = item
+        is_cause = 0 if result.service.name in causes else 1
+        return (is_cause, -result.verdict.rank, index)
+
+    return [r for _, r in sorted(enumerate(results), key=key)]
