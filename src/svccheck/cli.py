@@ -67,9 +67,7 @@ def _root(
 
 ManifestOpt = Annotated[
     Path,
-    typer.Option(
-        "--manifest", "-f", envvar="SVCCHECK_MANIFEST", help="Manifest file.", show_default=True
-    ),
+    typer.Option("--manifest", "-f", envvar="SVCCHECK_MANIFEST", help="Manifest file.", show_default=True),
 ]
 EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment overlay from the manifest.")]
 OnlyOpt = Annotated[list[str] | None, typer.Option("--only", help="Only this service (repeatable).")]
@@ -78,9 +76,12 @@ SkipOpt = Annotated[list[str] | None, typer.Option("--skip", help="Skip this ser
 VarOpt = Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE for ${KEY} (repeatable).")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the JSON report to FILE.")]
-ConcurrencyOpt = Annotated[int, typer.Option("--concurrency", min=1, max=1000, help="Requests in flight at most.")]
+ConcurrencyOpt = Annotated[
+    int, typer.Option("--concurrency", min=1, max=1000, help="Requests in flight at most.")
+]
 TimeoutOpt = Annotated[
-    str | None, typer.Option("--timeout", help="Hard bound on the whole command, e.g. 30s; unfinished checks fail.")
+    str | None,
+    typer.Option("--timeout", help="Hard bound on the whole command, e.g. 30s; unfinished checks fail."),
 ]
 RequestTimeoutOpt = Annotated[
     str | None, typer.Option("--request-timeout", help="Per-attempt timeout; overrides the manifest's.")
@@ -151,7 +152,10 @@ def _load(options: RunOptions) -> Manifest:
     except ManifestError as exc:
         typer.echo(exc.render(), err=True)
         count = len(exc.issues)
-        typer.echo(f"svccheck: {count} problem{'s' if count != 1 else ''} in the manifest; nothing was probed", err=True)
+        typer.echo(
+            f"svccheck: {count} problem{'s' if count != 1 else ''} in the manifest; nothing was probed",
+            err=True,
+        )
         raise typer.Exit(2) from None
 
 
@@ -273,9 +277,23 @@ def all_command(
     """Check every service: health and sample checks, concurrently. Example: svccheck all -f services.yaml"""
     _run(
         _options(
-            manifest=manifest, env=env, only=only, tags=tag, skip=skip, variables=var, output=output,
-            json_file=json_file, concurrency=concurrency, timeout=timeout, request_timeout=request_timeout,
-            retries=retries, strict=strict, insecure=insecure, verbose=verbose, quiet=quiet, no_color=no_color,
+            manifest=manifest,
+            env=env,
+            only=only,
+            tags=tag,
+            skip=skip,
+            variables=var,
+            output=output,
+            json_file=json_file,
+            concurrency=concurrency,
+            timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+            strict=strict,
+            insecure=insecure,
+            verbose=verbose,
+            quiet=quiet,
+            no_color=no_color,
         ),
         [],
     )
@@ -302,9 +320,20 @@ def check_command(
     """Check the named services only. Example: svccheck check payment-service -v"""
     _run(
         _options(
-            manifest=manifest, env=env, variables=var, output=output, json_file=json_file,
-            concurrency=concurrency, timeout=timeout, request_timeout=request_timeout, retries=retries,
-            strict=strict, insecure=insecure, verbose=verbose, quiet=quiet, no_color=no_color,
+            manifest=manifest,
+            env=env,
+            variables=var,
+            output=output,
+            json_file=json_file,
+            concurrency=concurrency,
+            timeout=timeout,
+            request_timeout=request_timeout,
+            retries=retries,
+            strict=strict,
+            insecure=insecure,
+            verbose=verbose,
+            quiet=quiet,
+            no_color=no_color,
         ),
         names,
     )
@@ -366,15 +395,24 @@ def demo_command(
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Start the built-in eleven-service demo fleet on loopback and check it. Example: svccheck demo --scenario outage"""
-    from svccheck.demo.run import bundled_manifest_path, rebase, serve_until_interrupted
+    """Start the built-in eleven-service demo fleet on loopback and check it.
+
+    Example: svccheck demo --scenario outage
+    """
     from svccheck.demo.fleet import Fleet
+    from svccheck.demo.run import bundled_manifest_path, rebase, serve_until_interrupted
 
     if serve:
         raise typer.Exit(serve_until_interrupted(scenario.value))
     options = _options(
-        manifest=bundled_manifest_path(), output=output, json_file=json_file, timeout=timeout,
-        strict=strict, verbose=verbose, quiet=quiet, no_color=no_color,
+        manifest=bundled_manifest_path(),
+        output=output,
+        json_file=json_file,
+        timeout=timeout,
+        strict=strict,
+        verbose=verbose,
+        quiet=quiet,
+        no_color=no_color,
     )
     loaded = _load(options)
     try:
@@ -398,4 +436,4 @@ def run_app() -> None:
         sys.exit(130)
 
 
-__all__ = ["app", "run_app", "os"]
+__all__ = ["app", "os", "run_app"]

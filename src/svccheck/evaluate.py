@@ -104,6 +104,8 @@ def _result(
 def unfinished(check: Check, attempts: int, *, interrupted: bool, critical: bool) -> CheckResult:
     """A check cut short by the command's deadline or by a signal."""
     if interrupted:
-        return CheckResult(check, Verdict.SKIP, "interrupted before it finished", None, (), None, None, attempts)
+        return CheckResult(
+            check, Verdict.SKIP, "interrupted before it finished", None, (), None, None, attempts
+        )
     failure = Failure(FailureClass.DEADLINE, "deadline exceeded")
     return _result(check, [failure], attempts, None, None, (), critical)

@@ -52,7 +52,8 @@ def _latency(latency: float, expect: Expect) -> list[Failure]:
         return [
             Failure(
                 FailureClass.ASSERTION,
-                f"latency {format_duration(latency)} over warn_latency {format_duration(expect.warn_latency)}",
+                f"latency {format_duration(latency)} over warn_latency "
+                f"{format_duration(expect.warn_latency)}",
                 warn_only=True,
             )
         ]

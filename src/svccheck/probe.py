@@ -10,6 +10,7 @@ tenacity with exponential backoff and jitter, honouring `Retry-After`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
 import ssl
@@ -19,7 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from svccheck._version import __version__
 from svccheck.durations import format_duration
@@ -30,7 +37,9 @@ MAX_REDIRECTS = 5
 RETRY_AFTER_CAP = 10.0
 BACKOFF_CAP = 10.0
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
-TRANSIENT_CLASSES = frozenset({FailureClass.REFUSED, FailureClass.TIMEOUT, FailureClass.PROTOCOL, FailureClass.DNS})
+TRANSIENT_CLASSES = frozenset(
+    {FailureClass.REFUSED, FailureClass.TIMEOUT, FailureClass.PROTOCOL, FailureClass.DNS}
+)
 # Headers that carry credentials: dropped when a redirect leaves the origin.
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
 
@@ -77,10 +86,9 @@ class Prober:
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:
-            try:
+            # closing is best effort; a broken pool must not mask results
+            with contextlib.suppress(Exception):
                 await client.aclose()
-            except Exception:  # closing is best effort; a broken pool must not mask results
-                pass
 
     def _client(self, check: Check) -> httpx.AsyncClient:
         verify: bool | str = False if self.settings.insecure else check.verify_tls
@@ -123,7 +131,11 @@ class Prober:
             if history and state.next_action is not None:
                 last = history[-1]
                 history[-1] = Attempt(
-                    last.number, last.status_code, last.failure_class, last.reason, last.latency,
+                    last.number,
+                    last.status_code,
+                    last.failure_class,
+                    last.reason,
+                    last.latency,
                     wait_after=state.next_action.sleep,
                 )
 
@@ -143,32 +155,45 @@ class Prober:
             elapsed=time.perf_counter() - started,
         )
 
-    async def _attempt(self, client: httpx.AsyncClient, check: Check, timeout: float) -> _AttemptResult:
+    async def _attempt(
+        self, client: httpx.AsyncClient, check: Check, attempt_timeout: float
+    ) -> _AttemptResult:
         start = time.perf_counter()
         try:
-            async with asyncio.timeout(timeout):
-                snapshot = await self._exchange(client, check, timeout, start)
+            async with asyncio.timeout(attempt_timeout):
+                snapshot = await self._exchange(client, check, attempt_timeout, start)
         except (TimeoutError, httpx.TimeoutException):
             return _AttemptResult(
-                None, FailureClass.TIMEOUT, f"timed out after {format_duration(timeout)}",
-                time.perf_counter() - start, transient=True,
+                None,
+                FailureClass.TIMEOUT,
+                f"timed out after {format_duration(attempt_timeout)}",
+                time.perf_counter() - start,
+                transient=True,
             )
         except _TooManyRedirects as exc:
             return _AttemptResult(None, FailureClass.PROTOCOL, str(exc), time.perf_counter() - start)
         except Exception as exc:  # every network failure becomes a classified verdict, never a traceback
             failure_class, reason = classify_error(exc)
             return _AttemptResult(
-                None, failure_class, reason, time.perf_counter() - start,
+                None,
+                failure_class,
+                reason,
+                time.perf_counter() - start,
                 transient=failure_class in TRANSIENT_CLASSES,
             )
         transient = snapshot.status_code in TRANSIENT_STATUS
         return _AttemptResult(
-            snapshot, None, None, snapshot.latency,
+            snapshot,
+            None,
+            None,
+            snapshot.latency,
             retry_after=_retry_after(snapshot) if transient else None,
             transient=transient,
         )
 
-    async def _exchange(self, client: httpx.AsyncClient, check: Check, timeout: float, start: float) -> Snapshot:
+    async def _exchange(
+        self, client: httpx.AsyncClient, check: Check, attempt_timeout: float, start: float
+    ) -> Snapshot:
         url = httpx.URL(check.url)
         method = check.method
         headers = dict(check.headers)
@@ -176,7 +201,7 @@ class Prober:
         origin = (url.scheme, url.host, url.port)
         for _ in range(MAX_REDIRECTS + 1):
             request = client.build_request(
-                method, url, headers=headers, content=body, timeout=httpx.Timeout(timeout)
+                method, url, headers=headers, content=body, timeout=httpx.Timeout(attempt_timeout)
             )
             response = await client.send(request, stream=True)
             try:
@@ -189,7 +214,8 @@ class Prober:
                         method, body = "GET", None
                     if (url.scheme, url.host, url.port) != origin:
                         headers = {
-                            k: v for k, v in headers.items()
+                            k: v
+                            for k, v in headers.items()
                             if k.lower() not in _CREDENTIAL_HEADERS and not _looks_secret(k)
                         }
                     continue

@@ -81,7 +81,7 @@ def secret_values(manifest: Manifest) -> set[str]:
             for name, value in check.headers:
                 if is_sensitive_header(name):
                     values.add(value)
-                    scheme, _, credential = value.partition(" ")
+                    _, _, credential = value.partition(" ")
                     if credential:
                         values.add(credential.strip())
             values.update(_url_secrets(check.url))

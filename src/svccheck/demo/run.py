@@ -25,7 +25,7 @@ def rebase(manifest: Manifest, urls: dict[str, str]) -> Manifest:
             continue
         old_base = service.url.rstrip("/")
         checks = tuple(
-            dataclasses.replace(c, url=new_base.rstrip("/") + c.url[len(old_base):])
+            dataclasses.replace(c, url=new_base.rstrip("/") + c.url[len(old_base) :])
             if c.url.startswith(old_base)
             else c
             for c in service.checks

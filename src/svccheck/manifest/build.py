@@ -46,9 +46,7 @@ def build_manifest(
     layers = [_tunables(spec.defaults)]
     if env is not None and spec.environments[env].defaults is not None:
         layers.append(_tunables(spec.environments[env].defaults))
-    services = tuple(
-        _service(name, svc, layers, ctx) for name, svc in spec.services.items()
-    )
+    services = tuple(_service(name, svc, layers, ctx) for name, svc in spec.services.items())
     _check_dependencies(services, ctx)
     return Manifest(path=path, services=services, secrets=secrets), ctx.issues
 
@@ -141,7 +139,10 @@ def _check(
     settings = _merge([*layers, _tunables(spec)])
     method = spec.method.strip().upper()
     if method not in schema.HTTP_METHODS:
-        ctx.error((*where, "method"), f"unknown HTTP method {spec.method!r}; use one of {', '.join(schema.HTTP_METHODS)}")
+        ctx.error(
+            (*where, "method"),
+            f"unknown HTTP method {spec.method!r}; use one of {', '.join(schema.HTTP_METHODS)}",
+        )
     body: bytes | None = None
     headers: tuple[tuple[str, str], ...] = settings["headers"]
     if spec.body is not None and spec.json_ is not None:
@@ -230,7 +231,9 @@ def _check_dependencies(services: tuple[Service, ...], ctx: _Context) -> None:
     for service in services:
         for index, dep in enumerate(service.depends_on):
             if dep == service.name:
-                ctx.error(("services", service.name, "depends_on", index), f"{service.name!r} depends on itself")
+                ctx.error(
+                    ("services", service.name, "depends_on", index), f"{service.name!r} depends on itself"
+                )
             elif dep not in graph:
                 hint = difflib.get_close_matches(dep, names, n=1)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
@@ -243,7 +246,11 @@ def _check_dependencies(services: tuple[Service, ...], ctx: _Context) -> None:
         if frozenset(cycle) in reported:
             continue
         reported.add(frozenset(cycle))
-        ctx.error(("services", cycle[0], "depends_on"), f"dependency cycle: {' -> '.join([*cycle, cycle[0]])}", key=True)
+        ctx.error(
+            ("services", cycle[0], "depends_on"),
+            f"dependency cycle: {' -> '.join([*cycle, cycle[0]])}",
+            key=True,
+        )
 
 
 def _cycles(graph: dict[str, tuple[str, ...]]) -> list[list[str]]:
@@ -259,7 +266,7 @@ def _cycles(graph: dict[str, tuple[str, ...]]) -> list[list[str]]:
             if dep not in graph or dep == node:
                 continue
             if state.get(dep) == 1:
-                cycles.append(stack[stack.index(dep):])
+                cycles.append(stack[stack.index(dep) :])
             elif dep not in state:
                 visit(dep)
         stack.pop()

@@ -92,7 +92,10 @@ class Resolver:
 
 
 def interpolate_tree(
-    data: Any, resolver: Resolver, path: tuple[str | int, ...], errors: list[tuple[tuple[str | int, ...], str]]
+    data: Any,
+    resolver: Resolver,
+    path: tuple[str | int, ...],
+    errors: list[tuple[tuple[str | int, ...], str]],
 ) -> Any:
     """A copy of `data` with every string expanded; failures are appended to `errors`."""
     if isinstance(data, str):

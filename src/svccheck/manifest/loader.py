@@ -47,7 +47,9 @@ def parse_manifest(
     issues = list(source.issues)
     data = source.data
     if data is None and not issues:
-        raise ManifestError(path, [ManifestIssue("manifest is empty: expected a mapping with 'services'", 1, 1)])
+        raise ManifestError(
+            path, [ManifestIssue("manifest is empty: expected a mapping with 'services'", 1, 1)]
+        )
     if issues and not isinstance(data, dict):
         raise ManifestError(path, issues)
     if not isinstance(data, dict):
@@ -68,7 +70,11 @@ def parse_manifest(
 
     resolver = _resolver(data, env, cli_vars or {}, os.environ if environ is None else environ)
     if env is not None and env not in (data.get("environments") or {}):
-        known = sorted((data.get("environments") or {}).keys()) if isinstance(data.get("environments"), dict) else []
+        known = (
+            sorted((data.get("environments") or {}).keys())
+            if isinstance(data.get("environments"), dict)
+            else []
+        )
         hint = f"; known: {', '.join(known)}" if known else "; the manifest defines no environments"
         issues.append(ManifestIssue(f"unknown environment {env!r} (--env){hint}", None))
         raise ManifestError(path, issues)
@@ -96,7 +102,9 @@ def parse_manifest(
     return manifest
 
 
-def _interpolate_section(data: dict[str, Any], section: str, resolver: Resolver, errors: list[tuple[Path, str]]) -> Any:
+def _interpolate_section(
+    data: dict[str, Any], section: str, resolver: Resolver, errors: list[tuple[Path, str]]
+) -> Any:
     if section != "environments" or not isinstance(data[section], dict):
         return interpolate_tree(data[section], resolver, (section,), errors)
     # Environment `vars` feed the resolver themselves; only their defaults expand here.
@@ -104,12 +112,16 @@ def _interpolate_section(data: dict[str, Any], section: str, resolver: Resolver,
     for name, overlay in data[section].items():
         if isinstance(overlay, dict) and "defaults" in overlay:
             overlay = dict(overlay)
-            overlay["defaults"] = interpolate_tree(overlay["defaults"], resolver, (section, name, "defaults"), errors)
+            overlay["defaults"] = interpolate_tree(
+                overlay["defaults"], resolver, (section, name, "defaults"), errors
+            )
         result[name] = overlay
     return result
 
 
-def _resolver(data: dict[str, Any], env: str | None, cli_vars: Mapping[str, str], environ: Mapping[str, str]) -> Resolver:
+def _resolver(
+    data: dict[str, Any], env: str | None, cli_vars: Mapping[str, str], environ: Mapping[str, str]
+) -> Resolver:
     top = data.get("vars")
     envs = data.get("environments")
     env_vars: Any = {}
@@ -146,7 +158,8 @@ def _read_text(path: str) -> str:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ManifestError(
-            path, [ManifestIssue(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded", line, column)]
+            path,
+            [ManifestIssue(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded", line, column)],
         ) from None
 
 

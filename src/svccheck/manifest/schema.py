@@ -166,8 +166,7 @@ MatcherSpec = Annotated[
     WithJsonSchema(
         {
             "description": (
-                "a literal (equality) or a mapping of operators that must all hold: "
-                + ", ".join(MATCHER_OPS)
+                "a literal (equality) or a mapping of operators that must all hold: " + ", ".join(MATCHER_OPS)
             ),
             "anyOf": [
                 {
@@ -198,8 +197,10 @@ VerifyTLS = Annotated[
     bool | str,
     BeforeValidator(_verify_tls),
     WithJsonSchema(
-        {"description": "verify certificates (true), not (false), or a CA bundle path",
-         "type": ["boolean", "string"]}
+        {
+            "description": "verify certificates (true), not (false), or a CA bundle path",
+            "type": ["boolean", "string"],
+        }
     ),
 ]
 

@@ -80,7 +80,9 @@ def render(report: Report, redactor: Redactor, *, verbose: bool = False) -> Rend
         footer.append("root cause: " + ", ".join(report.root_causes) + "\n", style="bold magenta")
     if report.interrupted:
         footer.append(f"{report.interrupted}: partial results\n", style="bold yellow")
-    footer.append(summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else "")
+    footer.append(
+        summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
+    )
     return Group(table, Text(""), footer)
 
 
@@ -99,7 +101,9 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
 
 
 def render_quiet(report: Report) -> RenderableType:
-    return Text(summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else "")
+    return Text(
+        summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
+    )
 
 
 def make_console(*, color: bool, stderr: bool = False) -> Console:

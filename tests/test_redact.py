@@ -1,0 +1,27 @@
+"""Secrets are masked by place and by value."""
+
+from __future__ import annotations
+
+from svccheck.redact import MASK, Redactor, is_sensitive_header
+
+
+def test_sensitive_headers_by_name() -> None:
+    for name in ("Authorization", "proxy-authorization", "Cookie", "Set-Cookie", "X-Api-Key", "X-Auth-Token"):
+        assert is_sensitive_header(name), name
+    for name in ("Content-Type", "X-Tenant-ID", "User-Agent"):
+        assert not is_sensitive_header(name), name
+
+
+def test_url_password_and_query_tokens() -> None:
+    redactor = Redactor()
+    masked = redactor.url("https://bob:hunter22@api.example.test/x?access_token=abc123&page=2&api_key=zzz")
+    assert "hunter22" not in masked and "abc123" not in masked and "zzz" not in masked
+    assert "bob:***@" in masked and "page=2" in masked
+
+
+def test_values_masked_wherever_they_appear() -> None:
+    redactor = Redactor(["tok-SECRET-1", "ab"])
+    assert redactor.text("echo: tok-SECRET-1!") == f"echo: {MASK}!"
+    # very short values are only masked by place, or ordinary words would vanish
+    assert redactor.text("about") == "about"
+    assert redactor.header("Authorization", "Bearer anything") == MASK
