@@ -1,0 +1,415 @@
+"""The CLI end to end: real loopback servers, the real process, exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import assert_no_traceback, cli_env, run_cli
+
+from svccheck.demo.server import Request, Response, ServerThread, hang, json_response
+
+WriteManifest = Callable[..., Path]
+
+
+async def ok_handler(request: Request) -> Response:
+    if request.path == "/health":
+        return json_response({"status": "UP"})
+    if request.path == "/api/items":
+        return json_response({"data": [{"id": 1}, {"id": 2}]})
+    return json_response({"error": "not found"}, status=404)
+
+
+def counting(statuses: list[int]) -> Callable[[Request], object]:
+    """Answers with each status in turn, then keeps answering the last one."""
+    calls = {"n": 0}
+
+    async def handler(request: Request) -> Response:
+        index = min(calls["n"], len(statuses) - 1)
+        calls["n"] += 1
+        return json_response({"status": "ok" if statuses[index] < 400 else "down"}, status=statuses[index])
+
+    handler.calls = calls  # type: ignore[attr-defined]
+    return handler
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def report(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    data = json.loads(result.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def check_of(data: dict[str, object], service: str, check: str = "health") -> dict[str, object]:
+    services = data["services"]
+    assert isinstance(services, list)
+    svc = next(s for s in services if s["name"] == service)
+    return next(c for c in svc["checks"] if c["name"] == check)
+
+
+def test_healthy_service_passes_with_table(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    port = servers.add(ok_handler)
+    path = manifest_file(f"""
+        services:
+          api:
+            url: http://127.0.0.1:{port}
+            health: /health
+            checks:
+              - name: items
+                path: /api/items
+                expect: {{json: {{$.data: {{len: 2}}, '$.data[0].id': 1}}}}
+    """)
+    result = run_cli("all", "-f", str(path))
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "api" in result.stdout and "items" in result.stdout and "PASS" in result.stdout
+    assert "1/1 services healthy · 2 checks in" in result.stdout
+    assert "\x1b[" not in result.stdout  # no colour when not a TTY
+
+
+def test_json_report_has_every_contract_field(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    port = servers.add(ok_handler)
+    path = manifest_file(f"""
+        services:
+          api:
+            url: http://127.0.0.1:{port}
+            tags: [edge]
+            health: /health
+            checks: [{{name: items, path: /api/items}}]
+    """)
+    result = run_cli("all", "-f", str(path), "--format", "json")
+    data = report(result)
+    assert data["schema"] == "svccheck/report-v1" and data["verdict"] == "pass" and data["exit_code"] == 0
+    assert data["summary"]["services"] == 1 and data["summary"]["checks"] == 2  # type: ignore[index]
+    service = data["services"][0]  # type: ignore[index]
+    assert {"name", "url", "critical", "verdict", "root_cause", "checks"} <= set(service)
+    health = check_of(data, "api")
+    assert {"name", "kind", "method", "url", "verdict", "status_code", "latency_ms", "attempts",
+            "failure_class", "reason", "failures", "components"} <= set(health)  # fmt: skip
+    assert health["kind"] == "health" and health["status_code"] == 200 and health["attempts"] == 1
+    assert check_of(data, "api", "items")["kind"] == "check"
+
+
+def test_failing_status_fails_with_reason_and_exit_1(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    handler = counting([500])
+    port = servers.add(handler)  # type: ignore[arg-type]
+    path = manifest_file(f"""
+        services:
+          pay: {{url: "http://127.0.0.1:{port}", checks: [{{name: charge, path: /x, expect: {{status: 200}}}}]}}
+    """)
+    result = run_cli("all", "-f", str(path), "--format", "json")
+    assert result.returncode == 1
+    check = check_of(report(result), "pay", "charge")
+    assert check["verdict"] == "fail" and check["failure_class"] == "status"
+    assert check["reason"] == "expected status 200, got 500"
+    assert handler.calls["n"] == 1  # type: ignore[attr-defined]  # a definitive answer is not retried
+
+
+def test_flaky_endpoint_recovers_and_is_marked(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    handler = counting([503, 503, 200])
+    port = servers.add(handler)  # type: ignore[arg-type]
+    path = manifest_file(f"""
+        defaults: {{retries: 2, backoff: 10ms}}
+        services:
+          flaky: {{url: "http://127.0.0.1:{port}", health: /health}}
+    """)
+    result = run_cli("all", "-f", str(path), "--json", str(path.parent / "r.json"))
+    assert result.returncode == 0, result.stdout
+    assert "↻" in result.stdout and "recovered" in result.stdout
+    check = check_of(json.loads((path.parent / "r.json").read_text()), "flaky")
+    assert check["verdict"] == "pass" and check["attempts"] == 3 and check["recovered"] is True
+
+
+def test_beyond_retries_fails_with_attempt_count(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    handler = counting([503])
+    port = servers.add(handler)  # type: ignore[arg-type]
+    path = manifest_file(f"""
+        defaults: {{retries: 2, backoff: 10ms}}
+        services:
+          down: {{url: "http://127.0.0.1:{port}", health: /health}}
+    """)
+    result = run_cli("all", "-f", str(path), "--format", "json")
+    check = check_of(report(result), "down")
+    assert result.returncode == 1
+    assert check["attempts"] == 3 and handler.calls["n"] == 3  # type: ignore[attr-defined]
+    assert check["reason"].endswith("(3 attempts)")  # type: ignore[union-attr]
+
+
+def test_post_is_not_retried_unless_idempotent(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    plain, marked = counting([503]), counting([503])
+    port_a = servers.add(plain)  # type: ignore[arg-type]
+    port_b = servers.add(marked)  # type: ignore[arg-type]
+    path = manifest_file(f"""
+        defaults: {{retries: 2, backoff: 10ms}}
+        services:
+          a: {{url: "http://127.0.0.1:{port_a}", checks: [{{method: POST, path: /t}}]}}
+          b: {{url: "http://127.0.0.1:{port_b}", checks: [{{method: POST, path: /t, idempotent: true}}]}}
+    """)
+    run_cli("all", "-f", str(path))
+    assert plain.calls["n"] == 1 and marked.calls["n"] == 3  # type: ignore[attr-defined]
+
+
+def test_connection_refused_is_classified(manifest_file: WriteManifest) -> None:
+    path = manifest_file(f"""
+        defaults: {{retries: 1, backoff: 10ms}}
+        services:
+          gone: {{url: "http://127.0.0.1:{closed_port()}", health: /health}}
+    """)
+    result = run_cli("all", "-f", str(path), "--format", "json")
+    check = check_of(report(result), "gone")
+    assert result.returncode == 1
+    assert check["failure_class"] == "refused" and check["reason"] == "connection refused (2 attempts)"
+
+
+def test_hanging_endpoint_is_bounded_by_request_timeout(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    async def stuck(request: Request) -> object:
+        return hang()
+
+    port = servers.add(stuck)  # type: ignore[arg-type]
+    path = manifest_file(f"""
+        defaults: {{timeout: 300ms, retries: 1, backoff: 10ms}}
+        services:
+          stuck: {{url: "http://127.0.0.1:{port}", health: /health}}
+    """)
+    started = time.monotonic()
+    result = run_cli("all", "-f", str(path), "--format", "json")
+    elapsed = time.monotonic() - started
+    check = check_of(report(result), "stuck")
+    assert check["failure_class"] == "timeout" and check["reason"] == "timed out after 300ms (2 attempts)"
+    assert elapsed < 10  # generous: the point is that it ends, not how fast
+
+
+def test_whole_command_deadline_ends_unfinished_checks(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    async def stuck(request: Request) -> object:
+        return hang()
+
+    slow, fast = servers.add(stuck), servers.add(ok_handler)  # type: ignore[arg-type]
+    path = manifest_file(f"""
+        defaults: {{timeout: 60s, retries: 0}}
+        services:
+          slow: {{url: "http://127.0.0.1:{slow}", health: /health}}
+          fast: {{url: "http://127.0.0.1:{fast}", health: /health}}
+    """)
+    result = run_cli("all", "-f", str(path), "--timeout", "700ms", "--format", "json", timeout=20)
+    data = report(result)
+    assert result.returncode == 1
+    slow_check = check_of(data, "slow")
+    assert slow_check["failure_class"] == "deadline" and slow_check["reason"] == "deadline exceeded"
+    assert check_of(data, "fast")["verdict"] == "pass"
+
+
+def test_health_body_saying_down_fails_with_component(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    async def down(request: Request) -> Response:
+        return json_response({"status": "DOWN", "components": {"db": {"status": "DOWN"}, "disk": {"status": "UP"}}})
+
+    port = servers.add(down)
+    path = manifest_file(f"""
+        services:
+          pay: {{url: "http://127.0.0.1:{port}", health: /actuator/health}}
+    """)
+    result = run_cli("all", "-f", str(path), "--format", "json")
+    check = check_of(report(result), "pay")
+    assert result.returncode == 1
+    assert check["failure_class"] == "health" and "component db: DOWN" in check["reason"]  # type: ignore[operator]
+    assert {"name": "db", "status": "fail"}.items() <= check["components"][0].items()  # type: ignore[index]
+
+
+def test_non_critical_failure_warns_and_strict_fails(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    port = servers.add(counting([404]))  # type: ignore[arg-type]
+    path = manifest_file(f"""
+        services:
+          extra: {{url: "http://127.0.0.1:{port}", critical: false, checks: [{{path: /x}}]}}
+    """)
+    lenient = run_cli("all", "-f", str(path), "--format", "json")
+    assert lenient.returncode == 0
+    check = check_of(report(lenient), "extra", "GET /x")
+    assert check["verdict"] == "warn" and check["reason"] == "expected status 2xx, got 404"
+    assert run_cli("all", "-f", str(path), "--strict").returncode == 1
+
+
+def test_root_cause_across_depends_on(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    down = servers.add(counting([500]))  # type: ignore[arg-type]
+    path = manifest_file(f"""
+        defaults: {{retries: 0}}
+        services:
+          billing: {{url: "http://127.0.0.1:{down}", health: /health, depends_on: [payments]}}
+          payments: {{url: "http://127.0.0.1:{down}", health: /health}}
+    """)
+    result = run_cli("all", "-f", str(path), "--format", "json")
+    data = report(result)
+    assert data["root_causes"] == ["payments"]
+    assert [s["name"] for s in data["services"]] == ["payments", "billing"]  # type: ignore[index, union-attr]
+    assert next(s for s in data["services"] if s["name"] == "billing")["root_cause"] == "payments"  # type: ignore[union-attr]
+    table = run_cli("all", "-f", str(path))
+    assert "↳ caused by payments" in table.stdout and "root cause: payments" in table.stdout
+
+
+def test_secrets_never_printed(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    async def echo(request: Request) -> Response:
+        # a server that echoes credentials back, in the body and a header
+        return Response(
+            401,
+            json.dumps({"error": f"bad token {request.headers.get('authorization')}"}),
+            {"X-Echo": request.headers.get("x-api-key", "")},
+        )
+
+    port = servers.add(echo)
+    path = manifest_file(f"""
+        services:
+          api:
+            url: http://user:pw-Hunter2-xyz@127.0.0.1:{port}
+            checks:
+              - name: secret check
+                path: /x?access_token=qtok-77z&page=1
+                headers: {{Authorization: "Bearer ${{SMOKE_TOKEN}}", X-Api-Key: "${{API_KEY}}"}}
+                expect: {{status: 200, body: {{contains: welcome}}}}
+    """)
+    secrets = {"SMOKE_TOKEN": "tok-SUPER-secret-123", "API_KEY": "key-Very-Private-9"}
+    outputs = []
+    for args in (["all"], ["all", "-v"], ["all", "--format", "json"], ["list"]):
+        result = run_cli(*args, "-f", str(path), "--json", str(path.parent / "r.json"), env=secrets) \
+            if args[0] == "all" else run_cli(*args, "-f", str(path), env=secrets)  # fmt: skip
+        outputs.append(result.stdout + result.stderr)
+    outputs.append((path.parent / "r.json").read_text())
+    joined = "\n".join(outputs)
+    assert "expected status 200, got 401" in joined  # the run really reached the server
+    for secret in (*secrets.values(), "pw-Hunter2-xyz", "qtok-77z"):
+        assert secret not in joined
+    assert "***" in joined
+
+
+def test_manifest_error_exits_2_with_position(manifest_file: WriteManifest) -> None:
+    path = manifest_file("""
+        services:
+          api:
+            url: http://127.0.0.1:1
+            helth: /health
+    """)
+    result = run_cli("all", "-f", str(path))
+    assert result.returncode == 2
+    assert f"{path}:5:5: unknown key 'helth'" in result.stderr
+    assert "nothing was probed" in result.stderr
+    assert_no_traceback(result)
+
+
+def test_usage_errors_exit_2(manifest_file: WriteManifest) -> None:
+    path = manifest_file("services:\n  api: {url: 'http://127.0.0.1:1', health: /h}\n")
+    unknown = run_cli("check", "apii", "-f", str(path))
+    assert unknown.returncode == 2 and "unknown service 'apii' (did you mean 'api'?)" in unknown.stderr
+    assert run_cli("all", "-f", str(path), "--env", "prod").returncode == 2
+    assert run_cli("all", "-f", str(path), "--timeout", "soon").returncode == 2
+    assert run_cli("all", "-f", str(path), "--var", "novalue").returncode == 2
+    missing = run_cli("all", "-f", str(path.parent / "nope.yaml"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    for result in (unknown, missing):
+        assert_no_traceback(result)
+
+
+def test_validate_and_list(manifest_file: WriteManifest) -> None:
+    path = manifest_file("""
+        services:
+          api: {url: "http://127.0.0.1:1", health: /h, tags: [edge], depends_on: [auth]}
+          auth: {url: "http://127.0.0.1:2", health: /h, checks: [{path: /x}]}
+    """)
+    valid = run_cli("validate", "-f", str(path))
+    assert valid.returncode == 0 and "ok, 2 services, 3 checks" in valid.stdout
+    listed = run_cli("list", "-f", str(path))
+    assert listed.returncode == 0
+    assert "api" in listed.stdout and "edge" in listed.stdout and "auth" in listed.stdout
+
+
+def test_version_and_help_document_exit_codes() -> None:
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("svccheck ")
+    help_text = run_cli("all", "--help").stdout
+    assert "130" in help_text and "usage or manifest error" in help_text
+
+
+def test_sigint_prints_partial_results_and_exits_130(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    reached = threading.Event()
+
+    async def stuck(request: Request) -> object:
+        reached.set()
+        return hang()
+
+    slow, fast = servers.add(stuck), servers.add(ok_handler)  # type: ignore[arg-type]
+    path = manifest_file(f"""
+        defaults: {{timeout: 60s, retries: 0}}
+        services:
+          fast: {{url: "http://127.0.0.1:{fast}", health: /health}}
+          slow: {{url: "http://127.0.0.1:{slow}", health: /health}}
+    """)
+    report_file = path.parent / "partial.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "svccheck", "all", "-f", str(path), "--json", str(report_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        assert reached.wait(20), "the CLI never reached the server"
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stdout + stderr
+    assert "Traceback" not in stdout + stderr
+    assert "interrupted (SIGINT): partial results" in stdout
+    data = json.loads(report_file.read_text())
+    assert data["interrupted"] == "interrupted (SIGINT)" and data["exit_code"] == 130
+    assert check_of(data, "slow")["verdict"] == "skip"
+
+
+def test_demo_healthy_and_outage() -> None:
+    healthy = run_cli("demo", "--format", "json")
+    assert_no_traceback(healthy)
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    data = report(healthy)
+    assert len(data["services"]) == 11  # type: ignore[arg-type]
+    assert data["summary"]["degraded"] == 1  # type: ignore[index]
+    outage = run_cli("demo", "--scenario", "outage", "--format", "json")
+    assert outage.returncode == 1
+    data = report(outage)
+    assert "payment-service" in data["root_causes"]  # type: ignore[operator]
+    billing = next(s for s in data["services"] if s["name"] == "billing-service")  # type: ignore[union-attr]
+    assert billing["verdict"] == "fail" and billing["root_cause"] == "payment-service"
+
+
+def test_demo_table_shows_eleven_services() -> None:
+    result = run_cli("demo")
+    assert result.returncode == 0
+    for name in ("api-gateway", "auth-service", "user-service", "tenant-service", "payment-service",
+                 "billing-service", "notification-service", "file-service", "analytics-service",
+                 "audit-service", "scheduler-service"):  # fmt: skip
+        assert name in result.stdout
+    assert "10/11 services healthy · 1 degraded" in result.stdout
+
+
+def test_root_services_yaml_matches_the_bundled_one() -> None:
+    root = Path(__file__).resolve().parent.parent
+    bundled = root / "src" / "svccheck" / "demo" / "services.yaml"
+    assert (root / "services.yaml").read_text() == bundled.read_text()
+    assert run_cli("validate", "-f", str(root / "services.yaml")).returncode == 0
