@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import assert_no_traceback, cli_env, run_cli
-
 from svccheck.demo.server import Request, Response, ServerThread, hang, json_response
 
 WriteManifest = Callable[..., Path]
@@ -102,7 +101,9 @@ def test_json_report_has_every_contract_field(servers: ServerThread, manifest_fi
     assert check_of(data, "api", "items")["kind"] == "check"
 
 
-def test_failing_status_fails_with_reason_and_exit_1(servers: ServerThread, manifest_file: WriteManifest) -> None:
+def test_failing_status_fails_with_reason_and_exit_1(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
     handler = counting([500])
     port = servers.add(handler)  # type: ignore[arg-type]
     path = manifest_file(f"""
@@ -218,7 +219,9 @@ def test_health_body_saying_down_fails_with_component(
     servers: ServerThread, manifest_file: WriteManifest
 ) -> None:
     async def down(request: Request) -> Response:
-        return json_response({"status": "DOWN", "components": {"db": {"status": "DOWN"}, "disk": {"status": "UP"}}})
+        return json_response(
+            {"status": "DOWN", "components": {"db": {"status": "DOWN"}, "disk": {"status": "UP"}}}
+        )
 
     port = servers.add(down)
     path = manifest_file(f"""

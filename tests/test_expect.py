@@ -63,7 +63,9 @@ def test_matchers(matcher: object, actual: object, problem: str | None) -> None:
 
 
 def test_missing_json_path_and_exists_false() -> None:
-    expect = Expect(json=(("$.data[0].id", to_matcher({"exists": True})), ("$.error", to_matcher({"exists": False}))))
+    expect = Expect(
+        json=(("$.data[0].id", to_matcher({"exists": True})), ("$.error", to_matcher({"exists": False})))
+    )
     assert messages(snap({"data": []}), expect) == ["$.data[0].id: expected to exist, got nothing"]
     assert messages(snap({"data": [{"id": 1}], "error": "x"}), expect) == [
         '$.error: expected not to exist, got "x"'
@@ -88,11 +90,13 @@ def test_latency_fails_and_warns() -> None:
     warn = evaluate_expect(snap(latency=0.3), expect)
     assert warn[0].warn_only and "over warn_latency 200ms" in warn[0].message
     fail = evaluate_expect(snap(latency=0.9), expect)
-    assert not fail[0].warn_only and "latency 900ms over max_latency 500ms" == fail[0].message
+    assert not fail[0].warn_only and fail[0].message == "latency 900ms over max_latency 500ms"
 
 
 def test_headers_case_insensitive_and_missing() -> None:
-    expect = Expect(headers=(("Content-Type", to_matcher({"contains": "json"})), ("X-Req", to_matcher({"exists": True}))))
+    expect = Expect(
+        headers=(("Content-Type", to_matcher({"contains": "json"})), ("X-Req", to_matcher({"exists": True})))
+    )
     failures = messages(snap(headers=(("content-type", "application/json"),)), expect)
     assert failures == ["header X-Req: expected to exist, got nothing"]
 
@@ -100,4 +104,6 @@ def test_headers_case_insensitive_and_missing() -> None:
 def test_body_matchers() -> None:
     expect = Expect(body=to_matcher({"contains": "plans", "not_contains": "error"}))
     assert messages(snap(b"plans: 3"), expect) == []
-    assert messages(snap(b"error: no plans"), expect) == ['body: expected not to contain "error", got "error: no plans"']
+    assert messages(snap(b"error: no plans"), expect) == [
+        'body: expected not to contain "error", got "error: no plans"'
+    ]

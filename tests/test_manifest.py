@@ -101,18 +101,45 @@ def test_secret_variables_are_collected_for_masking() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("services:\n  a: {url: 'http://h:1', helth: /h}\n", "2:26: unknown key 'helth' in services.a (did you mean 'health'?)"),
-        ("defaults:\n  retires: 2\nservices:\n  a: {url: 'http://h:1', health: /h}\n", "2:3: unknown key 'retires'"),
-        ("defaults:\n  timeout: 5x\nservices:\n  a: {url: 'http://h:1', health: /h}\n", "2:12: defaults.timeout: bad duration '5x'"),
+        (
+            "services:\n  a: {url: 'http://h:1', helth: /h}\n",
+            "2:26: unknown key 'helth' in services.a (did you mean 'health'?)",
+        ),
+        (
+            "defaults:\n  retires: 2\nservices:\n  a: {url: 'http://h:1', health: /h}\n",
+            "2:3: unknown key 'retires'",
+        ),
+        (
+            "defaults:\n  timeout: 5x\nservices:\n  a: {url: 'http://h:1', health: /h}\n",
+            "2:12: defaults.timeout: bad duration '5x'",
+        ),
         ("services:\n  a: {url: 'ftp://h', health: /h}\n", "2:12: bad URL 'ftp://h'"),
-        ("services:\n  a: {url: 'http://h:1', health: /h}\n  a: {url: 'http://h:2', health: /h}\n", "3:3: duplicate key 'a' (first defined on line 2)"),
+        (
+            "services:\n  a: {url: 'http://h:1', health: /h}\n  a: {url: 'http://h:2', health: /h}\n",
+            "3:3: duplicate key 'a' (first defined on line 2)",
+        ),
         ("services:\n  a: {url: 'http://h:1', health: /h, depends_on: [b]}\n", "unknown service 'b'"),
-        ("services:\n  a: {url: 'http://h:1', health: /h, depends_on: [b]}\n  b: {url: 'http://h:1', health: /h, depends_on: [a]}\n", "dependency cycle: a -> b -> a"),
+        (
+            "services:\n  a: {url: 'http://h:1', health: /h, depends_on: [b]}\n  b: {url: 'http://h:1', health: /h, depends_on: [a]}\n",
+            "dependency cycle: a -> b -> a",
+        ),
         ("services:\n  a: {url: 'http://${nope}:1', health: /h}\n", "2:12: undefined variable ${nope}"),
-        ("services:\n  a:\n    url: http://h:1\n    checks:\n      - expect: {status: 999}\n", "5:26: services.a.checks[0].expect.status: status code 999 is not between 100 and 599"),
-        ("services:\n  a:\n    url: http://h:1\n    checks:\n      - expect: {body: {contians: x}}\n", "unknown matcher 'contians' (did you mean 'contains'?)"),
-        ("services:\n  a:\n    url: http://h:1\n    checks:\n      - expect: {body: {matches: '(['}}\n", "matches: invalid regular expression"),
-        ("services:\n  a:\n    url: http://h:1\n    checks:\n      - expect: {json: {'$.[': 1}}\n", "5:25: bad JSONPath '$.['"),
+        (
+            "services:\n  a:\n    url: http://h:1\n    checks:\n      - expect: {status: 999}\n",
+            "5:26: services.a.checks[0].expect.status: status code 999 is not between 100 and 599",
+        ),
+        (
+            "services:\n  a:\n    url: http://h:1\n    checks:\n      - expect: {body: {contians: x}}\n",
+            "unknown matcher 'contians' (did you mean 'contains'?)",
+        ),
+        (
+            "services:\n  a:\n    url: http://h:1\n    checks:\n      - expect: {body: {matches: '(['}}\n",
+            "matches: invalid regular expression",
+        ),
+        (
+            "services:\n  a:\n    url: http://h:1\n    checks:\n      - expect: {json: {'$.[': 1}}\n",
+            "5:25: bad JSONPath '$.['",
+        ),
         ("services:\n  a: {url: 'http://h:1'}\n", "2:3: service 'a' has neither 'health' nor 'checks'"),
         ("services: {}\n", "1:1: 'services' is empty"),
         ("- a\n- b\n", "1:1: expected a mapping with 'services' at the top level, got a list"),
@@ -121,10 +148,19 @@ def test_secret_variables_are_collected_for_masking() -> None:
         ("services:\n  a: [1,\n", "YAML syntax error"),
         ("services:\n\ta: 1\n", "2:1: YAML syntax error"),
         ("services:\n  a: !!python/object:os.system {url: x}\n", "2:6: unsupported YAML tag"),
-        ("version: 2\nservices:\n  a: {url: 'http://h:1', health: /h}\n", "1:10: unsupported manifest version 2"),
-        ("services:\n  a: {url: 'http://h:1', health: /h, retries: many}\n", "services.a.retries: expected an integer, got a string ('many')"),
+        (
+            "version: 2\nservices:\n  a: {url: 'http://h:1', health: /h}\n",
+            "1:10: unsupported manifest version 2",
+        ),
+        (
+            "services:\n  a: {url: 'http://h:1', health: /h, retries: many}\n",
+            "services.a.retries: expected an integer, got a string ('many')",
+        ),
         ("services:\n  a: {url: 'http://h:1', health: /h, tags: edge}\n", "services.a.tags: expected a list"),
-        ("services:\n  a:\n    url: http://h:1\n    checks:\n      - {method: FETCH}\n", "unknown HTTP method 'FETCH'"),
+        (
+            "services:\n  a:\n    url: http://h:1\n    checks:\n      - {method: FETCH}\n",
+            "unknown HTTP method 'FETCH'",
+        ),
     ],
 )
 def test_bad_manifest_names_the_place(text: str, expected: str) -> None:

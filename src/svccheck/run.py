@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from svccheck.evaluate import evaluate, unfinished
 from svccheck.model import (
@@ -86,19 +87,13 @@ async def execute(
     start = time.perf_counter()
     results: dict[tuple[str, str], CheckResult] = {}
     async with Prober(settings) as prober:
-        tasks = [asyncio.create_task(_service_checks(prober, s, results)) for s in services]
-        waiters: set[asyncio.Future[object]] = set(tasks)  # type: ignore[arg-type]
-        stop_waiter = asyncio.ensure_future(stop.event.wait()) if stop else None
-        if stop_waiter is not None:
-            waiters.add(stop_waiter)  # type: ignore[arg-type]
-        pending_work = set(tasks)
-        while pending_work:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            pending_work -= done  # type: ignore[arg-type]
-            waiters -= done
-            if not done or (stop_waiter is not None and stop_waiter in done):
-                break
+        tasks: list[asyncio.Future[Any]] = [
+            asyncio.create_task(_service_checks(prober, s, results)) for s in services
+        ]
+        stop_waiter: asyncio.Future[Any] | None = (
+            asyncio.ensure_future(stop.event.wait()) if stop is not None else None
+        )
+        await _wait_until_done(tasks, stop_waiter, deadline)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -122,6 +117,21 @@ async def execute(
         interrupted=stop.reason if stop is not None else None,
         interrupt_code=stop.exit_code if stop is not None else EXIT_SIGINT,
     )
+
+
+async def _wait_until_done(
+    tasks: list[asyncio.Future[Any]], stop_waiter: asyncio.Future[Any] | None, deadline: float | None
+) -> None:
+    """Return when every task is done, the deadline passes, or a stop is requested."""
+    waiters = set(tasks) | ({stop_waiter} if stop_waiter is not None else set())
+    pending = set(tasks)
+    while pending:
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if not done or stop_waiter in done:
+            return
+        pending -= done
+        waiters -= done
 
 
 async def _service_checks(

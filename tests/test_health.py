@@ -1,0 +1,575 @@
+"""Health body parsing: the real-world payloads, the status words, and hostile input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from svccheck.health import (
+    MAX_COMPONENTS,
+    MAX_TEXT,
+    Component,
+    HealthReading,
+    HealthStatus,
+    parse_health,
+    status_word,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "health"
+HEALTH_JSON = "application/health+json"
+
+# file, content type it is served with, format, status, {failing component: status}
+# — the table of fixtures/health/README.md.
+FIXTURE_TABLE: list[tuple[str, str | None, str, HealthStatus, dict[str, HealthStatus]]] = [
+    (
+        "ietf-pass-with-warn-components.json",
+        HEALTH_JSON,
+        "ietf",
+        "pass",
+        {"cassandra:connections": "warn", "cpu:utilization": "warn", "memory:utilization": "warn"},
+    ),
+    ("ietf-warn.json", HEALTH_JSON, "ietf", "warn", {"sms-provider:responseTime": "warn"}),
+    ("ietf-fail.json", HEALTH_JSON, "ietf", "fail", {"stripe:responseTime": "fail"}),
+    ("spring-up.json", "application/vnd.spring-boot.actuator.v3+json", "spring", "pass", {}),
+    ("spring-down.json", "application/json", "spring", "fail", {"db": "fail"}),
+    ("spring-nested-out-of-service.json", "application/json", "spring", "fail", {"readinessState": "fail"}),
+    ("terminus-error.json", "application/json; charset=utf-8", "terminus", "fail", {"database": "fail"}),
+    ("aspnetcore-degraded.json", "application/json", "aspnetcore", "warn", {"redis": "warn"}),
+    ("k8s-readyz-verbose-failed.txt", "text/plain; charset=utf-8", "k8s", "fail", {"etcd": "fail"}),
+    ("k8s-readyz-verbose-ok.txt", "text/plain; charset=utf-8", "k8s", "pass", {}),
+    ("plain-ok.json", "application/json", "plain-json", "pass", {}),
+    ("plain-unhealthy.json", "application/json", "plain-json", "fail", {}),
+    ("plain-text-ok.txt", "text/plain", "plain-text", "pass", {}),
+]
+
+
+def read(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def parsed(body: bytes | str, content_type: str | None = None) -> HealthReading:
+    reading = parse_health(body, content_type)
+    assert reading is not None, body
+    return reading
+
+
+def failing(reading: HealthReading) -> dict[str, HealthStatus]:
+    return {c.name: c.status for c in reading.failing()}
+
+
+# --- the fixtures --------------------------------------------------------------
+
+
+def test_every_fixture_has_an_expectation() -> None:
+    on_disk = {p.name for p in FIXTURES.iterdir() if p.name != "README.md"}
+    assert on_disk == {row[0] for row in FIXTURE_TABLE}
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "fmt", "status", "bad"), FIXTURE_TABLE, ids=[r[0] for r in FIXTURE_TABLE]
+)
+def test_fixture(
+    name: str, content_type: str | None, fmt: str, status: HealthStatus, bad: dict[str, HealthStatus]
+) -> None:
+    reading = parsed(read(name), content_type)
+    assert (reading.format, reading.status, failing(reading)) == (fmt, status, bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "status", "bad"),
+    [(r[0], r[2], r[3], r[4]) for r in FIXTURE_TABLE],
+    ids=[r[0] for r in FIXTURE_TABLE],
+)
+def test_fixture_recognised_by_shape_alone(
+    name: str, fmt: str, status: HealthStatus, bad: dict[str, HealthStatus]
+) -> None:
+    # Servers often send the wrong content type; the body's shape must suffice.
+    reading = parsed(read(name).decode())
+    assert (reading.format, reading.status, failing(reading)) == (fmt, status, bad)
+
+
+def test_ietf_top_level_status_wins_over_components() -> None:
+    reading = parsed(read("ietf-pass-with-warn-components.json"), HEALTH_JSON)
+    assert reading.raw_status == "pass"
+    assert [c.name for c in reading.components] == [
+        "cassandra:responseTime",
+        "cassandra:connections",
+        "uptime",
+        "cpu:utilization",
+        "memory:utilization",
+    ]
+    # memory:utilization has a warn node and a pass node: the worst wins.
+    memory = reading.components[-1]
+    assert (memory.status, memory.raw_status, memory.message) == ("warn", "warn", None)
+
+
+def test_ietf_fail_component_message_is_the_node_output() -> None:
+    (stripe,) = parsed(read("ietf-fail.json"), HEALTH_JSON).failing()
+    assert stripe == Component("stripe:responseTime", "fail", "fail", "connect ETIMEDOUT")
+
+
+def test_ietf_warn_component_message() -> None:
+    (sms,) = parsed(read("ietf-warn.json")).failing()
+    assert sms.message == "SMS provider answering slowly"
+
+
+def test_spring_down_message_from_details_error() -> None:
+    reading = parsed(read("spring-down.json"))
+    assert reading.raw_status == "DOWN"
+    assert [c.name for c in reading.components] == ["db", "diskSpace", "ping"]
+    (db,) = reading.failing()
+    assert db.raw_status == "DOWN"
+    assert db.message is not None
+    assert db.message.startswith("org.springframework.jdbc.CannotGetJdbcConnectionException:")
+
+
+def test_spring_nested_components_are_named_by_path() -> None:
+    reading = parsed(read("spring-nested-out-of-service.json"))
+    assert reading.raw_status == "OUT_OF_SERVICE"
+    assert [(c.name, c.status) for c in reading.components] == [
+        ("db/primary", "pass"),
+        ("db/replica", "pass"),
+        ("readinessState", "fail"),
+        ("livenessState", "pass"),
+    ]
+    assert reading.failing()[0].raw_status == "OUT_OF_SERVICE"
+
+
+def test_terminus_component_message() -> None:
+    reading = parsed(read("terminus-error.json"))
+    assert reading.raw_status == "error"
+    assert [c.name for c in reading.components] == ["memory_heap", "database"]
+    (database,) = reading.failing()
+    assert database == Component("database", "fail", "down", "Connection terminated unexpectedly")
+
+
+def test_aspnetcore_component_message_from_description() -> None:
+    reading = parsed(read("aspnetcore-degraded.json"))
+    assert reading.raw_status == "Degraded"
+    (redis,) = reading.failing()
+    assert redis == Component("redis", "warn", "Degraded", "Timeout connecting to redis:6379")
+
+
+def test_k8s_failed_component_keeps_the_reason() -> None:
+    reading = parsed(read("k8s-readyz-verbose-failed.txt"), "text/plain")
+    assert reading.raw_status == "readyz check failed"
+    assert len(reading.components) == 6
+    assert reading.failing() == (Component("etcd", "fail", "failed", "reason withheld"),)
+
+
+def test_plain_unhealthy_boolean_names_the_key() -> None:
+    reading = parsed(read("plain-unhealthy.json"))
+    assert (reading.raw_status, reading.components) == ("healthy=false", ())
+
+
+def test_plain_ok_raw_status() -> None:
+    assert parsed(read("plain-ok.json")).raw_status == "ok"
+
+
+# --- status words ----------------------------------------------------------------
+
+WORDS: list[tuple[str, HealthStatus]] = [
+    # IETF
+    ("pass", "pass"), ("ok", "pass"), ("up", "pass"), ("warn", "warn"),
+    ("fail", "fail"), ("error", "fail"), ("down", "fail"),
+    # Spring
+    ("UP", "pass"), ("DOWN", "fail"), ("OUT_OF_SERVICE", "fail"), ("UNKNOWN", "warn"),
+    # ASP.NET Core
+    ("Healthy", "pass"), ("Degraded", "warn"), ("Unhealthy", "fail"),
+    # Terminus
+    ("shutting_down", "fail"),
+    # Kubernetes, gRPC, plain bodies
+    ("failed", "fail"), ("SERVING", "pass"), ("NOT_SERVING", "fail"),
+    ("green", "pass"), ("alive", "pass"), ("ready", "pass"),
+    ("yellow", "warn"), ("partial", "warn"),
+    ("red", "fail"), ("critical", "fail"),
+    # Case and separators do not matter.
+    ("Out-Of-Service", "fail"), ("not serving", "fail"), ("  Pass ", "pass"), ("WARN", "warn"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("word", "expected"), WORDS)
+def test_status_word(word: str, expected: HealthStatus) -> None:
+    assert status_word(word) == expected
+
+
+@pytest.mark.parametrize("word", ["", "published", "pong", "200", "x" * 1000, "o k", "passing grade"])
+def test_status_word_unknown(word: str) -> None:
+    assert status_word(word) is None
+
+
+@pytest.mark.parametrize(("word", "expected"), WORDS)
+def test_plain_json_status_words(word: str, expected: HealthStatus) -> None:
+    reading = parsed(json.dumps({"status": word}))
+    assert (reading.format, reading.status, reading.raw_status) == (
+        "plain-json",
+        expected,
+        word.strip(),
+    )
+
+
+# --- IETF details ------------------------------------------------------------------
+
+
+def test_ietf_recognised_by_content_type_without_checks() -> None:
+    reading = parsed('{"status": "warn"}', "application/health+json; charset=utf-8")
+    assert (reading.format, reading.status, reading.components) == ("ietf", "warn", ())
+
+
+def test_ietf_warn_at_top_with_a_failing_component_stays_warn() -> None:
+    body = {"status": "warn", "checks": {"db:connections": [{"status": "fail", "output": "refused"}]}}
+    reading = parsed(json.dumps(body), HEALTH_JSON)
+    assert reading.status == "warn"
+    assert reading.failing() == (Component("db:connections", "fail", "fail", "refused"),)
+
+
+def test_ietf_without_top_level_status_takes_the_worst_component() -> None:
+    body = {"checks": {"a": [{"status": "pass"}], "b": [{"status": "warn"}]}}
+    reading = parsed(json.dumps(body))
+    assert (reading.status, reading.raw_status) == ("warn", None)
+
+
+def test_ietf_unknown_top_level_word_is_at_least_warn() -> None:
+    reading = parsed(json.dumps({"status": "sunny", "checks": {"a": [{"status": "pass"}]}}))
+    assert (reading.status, reading.raw_status) == ("warn", "sunny")
+
+
+# --- Spring details -----------------------------------------------------------------
+
+
+def test_spring_down_composite_without_explaining_children_is_reported() -> None:
+    body = {
+        "status": "DOWN",
+        "components": {
+            "db": {
+                "status": "DOWN",
+                "details": {"error": "pool exhausted"},
+                "components": {"primary": {"status": "UP"}},
+            },
+        },
+    }
+    reading = parsed(json.dumps(body))
+    assert reading.failing() == (Component("db", "fail", "DOWN", "pool exhausted"),)
+    assert [c.name for c in reading.components] == ["db/primary", "db"]
+
+
+def test_spring_down_composite_is_explained_by_its_leaf() -> None:
+    body = {
+        "status": "DOWN",
+        "components": {
+            "db": {
+                "status": "DOWN",
+                "components": {"primary": {"status": "UP"}, "replica": {"status": "DOWN"}},
+            },
+        },
+    }
+    assert failing(parsed(json.dumps(body))) == {"db/replica": "fail"}
+
+
+def test_spring_unknown_is_warn() -> None:
+    body = {"status": "UP", "components": {"mail": {"status": "UNKNOWN"}}}
+    reading = parsed(json.dumps(body))
+    assert (reading.status, failing(reading)) == ("pass", {"mail": "warn"})
+
+
+def test_spring_boot_2_0_details_shape() -> None:
+    body = {
+        "status": "DOWN",
+        "details": {
+            "db": {"status": "DOWN", "details": {"error": "boom"}},
+            "diskSpace": {"status": "UP", "details": {"total": 1, "free": 1}},
+        },
+    }
+    reading = parsed(json.dumps(body))
+    assert reading.format == "spring"
+    assert reading.failing() == (Component("db", "fail", "DOWN", "boom"),)
+
+
+# --- other JSON shapes ---------------------------------------------------------------
+
+
+def test_microprofile_health() -> None:
+    body = {
+        "status": "DOWN",
+        "checks": [
+            {"name": "Database connections health check", "status": "UP"},
+            {"name": "kafka", "status": "DOWN", "data": {"error": "broker gone"}},
+        ],
+    }
+    reading = parsed(json.dumps(body))
+    assert (reading.format, reading.status) == ("microprofile", "fail")
+    assert reading.failing() == (Component("kafka", "fail", "DOWN", "broker gone"),)
+
+
+def test_plain_json_lists_dependencies() -> None:
+    body = {"status": "degraded", "checks": {"db": "ok", "cache": {"status": "down", "error": "x"}}}
+    reading = parsed(json.dumps(body))
+    assert (reading.status, failing(reading)) == ("warn", {"cache": "fail"})
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "raw"),
+    [
+        ({"ok": True}, "pass", "ok=true"),
+        ({"up": False}, "fail", "up=false"),
+        ({"Healthy": True}, "pass", "Healthy=true"),
+        ({"alive": True, "ready": False}, "fail", "ready=false"),
+        ({"status": True}, "pass", "status=true"),
+        ({"state": "UP"}, "pass", "UP"),
+        ({"overall_status": "red"}, "fail", "red"),
+        # A stated status outranks a boolean.
+        ({"status": "ok", "ready": False}, "pass", "ok"),
+    ],
+)
+def test_plain_json_shapes(body: dict[str, Any], status: HealthStatus, raw: str) -> None:
+    reading = parsed(json.dumps(body))
+    assert (reading.format, reading.status, reading.raw_status) == ("plain-json", status, raw)
+
+
+def test_failing_lists_failures_before_warnings() -> None:
+    body = {"status": "fail", "checks": {"a": [{"status": "warn"}], "b": [{"status": "fail"}]}}
+    assert [c.name for c in parsed(json.dumps(body)).failing()] == ["b", "a"]
+
+
+# --- text formats -------------------------------------------------------------------
+
+
+def test_k8s_livez_without_summary_line_derives_the_status() -> None:
+    reading = parsed("[+]ping ok\n[-]poststarthook/rbac failed: reason withheld\n")
+    assert (reading.format, reading.status, reading.raw_status) == ("k8s", "fail", None)
+    assert failing(reading) == {"poststarthook/rbac": "fail"}
+
+
+def test_k8s_healthz_failed_summary_alone() -> None:
+    reading = parsed("healthz check failed\n")
+    assert (reading.format, reading.status, reading.components) == ("k8s", "fail", ())
+
+
+def test_k8s_excluded_check_passes() -> None:
+    reading = parsed("[+]etcd excluded: ok\n[+]ping ok\nlivez check passed\n")
+    assert reading.status == "pass"
+    assert reading.components[0] == Component("etcd", "pass", "excluded", "ok")
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("OK", "pass"), ("ok\n", "pass"), ("healthy", "pass"), ("UP", "pass"), ("pass", "pass"),
+        ("alive", "pass"), ("pong", "pass"), ("PONG", "pass"), ("Healthy.", "pass"),
+        ("Degraded", "warn"), ("unhealthy", "fail"), ("down", "fail"), ("fail", "fail"),
+        ("NOT_SERVING", "fail"),
+    ],
+)  # fmt: skip
+def test_plain_text(text: str, status: HealthStatus) -> None:
+    reading = parsed(text.encode(), "text/plain")
+    assert (reading.format, reading.status) == ("plain-text", status)
+
+
+def test_plain_text_keeps_the_word_as_written() -> None:
+    assert parsed(b"  Healthy\r\n").raw_status == "Healthy"
+
+
+def test_json_string_body_is_read_as_a_word() -> None:
+    reading = parsed('"Unhealthy"', "application/json")
+    assert (reading.format, reading.status) == ("plain-json", "fail")
+
+
+def test_charset_from_content_type_is_honoured() -> None:
+    body = json.dumps({"status": "DOWN"}).encode("utf-16")
+    assert parsed(body, "application/json; charset=utf-16").status == "fail"
+
+
+# --- no health statement ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"   \n\t",
+        "\ufeff",
+        b"<!doctype html><html><body>OK</body></html>",
+        b"<html>healthy</html>",
+        b'{"data": [1, 2, 3]}',
+        b'{"status": "published", "id": 7}',
+        b'{"status": 200}',
+        b'{"status": {"code": "UP"}}',
+        b'{"db": {"status": "DOWN"}}',
+        b"[]",
+        b'[{"status": "UP"}]',
+        b"true",
+        b"42",
+        b"null",
+        b'"hello"',
+        b'{"status": "UP", "truncated',
+        b"Not Found",
+        b"Service Unavailable",
+        b"everything is ok, trust me",
+        b"ok\nbut not really",
+        b"ok " * 40,
+        b"\xff\xfe\xfa",
+    ],
+)
+def test_no_health_statement(body: bytes | str) -> None:
+    assert parse_health(body) is None
+
+
+def test_html_is_none_even_with_health_json_content_type() -> None:
+    assert parse_health(b"<h1>502 Bad Gateway</h1>", HEALTH_JSON) is None
+
+
+# --- hostile input --------------------------------------------------------------------
+
+
+def test_components_are_capped() -> None:
+    body = {"status": "DOWN", "components": {f"c{i}": {"status": "DOWN"} for i in range(1000)}}
+    reading = parsed(json.dumps(body))
+    assert len(reading.components) == MAX_COMPONENTS
+    assert reading.status == "fail"
+
+
+def test_ietf_components_are_capped() -> None:
+    body = {"status": "fail", "checks": {f"c{i}": [{"status": "fail"}] for i in range(1000)}}
+    assert len(parsed(json.dumps(body)).components) == MAX_COMPONENTS
+
+
+def test_deep_spring_nesting_is_cut_without_error() -> None:
+    node: dict[str, Any] = {"status": "DOWN"}
+    for _ in range(500):
+        node = {"status": "DOWN", "components": {"n": node}}
+    reading = parsed(json.dumps(node))
+    assert reading.status == "fail"
+    assert all(len(c.name) <= MAX_TEXT for c in reading.components)
+    assert reading.components[0].name.count("/") < 25
+
+
+def test_json_nested_beyond_the_parser_limit_is_none() -> None:
+    assert parse_health(b"[" * 100_000 + b"]" * 100_000) is None
+    assert parse_health(b'{"a":' * 100_000 + b"1" + b"}" * 100_000) is None
+
+
+def test_long_messages_and_names_are_truncated() -> None:
+    body = {
+        "status": "DOWN",
+        "components": {"x" * 5000: {"status": "DOWN", "details": {"error": "e" * 100_000}}},
+    }
+    (component,) = parsed(json.dumps(body)).components
+    assert component.message is not None
+    assert len(component.message) == MAX_TEXT
+    assert component.message.endswith("…")
+    assert len(component.name) == MAX_TEXT
+
+
+def test_messages_are_one_printable_line() -> None:
+    body = {
+        "status": "DOWN",
+        "components": {"db\x1b[31m": {"status": "DOWN", "details": {"error": "a\n\tb\x1b[2J\x00c"}}},
+    }
+    (component,) = parsed(json.dumps(body)).components
+    assert (component.name, component.message) == ("db[31m", "a b[2Jc")
+
+
+def test_huge_integer_does_not_raise() -> None:
+    assert parse_health(b'{"status": "UP", "n": ' + b"9" * 50_000 + b"}") is None
+
+
+def test_invalid_utf8_around_a_valid_word() -> None:
+    reading = parsed(b'{"status": "DOWN", "note": "\xff\xfe"}')
+    assert reading.status == "fail"
+
+
+def test_unknown_charset_falls_back_to_utf8() -> None:
+    assert parsed(b"OK", "text/plain; charset=no-such-thing").status == "pass"
+    assert parsed(b"OK", "text/plain; charset=idna").status == "pass"
+
+
+def check_reading(reading: HealthReading | None) -> None:
+    if reading is None:
+        return
+    assert reading.status in ("pass", "warn", "fail")
+    assert len(reading.components) <= MAX_COMPONENTS
+    for component in reading.components:
+        assert component.status in ("pass", "warn", "fail")
+        assert len(component.name) <= MAX_TEXT
+        assert component.message is None or len(component.message) <= MAX_TEXT
+    assert all(c.status != "pass" for c in reading.failing())
+
+
+CONTENT_TYPES = st.sampled_from(
+    [None, HEALTH_JSON, "text/plain", "application/json; charset=latin-1", "text/plain; charset=bogus"]
+)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    max_leaves=40,
+)
+
+# Values shaped like the formats, so the fuzzing reaches the format readers
+# instead of stopping at "not a status word".
+health_words = st.sampled_from(
+    ["UP", "DOWN", "ok", "error", "pass", "warn", "fail", "Healthy", "Degraded", "up", "down", "???"]
+)
+health_nodes = st.recursive(
+    st.fixed_dictionaries({"status": health_words | json_values}),
+    lambda children: st.fixed_dictionaries(
+        {"status": health_words},
+        optional={
+            "components": st.dictionaries(st.text(max_size=8), children, max_size=4),
+            "details": st.dictionaries(st.text(max_size=8), children | json_values, max_size=4),
+            "output": json_values,
+        },
+    ),
+    max_leaves=30,
+)
+health_bodies = st.fixed_dictionaries(
+    {"status": health_words | json_values},
+    optional={
+        "checks": st.dictionaries(st.text(max_size=8), st.lists(health_nodes, max_size=3) | health_nodes)
+        | st.lists(health_nodes | json_values, max_size=4),
+        "components": st.dictionaries(st.text(max_size=8), health_nodes | json_values, max_size=4),
+        "details": st.dictionaries(st.text(max_size=8), health_nodes | json_values, max_size=4),
+        "info": st.dictionaries(st.text(max_size=8), health_nodes | json_values, max_size=3) | json_values,
+        "error": st.dictionaries(st.text(max_size=8), health_nodes | json_values, max_size=3) | json_values,
+        "entries": st.dictionaries(st.text(max_size=8), health_nodes | json_values, max_size=4),
+        "groups": st.lists(st.text(max_size=5), max_size=2),
+        "healthy": st.booleans(),
+    },
+)
+
+FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FUZZ
+@given(st.binary(max_size=2000), CONTENT_TYPES)
+def test_fuzz_random_bytes_never_raise(body: bytes, content_type: str | None) -> None:
+    check_reading(parse_health(body, content_type))
+
+
+@FUZZ
+@given(json_values, CONTENT_TYPES)
+def test_fuzz_random_json_never_raises(value: object, content_type: str | None) -> None:
+    check_reading(parse_health(json.dumps(value).encode(), content_type))
+
+
+@FUZZ
+@given(health_bodies, CONTENT_TYPES)
+def test_fuzz_health_shaped_json_never_raises(value: object, content_type: str | None) -> None:
+    check_reading(parse_health(json.dumps(value), content_type))
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(["[+]", "[-]", "ok", "failed:", " ", "\n", "x", "readyz check ", "passed"])))
+def test_fuzz_k8s_like_text_never_raises(parts: list[str]) -> None:
+    check_reading(parse_health("".join(parts)))
+
+
+@FUZZ
+@given(st.text(max_size=200))
+def test_fuzz_status_word_never_raises(word: str) -> None:
+    assert status_word(word) in (None, "pass", "warn", "fail")
