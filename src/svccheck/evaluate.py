@@ -8,6 +8,7 @@ from __future__ import annotations
 from svccheck.expect import evaluate_expect
 from svccheck.health import HealthReading, parse_health
 from svccheck.model import (
+    Attempt,
     Check,
     CheckResult,
     ComponentResult,
@@ -21,11 +22,10 @@ _MAX_COMPONENTS_IN_REASON = 3
 
 
 def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckResult:
-    attempts = len(outcome.attempts)
     snapshot = outcome.snapshot
     if snapshot is None:
         failure = Failure(outcome.failure_class or FailureClass.PROTOCOL, outcome.reason or "no response")
-        return _result(check, [failure], attempts, None, None, (), critical)
+        return _result(check, [failure], outcome.attempts, None, None, (), critical)
     components: tuple[ComponentResult, ...] = ()
     reading: HealthReading | None = None
     if check.kind == "health":
@@ -38,7 +38,9 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckRes
         failures = evaluate_expect(snapshot, check.expect)
     else:
         failures = _health_failures(snapshot.status_code, reading)
-    return _result(check, failures, attempts, snapshot.status_code, snapshot.latency, components, critical)
+    return _result(
+        check, failures, outcome.attempts, snapshot.status_code, snapshot.latency, components, critical
+    )
 
 
 def _health_failures(status_code: int, reading: HealthReading | None) -> list[Failure]:
@@ -64,12 +66,13 @@ def _health_failures(status_code: int, reading: HealthReading | None) -> list[Fa
 def _result(
     check: Check,
     failures: list[Failure],
-    attempts: int,
+    attempt_log: tuple[Attempt, ...],
     status_code: int | None,
     latency: float | None,
     components: tuple[ComponentResult, ...],
     critical: bool,
 ) -> CheckResult:
+    attempts = len(attempt_log)
     hard = [f for f in failures if not f.warn_only]
     if hard:
         verdict = Verdict.FAIL if critical else Verdict.WARN
@@ -98,14 +101,25 @@ def _result(
         latency=latency,
         attempts=attempts,
         components=components,
+        attempt_log=attempt_log,
     )
 
 
-def unfinished(check: Check, attempts: int, *, interrupted: bool, critical: bool) -> CheckResult:
+def unfinished(
+    check: Check, attempt_log: tuple[Attempt, ...], *, interrupted: bool, critical: bool
+) -> CheckResult:
     """A check cut short by the command's deadline or by a signal."""
     if interrupted:
         return CheckResult(
-            check, Verdict.SKIP, "interrupted before it finished", None, (), None, None, attempts
+            check,
+            Verdict.SKIP,
+            "interrupted before it finished",
+            None,
+            (),
+            None,
+            None,
+            len(attempt_log),
+            attempt_log=attempt_log,
         )
     failure = Failure(FailureClass.DEADLINE, "deadline exceeded")
-    return _result(check, [failure], attempts, None, None, (), critical)
+    return _result(check, [failure], attempt_log, None, None, (), critical)

@@ -183,6 +183,7 @@ class CheckResult:
     latency: float | None
     attempts: int
     components: tuple[ComponentResult, ...] = ()
+    attempt_log: tuple[Attempt, ...] = ()
 
     @property
     def recovered(self) -> bool:

@@ -103,9 +103,9 @@ async def execute(
         for service in services:
             for check in service.checks:
                 if check.key not in results:
-                    attempts = len(prober.progress.attempts.get(check.key, ()))
+                    attempt_log = tuple(prober.progress.attempts.get(check.key, ()))
                     results[check.key] = unfinished(
-                        check, attempts, interrupted=interrupted, critical=service.critical
+                        check, attempt_log, interrupted=interrupted, critical=service.critical
                     )
     return build_report(
         services,

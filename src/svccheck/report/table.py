@@ -96,6 +96,13 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
         if component.message:
             line += f" ({redactor.text(component.message)})"
         table.add_row("", "", Text(line, style=style), "", "", "", "")
+    if len(result.attempt_log) > 1:
+        for attempt in result.attempt_log:
+            outcome = attempt.reason or f"HTTP {attempt.status_code}"
+            line = f"  attempt {attempt.number}: {redactor.text(outcome)} in {attempt.latency * 1000:.0f}ms"
+            if attempt.wait_after:
+                line += f", then waited {attempt.wait_after * 1000:.0f}ms"
+            table.add_row("", "", Text(line, style="dim"), "", "", "", "")
     for failure in result.failures[1:]:
         table.add_row("", "", "", "", "", "", Text(redactor.text(failure.message), style="dim"))
 
