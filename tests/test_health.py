@@ -278,6 +278,21 @@ def test_spring_unknown_is_warn() -> None:
     assert (reading.status, failing(reading)) == ("pass", {"mail": "warn"})
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "UP", "components": {"mail": {"status": "MAINTENANCE"}}},
+        {"status": "pass", "checks": {"mail": [{"status": "MAINTENANCE"}]}},
+        {"status": "ok", "details": {"mail": {"status": "MAINTENANCE"}}},
+        {"status": "Healthy", "entries": {"mail": {"status": "MAINTENANCE"}}},
+    ],
+)
+def test_unknown_component_word_is_warn_and_kept_as_written(body: dict[str, Any]) -> None:
+    # A word we cannot vouch for inside a health report is not a pass.
+    reading = parsed(json.dumps(body))
+    assert (reading.status, reading.failing()) == ("pass", (Component("mail", "warn", "MAINTENANCE"),))
+
+
 def test_spring_boot_2_0_details_shape() -> None:
     body = {
         "status": "DOWN",
@@ -422,6 +437,11 @@ def test_no_health_statement(body: bytes | str) -> None:
 
 def test_html_is_none_even_with_health_json_content_type() -> None:
     assert parse_health(b"<h1>502 Bad Gateway</h1>", HEALTH_JSON) is None
+
+
+def test_html_is_none_even_when_it_quotes_a_health_format() -> None:
+    # A proxy's error page may echo the upstream body; it is still a page.
+    assert parse_health(b"<pre>\n[-]etcd failed: reason withheld\nreadyz check failed\n</pre>") is None
 
 
 # --- hostile input --------------------------------------------------------------------
