@@ -113,7 +113,7 @@ def test_secret_variables_are_collected_for_masking() -> None:
             "defaults:\n  timeout: 5x\nservices:\n  a: {url: 'http://h:1', health: /h}\n",
             "2:12: defaults.timeout: bad duration '5x'",
         ),
-        ("services:\n  a: {url: 'ftp://h', health: /h}\n", "2:12: bad URL 'ftp://h'"),
+        ("services:\n  a: {url: 'ftp://h', health: /h}\n", "2:12: services.a.url: bad URL 'ftp://h'"),
         (
             "services:\n  a: {url: 'http://h:1', health: /h}\n  a: {url: 'http://h:2', health: /h}\n",
             "3:3: duplicate key 'a' (first defined on line 2)",
@@ -219,3 +219,17 @@ def test_non_utf8_names_line_and_column(tmp_path: Path) -> None:
 )
 def test_join_url(base: str, path: str, expected: str) -> None:
     assert join_url(base, path) == expected
+
+
+def test_field_and_graph_errors_come_together() -> None:
+    lines = _errors(
+        "services:\n"
+        "  a: {url: 'ftp://h', health: /h, depends_on: [b]}\n"
+        "  b: {url: 'http://h:1', health: /h, depends_on: [a], retries: lots}\n"
+        "  c: {url: 'http://h:1', health: /h, depends_on: [d]}\n"
+    )
+    text = "\n".join(lines)
+    assert "bad URL 'ftp://h'" in text
+    assert "dependency cycle: a -> b -> a" in text
+    assert "unknown service 'd'" in text
+    assert "services.b.retries: expected an integer" in text

@@ -6,7 +6,6 @@ check names, JSONPath syntax, `depends_on` names and cycles, CA bundle paths.
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path as FsPath
 from typing import Any
@@ -47,7 +46,6 @@ def build_manifest(
     if env is not None and spec.environments[env].defaults is not None:
         layers.append(_tunables(spec.environments[env].defaults))
     services = tuple(_service(name, svc, layers, ctx) for name, svc in spec.services.items())
-    _check_dependencies(services, ctx)
     return Manifest(path=path, services=services, secrets=secrets), ctx.issues
 
 
@@ -73,7 +71,7 @@ def _merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]], ctx: _Context) -> Service:
     where: Path = ("services", name)
-    base_url = _check_url(svc.url, (*where, "url"), ctx)
+    base_url = svc.url
     service_layers = [*layers, _tunables(svc)]
     checks: list[Check] = []
     if svc.health is None and not svc.checks:
@@ -96,22 +94,6 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]], c
         depends_on=tuple(svc.depends_on),
         checks=tuple(checks),
     )
-
-
-def _check_url(url: str, where: Path, ctx: _Context) -> str:
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError as exc:
-        ctx.error(where, f"bad URL {url!r}: {exc}")
-        return url
-    if parts.scheme not in ("http", "https"):
-        ctx.error(where, f"bad URL {url!r}: expected http:// or https://")
-    elif not parts.hostname:
-        ctx.error(where, f"bad URL {url!r}: no host")
-    elif port == 0:
-        ctx.error(where, f"bad URL {url!r}: port 0")
-    return url.strip()
 
 
 def join_url(base: str, path: str) -> str:
@@ -137,12 +119,7 @@ def _check(
     ctx: _Context,
 ) -> Check:
     settings = _merge([*layers, _tunables(spec)])
-    method = spec.method.strip().upper()
-    if method not in schema.HTTP_METHODS:
-        ctx.error(
-            (*where, "method"),
-            f"unknown HTTP method {spec.method!r}; use one of {', '.join(schema.HTTP_METHODS)}",
-        )
+    method = spec.method
     body: bytes | None = None
     headers: tuple[tuple[str, str], ...] = settings["headers"]
     if spec.body is not None and spec.json_ is not None:
@@ -223,56 +200,3 @@ def _status(value: object) -> StatusExpect:
             codes.add(int(text))
     label = ", ".join(str(i) for i in items) if isinstance(value, list) else str(value)
     return StatusExpect(codes=frozenset(codes), classes=frozenset(classes), text=label)
-
-
-def _check_dependencies(services: tuple[Service, ...], ctx: _Context) -> None:
-    names = [s.name for s in services]
-    graph = {s.name: s.depends_on for s in services}
-    for service in services:
-        for index, dep in enumerate(service.depends_on):
-            if dep == service.name:
-                ctx.error(
-                    ("services", service.name, "depends_on", index), f"{service.name!r} depends on itself"
-                )
-            elif dep not in graph:
-                hint = difflib.get_close_matches(dep, names, n=1)
-                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-                ctx.error(
-                    ("services", service.name, "depends_on", index),
-                    f"depends_on: unknown service {dep!r}{suggestion}",
-                )
-    reported: set[frozenset[str]] = set()
-    for cycle in _cycles(graph):
-        if frozenset(cycle) in reported:
-            continue
-        reported.add(frozenset(cycle))
-        ctx.error(
-            ("services", cycle[0], "depends_on"),
-            f"dependency cycle: {' -> '.join([*cycle, cycle[0]])}",
-            key=True,
-        )
-
-
-def _cycles(graph: dict[str, tuple[str, ...]]) -> list[list[str]]:
-    """Every elementary cycle found by depth-first search (one per back edge)."""
-    cycles: list[list[str]] = []
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for dep in graph.get(node, ()):
-            if dep not in graph or dep == node:
-                continue
-            if state.get(dep) == 1:
-                cycles.append(stack[stack.index(dep) :])
-            elif dep not in state:
-                visit(dep)
-        stack.pop()
-        state[node] = 2
-
-    for node in graph:
-        if node not in state:
-            visit(node)
-    return cycles

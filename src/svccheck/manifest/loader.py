@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from svccheck.manifest import schema
 from svccheck.manifest.build import build_manifest
+from svccheck.manifest.dependencies import check_dependencies, dependency_graph
 from svccheck.manifest.errors import ManifestError, ManifestIssue
 from svccheck.manifest.interpolate import Resolver, interpolate_tree
 from svccheck.manifest.source import Path, Positions, load_source
@@ -85,6 +86,9 @@ def parse_manifest(
         if section in data:
             expanded[section] = _interpolate_section(data, section, resolver, errors)
     issues.extend(at(p, msg) for p, msg in errors)
+    check_dependencies(
+        dependency_graph(data.get("services")), lambda p, msg, key: issues.append(at(p, msg, key=key))
+    )
 
     try:
         spec = schema.ManifestSpec.model_validate(expanded)

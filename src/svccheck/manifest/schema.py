@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from svccheck.durations import parse_duration
@@ -230,7 +230,7 @@ class ExpectSpec(_Model):
 
 class CheckSpec(Tunables):
     name: str | None = Field(None, description="shown in reports; defaults to METHOD path")
-    method: str = Field("GET", description="HTTP method")
+    method: Annotated[str, AfterValidator(_method)] = Field("GET", description="HTTP method")
     path: str = Field("/", description="appended to the service url")
     body: str | None = Field(None, description="request body as text")
     json_: Any = Field(None, alias="json", description="request body as JSON")
@@ -240,12 +240,39 @@ class CheckSpec(Tunables):
     expect: ExpectSpec | None = None
 
 
+def _url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise _custom("url", f"bad URL {value!r}: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise _custom("url", f"bad URL {value!r}: expected http:// or https://")
+    if not parts.hostname:
+        raise _custom("url", f"bad URL {value!r}: no host")
+    if port == 0:
+        raise _custom("url", f"bad URL {value!r}: port 0")
+    return url
+
+
+def _method(value: str) -> str:
+    method = value.strip().upper()
+    if method not in HTTP_METHODS:
+        raise _custom("method", f"unknown HTTP method {value!r}; use one of {', '.join(HTTP_METHODS)}")
+    return method
+
+
 def _health(value: object) -> object:
     return {"path": value} if isinstance(value, str) else value
 
 
 class ServiceSpec(Tunables):
-    url: str = Field(description="base URL; check paths are appended", examples=["http://localhost:8080"])
+    url: Annotated[str, AfterValidator(_url)] = Field(
+        description="base URL; check paths are appended", examples=["http://localhost:8080"]
+    )
     critical: bool = Field(True, description="a failure of a non-critical service only warns")
     tags: list[str] = Field(default_factory=list)
     depends_on: list[str] = Field(default_factory=list, description="names of services this one needs")
