@@ -31,13 +31,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import socket
 import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
@@ -55,6 +56,7 @@ __all__ = [
     "json_response",
     "raw_bytes",
     "reset",
+    "serving",
     "trickle",
 ]
 
@@ -201,8 +203,9 @@ class Router:
     def static(self, method: str, path: str, response: Response) -> None:
         """Always answer `response` (encoded once: the common case for demo data)."""
         if isinstance(response.body, str):
-            response = Response(response.status, response.body.encode(), response.headers,
-                                response.content_type)  # fmt: skip
+            response = Response(
+                response.status, response.body.encode(), response.headers, response.content_type
+            )
 
         async def handler(request: Request) -> Response:
             return response
@@ -305,22 +308,15 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
         except ValueError:
             raise _BadRequest(400, "malformed chunk size") from None
         if size == 0:
-            await reader.readuntil(b"\r\n\r\n") if await _has_trailers(reader) else None
+            # Skip any trailer fields, up to the empty line that ends the message.
+            while await reader.readuntil(b"\r\n") != b"\r\n":
+                pass
             return b"".join(parts)
         total += size
         if total > MAX_BODY_BYTES:
             raise _BadRequest(413, "request body too large")
         parts.append(await reader.readexactly(size))
         await reader.readexactly(2)  # the CRLF after each chunk
-
-
-async def _has_trailers(reader: asyncio.StreamReader) -> bool:
-    # After the last chunk comes either CRLF or trailer lines ending in CRLF CRLF.
-    first = await reader.readexactly(2)
-    if first == b"\r\n":
-        return False
-    await reader.readuntil(b"\r\n")
-    return (await reader.readexactly(2)) != b"\r\n"
 
 
 def _wants_keep_alive(request: Request) -> bool:
@@ -367,7 +363,7 @@ class _Connection:
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             await self._loop(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # the client went away or sent garbage: nothing to answer, nothing to print
         except asyncio.CancelledError:
             writer.transport.abort()  # server stopping: don't wait to flush to a peer that won't read
@@ -376,6 +372,7 @@ class _Connection:
             self.owner._record_error(exc)
         finally:
             writer.transport.close()
+            self.owner._writers.discard(writer)
 
     async def _loop(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
@@ -387,6 +384,8 @@ class _Connection:
                 await asyncio.sleep(self.listener.latency)
             try:
                 result = await self.listener.handler(request)
+                if not isinstance(result, Response | Raw):
+                    raise TypeError(f"handler returned {type(result).__name__}, not Response or Raw")
             except Exception as exc:
                 self.owner._record_error(exc)
                 result = json_response({"error": "internal_error", "message": str(exc)}, 500)
@@ -449,8 +448,9 @@ def _bind(host: str, port: int) -> socket.socket:
     )[0]
     sock = socket.socket(family, kind, proto)
     try:
-        # Lets `svccheck demo --serve` restart on 8080 while old sockets sit in TIME_WAIT.
-        if hasattr(socket, "SO_REUSEADDR"):
+        # Lets `svccheck demo --serve` restart on 8080 while old sockets sit in TIME_WAIT
+        # (as asyncio does; on Windows the option would let two servers share a port).
+        if os.name == "posix":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
         sock.listen(512)
@@ -490,6 +490,7 @@ class ServerThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopped = False
+        self._writers: set[asyncio.StreamWriter] = set()  # open connections; loop thread only
 
     @property
     def running(self) -> bool:
@@ -499,8 +500,7 @@ class ServerThread:
     def ports(self) -> list[int]:
         return [int(listener.sock.getsockname()[1]) for listener in self._listeners]
 
-    def add(self, handler: Handler, host: str = "127.0.0.1", port: int = 0, *,
-            latency: float = 0.0) -> int:  # fmt: skip
+    def add(self, handler: Handler, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0) -> int:
         """Listen on host:port (0 = ephemeral) and return the bound port.
 
         `latency` seconds pass before each answer, to stand in for a slow service.
@@ -559,11 +559,12 @@ class ServerThread:
     def _record_error(self, exc: BaseException) -> None:
         self.errors.append(exc)
 
-    def _call(self, coro: Awaitable[None], timeout: float = 5.0) -> None:
+    def _call(self, coro: Coroutine[Any, Any, None], timeout: float = 5.0) -> None:
         assert self._loop is not None
         if threading.current_thread() is self._thread:
+            coro.close()
             raise RuntimeError("ServerThread methods cannot be called from a handler")
-        asyncio.run_coroutine_threadsafe(_as_coroutine(coro), self._loop).result(timeout)
+        asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def _run(self, loop: asyncio.AbstractEventLoop) -> None:
         asyncio.set_event_loop(loop)
@@ -577,6 +578,9 @@ class ServerThread:
 
     async def _open(self, listener: _Listener) -> None:
         def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Awaitable[None]:
+            # Called synchronously on accept, so `_shutdown` sees every connection,
+            # even one whose task has not run yet.
+            self._writers.add(writer)
             return _Connection(self, listener).serve(reader, writer)
 
         listener.server = await asyncio.start_server(on_connect, sock=listener.sock, limit=MAX_HEADER_BYTES)
@@ -591,14 +595,13 @@ class ServerThread:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=grace)
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
 
     def _close_sockets(self) -> None:
         for listener in self._listeners:
             listener.sock.close()
-
-
-async def _as_coroutine(awaitable: Awaitable[None]) -> None:
-    await awaitable
 
 
 def _cancel_all(loop: asyncio.AbstractEventLoop) -> None:
