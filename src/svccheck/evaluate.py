@@ -19,6 +19,17 @@ from svccheck.model import (
 )
 
 _MAX_COMPONENTS_IN_REASON = 3
+# Failures whose reason says how many attempts it took: those retries could have changed.
+_RETRIED_CLASSES = frozenset(
+    {
+        FailureClass.TIMEOUT,
+        FailureClass.REFUSED,
+        FailureClass.DNS,
+        FailureClass.PROTOCOL,
+        FailureClass.STATUS,
+        FailureClass.HEALTH,
+    }
+)
 
 
 def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckResult:
@@ -83,14 +94,12 @@ def _result(
         verdict, lead = Verdict.PASS, None
     reason = None
     if lead is not None:
-        reason = lead.message
+        notes = []
+        if attempts > 1 and lead.failure_class in _RETRIED_CLASSES:
+            notes.append(f"{attempts} attempts")
         if len(failures) > 1:
-            reason += f" (+{len(failures) - 1} more)"
-        if attempts > 1 and lead.failure_class in (
-            FailureClass.TIMEOUT, FailureClass.REFUSED, FailureClass.DNS,
-            FailureClass.PROTOCOL, FailureClass.STATUS, FailureClass.HEALTH,
-        ):  # fmt: skip
-            reason += f" ({attempts} attempts)"
+            notes.append(f"+{len(failures) - 1} more")
+        reason = lead.message + (f" ({', '.join(notes)})" if notes else "")
     return CheckResult(
         check=check,
         verdict=verdict,
