@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from conftest import assert_no_traceback, cli_env, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, hang, json_response
 
@@ -348,8 +350,12 @@ def test_version_and_help_document_exit_codes() -> None:
     assert "130" in help_text and "usage or manifest error" in help_text
 
 
-def test_sigint_prints_partial_results_and_exits_130(
-    servers: ServerThread, manifest_file: WriteManifest
+@pytest.mark.parametrize(
+    ("signum", "code", "label"),
+    [(signal.SIGINT, 130, "interrupted (SIGINT)"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
+)
+def test_signal_prints_partial_results_and_exits_with_its_code(
+    servers: ServerThread, manifest_file: WriteManifest, signum: int, code: int, label: str
 ) -> None:
     reached = threading.Event()
 
@@ -374,15 +380,16 @@ def test_sigint_prints_partial_results_and_exits_130(
     )
     try:
         assert reached.wait(20), "the CLI never reached the server"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=20)
     finally:
         process.kill()
-    assert process.returncode == 130, stdout + stderr
+    assert process.returncode == code, stdout + stderr
     assert "Traceback" not in stdout + stderr
-    assert "interrupted (SIGINT): partial results" in stdout
+    assert f"{label}: partial results" in stdout
     data = json.loads(report_file.read_text())
-    assert data["interrupted"] == "interrupted (SIGINT)" and data["exit_code"] == 130
+    assert data["interrupted"] == label and data["exit_code"] == code
+    assert check_of(data, "fast")["verdict"] == "pass"
     assert check_of(data, "slow")["verdict"] == "skip"
 
 

@@ -25,7 +25,8 @@ from tenacity import (
     RetryCallState,
     retry_if_result,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from svccheck._version import __version__
@@ -262,8 +263,10 @@ class _RetryWait:
     """Exponential backoff with jitter; a server's `Retry-After` (up to a cap) wins."""
 
     def __init__(self, backoff: float) -> None:
-        self._exponential = wait_exponential_jitter(
-            initial=backoff, max=max(backoff, BACKOFF_CAP), jitter=backoff / 2
+        # backoff, 2×, 4×… capped, plus up to half a backoff of jitter so that
+        # many checks failing together do not retry in lockstep
+        self._exponential = wait_exponential(multiplier=backoff, max=max(backoff, BACKOFF_CAP)) + wait_random(
+            0, backoff / 2
         )
 
     def __call__(self, state: RetryCallState) -> float:

@@ -34,6 +34,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -350,6 +351,7 @@ class _Listener:
     handler: Handler
     sock: socket.socket
     latency: float
+    tls: ssl.SSLContext | None = None
     server: asyncio.Server | None = None
 
 
@@ -500,17 +502,26 @@ class ServerThread:
     def ports(self) -> list[int]:
         return [int(listener.sock.getsockname()[1]) for listener in self._listeners]
 
-    def add(self, handler: Handler, host: str = "127.0.0.1", port: int = 0, *, latency: float = 0.0) -> int:
+    def add(
+        self,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        latency: float = 0.0,
+        tls: ssl.SSLContext | None = None,
+    ) -> int:
         """Listen on host:port (0 = ephemeral) and return the bound port.
 
-        `latency` seconds pass before each answer, to stand in for a slow service.
+        `latency` seconds pass before each answer, to stand in for a slow service;
+        `tls` serves HTTPS with that server-side context.
         """
         if latency < 0:
             raise ValueError(f"latency must be >= 0, got {latency}")
         with self._lock:
             if self._stopped:
                 raise RuntimeError("this ServerThread has been stopped")
-            listener = _Listener(handler, _bind(host, port), latency)
+            listener = _Listener(handler, _bind(host, port), latency, tls)
             self._listeners.append(listener)
             bound = int(listener.sock.getsockname()[1])
             if self._loop is not None:
@@ -583,7 +594,9 @@ class ServerThread:
             self._writers.add(writer)
             return _Connection(self, listener).serve(reader, writer)
 
-        listener.server = await asyncio.start_server(on_connect, sock=listener.sock, limit=MAX_HEADER_BYTES)
+        listener.server = await asyncio.start_server(
+            on_connect, sock=listener.sock, limit=MAX_HEADER_BYTES, ssl=listener.tls
+        )
 
     async def _shutdown(self, grace: float) -> None:
         for listener in self._listeners:
