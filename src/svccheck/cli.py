@@ -245,10 +245,18 @@ def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
         console.print(table.render(report, redactor, verbose=options.verbose))
 
 
+# Command parameters are named for the command line (`--tag`, `--var`); RunOptions for the code.
+_RENAMED = {"tag": "tags", "var": "variables"}
+
+
 def _options(**kwargs: object) -> RunOptions:
+    """RunOptions from a command's parameters (pass `**locals()`); extra names are ignored."""
+    known = RunOptions.__dataclass_fields__
+    values = {_RENAMED.get(k, k): v for k, v in kwargs.items()}
+    values = {k: v for k, v in values.items() if k in known}
     for key in ("only", "tags", "skip", "variables"):
-        kwargs[key] = list(kwargs.get(key) or [])  # type: ignore[call-overload]
-    return RunOptions(**kwargs)  # type: ignore[arg-type]
+        values[key] = list(values.get(key) or [])  # type: ignore[call-overload]
+    return RunOptions(**values)  # type: ignore[arg-type]
 
 
 DEFAULT_MANIFEST = Path("services.yaml")
@@ -275,28 +283,7 @@ def all_command(
     no_color: NoColorOpt = False,
 ) -> None:
     """Check every service: health and sample checks, concurrently. Example: svccheck all -f services.yaml"""
-    _run(
-        _options(
-            manifest=manifest,
-            env=env,
-            only=only,
-            tags=tag,
-            skip=skip,
-            variables=var,
-            output=output,
-            json_file=json_file,
-            concurrency=concurrency,
-            timeout=timeout,
-            request_timeout=request_timeout,
-            retries=retries,
-            strict=strict,
-            insecure=insecure,
-            verbose=verbose,
-            quiet=quiet,
-            no_color=no_color,
-        ),
-        [],
-    )
+    _run(_options(**locals()), [])
 
 
 @app.command("check", epilog=EXIT_CODES_HELP)
@@ -318,25 +305,7 @@ def check_command(
     no_color: NoColorOpt = False,
 ) -> None:
     """Check the named services only. Example: svccheck check payment-service -v"""
-    _run(
-        _options(
-            manifest=manifest,
-            env=env,
-            variables=var,
-            output=output,
-            json_file=json_file,
-            concurrency=concurrency,
-            timeout=timeout,
-            request_timeout=request_timeout,
-            retries=retries,
-            strict=strict,
-            insecure=insecure,
-            verbose=verbose,
-            quiet=quiet,
-            no_color=no_color,
-        ),
-        names,
-    )
+    _run(_options(**locals()), names)
 
 
 @app.command("validate", epilog=EXIT_CODES_HELP)

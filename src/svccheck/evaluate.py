@@ -6,12 +6,11 @@ One place decides how failures become verdicts, so every renderer agrees.
 from __future__ import annotations
 
 from svccheck.expect import evaluate_expect
-from svccheck.health import HealthReading, parse_health
+from svccheck.health import Component, HealthReading, parse_health
 from svccheck.model import (
     Attempt,
     Check,
     CheckResult,
-    ComponentResult,
     Failure,
     FailureClass,
     ProbeOutcome,
@@ -37,14 +36,12 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckRes
     if snapshot is None:
         failure = Failure(outcome.failure_class or FailureClass.PROTOCOL, outcome.reason or "no response")
         return _result(check, [failure], outcome.attempts, None, None, (), critical)
-    components: tuple[ComponentResult, ...] = ()
+    components: tuple[Component, ...] = ()
     reading: HealthReading | None = None
     if check.kind == "health":
         reading = parse_health(snapshot.body, snapshot.header("content-type"))
         if reading is not None:
-            components = tuple(
-                ComponentResult(c.name, c.status, c.raw_status, c.message) for c in reading.components
-            )
+            components = reading.components
     if check.expect is not None:
         failures = evaluate_expect(snapshot, check.expect)
     else:
@@ -80,7 +77,7 @@ def _result(
     attempt_log: tuple[Attempt, ...],
     status_code: int | None,
     latency: float | None,
-    components: tuple[ComponentResult, ...],
+    components: tuple[Component, ...],
     critical: bool,
 ) -> CheckResult:
     attempts = len(attempt_log)

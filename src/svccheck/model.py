@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
+from svccheck.health import Component
+
 
 class Verdict(StrEnum):
     PASS = "pass"
@@ -165,14 +167,6 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
-class ComponentResult:
-    name: str
-    status: str
-    raw_status: str
-    message: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class CheckResult:
     check: Check
     verdict: Verdict
@@ -182,7 +176,7 @@ class CheckResult:
     status_code: int | None
     latency: float | None
     attempts: int
-    components: tuple[ComponentResult, ...] = ()
+    components: tuple[Component, ...] = ()
     attempt_log: tuple[Attempt, ...] = ()
 
     @property
