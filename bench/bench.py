@@ -1,0 +1,719 @@
+"""svccheck's benchmark: whole-process wall clock against loopback fleets, checked against product budgets.
+
+Run it with the project's venv (nothing leaves 127.0.0.1):
+
+    .venv/bin/python bench/bench.py [--runs N] [--quick] [--write-readme]
+
+It serves four fleets from a `ServerThread` in this process, writes a manifest
+and a target list for each to a temp dir, then times, alternating within each
+round, `svccheck all -f M --format json` (the venv console script), a bare
+`httpx.AsyncClient` + `asyncio.gather` script and a sequential `httpx.Client`
+script (the shape of the Node script svccheck replaces). Every run's exit code
+and output are verified: a benchmark of a broken run is worthless, so any
+mismatch is printed loudly and the command exits 1.
+
+Nothing is written into the repository unless `--write-readme` is given; then
+the "Latest figures" section of bench/README.md is rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from svccheck.demo.server import Raw, Request, Response, Router, ServerThread, hang, json_response
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+VENV_BIN = REPO / ".venv" / "bin"
+PYTHON = VENV_BIN / "python"
+SVCCHECK = VENV_BIN / "svccheck"
+README = BENCH_DIR / "README.md"
+FIGURES_HEADING = "## Latest figures"
+
+HOST = "127.0.0.1"
+SLOW_LATENCIES = [0.02 * i for i in range(1, 12)]  # 20, 40, ... 220 ms
+BIG_PORTS, BIG_PATHS = 10, 100  # 1,000 checks
+HANG_TIMEOUT = 2.0  # the hanging service's per-attempt timeout (retries 0)
+DEFAULT_TIMEOUT = 5.0  # svccheck's default per-attempt timeout, used by the plain scripts too
+CONCURRENCY = 100  # svccheck's default --concurrency, which is also its pool size
+RUN_TIMEOUT = 120.0  # no single process may run longer than this
+RSS_RUNS = 3
+HANG_SLACK = 0.1  # scheduling slack allowed over the hang bound, seconds
+STARTUP_FACTOR = 3  # start-up commands are cheap and noisy: run them this many times N
+
+# --- the comparison scripts (written to the temp dir, run with the venv's python) ----------
+
+BARE_SCRIPT = '''\
+"""Bare httpx: one AsyncClient, asyncio.gather bounded by a semaphore no larger than the pool."""
+import asyncio
+import json
+import sys
+import time
+
+import httpx
+
+
+async def main(spec):
+    limit = spec["concurrency"]
+    slots = asyncio.Semaphore(limit)
+    limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
+    async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
+
+        async def one(url, timeout):
+            async with slots:
+                try:
+                    response = await client.get(url, timeout=timeout)
+                except httpx.HTTPError:
+                    return False
+                return response.is_success
+
+        start = time.perf_counter()
+        results = await asyncio.gather(*(one(url, timeout) for url, timeout in spec["targets"]))
+        seconds = time.perf_counter() - start
+    ok = sum(results)
+    print(json.dumps({"ok": ok, "failed": len(results) - ok, "seconds": seconds}))
+
+
+with open(sys.argv[1]) as f:
+    asyncio.run(main(json.load(f)))
+'''
+
+SEQUENTIAL_SCRIPT = '''\
+"""Sequential: one httpx.Client, one request after another (like the Node script svccheck replaces)."""
+import json
+import sys
+import time
+
+import httpx
+
+with open(sys.argv[1]) as f:
+    spec = json.load(f)
+ok = failed = 0
+start = time.perf_counter()
+with httpx.Client(trust_env=False) as client:
+    for url, timeout in spec["targets"]:
+        try:
+            success = client.get(url, timeout=timeout).is_success
+        except httpx.HTTPError:
+            success = False
+        ok += success
+        failed += not success
+print(json.dumps({"ok": ok, "failed": failed, "seconds": time.perf_counter() - start}))
+'''
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fleet:
+    key: str
+    title: str
+    manifest: Path
+    targets: Path  # JSON for the plain scripts: {"concurrency": n, "targets": [[url, timeout], ...]}
+    checks: int
+    expect_exit: int  # svccheck's exit code; the plain scripts must see `checks - failing` successes
+    failing: tuple[str, ...] = ()  # services expected to fail (class timeout, one attempt)
+
+
+@dataclass
+class Sample:
+    seconds: float
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Series:
+    """The timed runs of one tool on one fleet."""
+
+    fleet: str
+    tool: str
+    seconds: list[float] = field(default_factory=list)
+    # What the tool reports of itself: "own" = its probing time (svccheck's duration_ms, the
+    # scripts' gather/loop time).
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    failed_runs: int = 0  # timed runs with at least one problem
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds) if self.seconds else float("nan")
+
+    @property
+    def inner(self) -> list[float]:
+        return self.metrics.get("own", [])
+
+    @property
+    def inner_median(self) -> float:
+        return statistics.median(self.inner) if self.inner else float("nan")
+
+
+Metrics = dict[str, float]
+Verifier = Callable[[Sample], tuple[list[str], Metrics]]  # -> (problems, metrics)
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    command: list[str]
+    verify: Verifier
+
+
+@dataclass
+class Results:
+    runs: int
+    series: dict[tuple[str, str], Series] = field(default_factory=dict)
+    rss_kib: dict[str, list[int]] = field(default_factory=dict)
+    rss_method: str = ""
+
+    def get(self, fleet: str, tool: str) -> Series:
+        return self.series[(fleet, tool)]
+
+    @property
+    def problems(self) -> list[str]:
+        return [p for s in self.series.values() for p in s.problems]
+
+
+# --- fleets -------------------------------------------------------------------------------
+
+
+async def health_up(request: Request) -> Response | Raw:
+    return json_response({"status": "UP"})
+
+
+async def health_hangs(request: Request) -> Response | Raw:
+    return hang()
+
+
+def checks_router() -> Router:
+    router = Router("bench")
+    for i in range(BIG_PATHS):
+        router.static("GET", f"/check/{i:03d}", json_response({"status": "UP", "n": i}))
+    return router
+
+
+def yaml_str(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a YAML scalar
+
+
+def service_yaml(name: str, port: int, *, health: bool = True, extra: Sequence[str] = ()) -> list[str]:
+    lines = [f"  {name}:", f"    url: {yaml_str(f'http://{HOST}:{port}')}"]
+    lines += [f"    {line}" for line in extra]
+    if health:
+        lines.append("    health: /health")
+    return lines
+
+
+def write_fleet(
+    workdir: Path,
+    key: str,
+    title: str,
+    services: list[list[str]],
+    targets: list[tuple[str, float]],
+    *,
+    defaults: str | None = None,
+    failing: tuple[str, ...] = (),
+) -> Fleet:
+    head = ["version: 1", f"# svccheck bench, fleet {key}: {title}"]
+    if defaults:
+        head.append(f"defaults: {defaults}")
+    text = "\n".join([*head, "services:", *(line for s in services for line in s)]) + "\n"
+    manifest = workdir / f"fleet-{key}.yaml"
+    manifest.write_text(text)
+    spec = workdir / f"fleet-{key}.targets.json"
+    spec.write_text(json.dumps({"concurrency": CONCURRENCY, "targets": targets}))
+    return Fleet(key, title, manifest, spec, len(targets), 1 if failing else 0, failing)
+
+
+def fleet_latency(servers: ServerThread, workdir: Path, key: str, title: str, slow: bool) -> Fleet:
+    services, targets = [], []
+    for i, latency in enumerate(SLOW_LATENCIES, start=1):
+        port = servers.add(health_up, HOST, latency=latency if slow else 0.0)
+        services.append(service_yaml(f"svc-{i:02d}", port))
+        targets.append((f"http://{HOST}:{port}/health", DEFAULT_TIMEOUT))
+    return write_fleet(workdir, key, title, services, targets)
+
+
+def fleet_thousand(servers: ServerThread, workdir: Path) -> Fleet:
+    services, targets = [], []
+    for i in range(BIG_PORTS):
+        port = servers.add(checks_router(), HOST)
+        paths = [f"/check/{j:03d}" for j in range(BIG_PATHS)]
+        checks = ["checks:", *(f"  - path: {p}" for p in paths)]
+        services.append(service_yaml(f"svc-{i:02d}", port, health=False, extra=checks))
+        targets += [(f"http://{HOST}:{port}{p}", DEFAULT_TIMEOUT) for p in paths]
+    title = f"{BIG_PORTS * BIG_PATHS:,} checks at 0 ms ({BIG_PORTS} services x {BIG_PATHS} checks)"
+    return write_fleet(workdir, "c", title, services, targets)
+
+
+def fleet_hang(servers: ServerThread, workdir: Path) -> Fleet:
+    services, targets = [], []
+    for i in range(1, 11):
+        port = servers.add(health_up, HOST)
+        services.append(service_yaml(f"svc-{i:02d}", port))
+        targets.append((f"http://{HOST}:{port}/health", DEFAULT_TIMEOUT))
+    port = servers.add(health_hangs, HOST)
+    bounds = [f"timeout: {HANG_TIMEOUT:g}s", "retries: 0"]
+    services.append(service_yaml("hangs", port, extra=bounds))
+    targets.append((f"http://{HOST}:{port}/health", HANG_TIMEOUT))
+    title = f"10 services at 0 ms + 1 that never answers (timeout {HANG_TIMEOUT:g}s, retries 0)"
+    return write_fleet(workdir, "d", title, services, targets, defaults="{retries: 0}", failing=("hangs",))
+
+
+def build_fleets(servers: ServerThread, workdir: Path) -> list[Fleet]:
+    return [
+        fleet_latency(servers, workdir, "a", "11 services, health at 20, 40 ... 220 ms", slow=True),
+        fleet_latency(servers, workdir, "b", "the same 11 services at 0 ms", slow=False),
+        fleet_thousand(servers, workdir),
+        fleet_hang(servers, workdir),
+    ]
+
+
+# --- running and verifying ----------------------------------------------------------------
+
+
+def child_env() -> dict[str, str]:
+    """The caller's environment without proxies or a default manifest, colour off."""
+    drop = {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "svccheck_manifest"}
+    env = {k: v for k, v in os.environ.items() if k.lower() not in drop}
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def run(command: Sequence[str], timeout: float = RUN_TIMEOUT) -> Sample:
+    start = perf_counter()
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, env=child_env(), check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        return Sample(perf_counter() - start, -9, out, f"killed after {timeout:g}s")
+    return Sample(perf_counter() - start, done.returncode, done.stdout, done.stderr)
+
+
+def describe(sample: Sample) -> str:
+    tail = (sample.stderr.strip() or sample.stdout.strip())[-600:]
+    return f"exit {sample.returncode}; output tail: {tail!r}"
+
+
+def verify_svccheck(fleet: Fleet) -> Verifier:
+    def verify(sample: Sample) -> tuple[list[str], Metrics]:
+        try:
+            report = json.loads(sample.stdout)
+        except ValueError:
+            return [f"stdout is not a JSON report ({describe(sample)})"], {}
+        problems = report_problems(fleet, report, sample.returncode)
+        if problems:
+            context = (
+                f"exit {sample.returncode}; summary {report.get('summary')}; stderr {sample.stderr[-300:]!r}"
+            )
+            problems = [f"{p} ({context})" for p in problems]
+        return problems, report_metrics(report)
+
+    return verify
+
+
+def report_metrics(report: dict[str, Any]) -> Metrics:
+    # A check that timed out has latency_ms null (no response), so only the run's duration is kept.
+    duration = report.get("duration_ms")
+    return {"own": duration / 1000} if isinstance(duration, int | float) else {}
+
+
+def report_problems(fleet: Fleet, report: dict[str, Any], returncode: int) -> list[str]:
+    expected_verdict = "fail" if fleet.failing else "pass"
+    summary = report.get("summary", {})
+    expected = {
+        "exit code": (returncode, fleet.expect_exit),
+        "exit_code in JSON": (report.get("exit_code"), fleet.expect_exit),
+        "verdict": (report.get("verdict"), expected_verdict),
+        "schema": (report.get("schema"), "svccheck/report-v1"),
+        "summary.checks": (summary.get("checks"), fleet.checks),
+        "summary.checks_failed": (summary.get("checks_failed"), len(fleet.failing)),
+        "summary.checks_warned": (summary.get("checks_warned"), 0),
+    }
+    problems = [
+        f"{what}: got {got!r}, expected {want!r}" for what, (got, want) in expected.items() if got != want
+    ]
+    return problems + failing_check_problems(fleet, report)
+
+
+def failing_check_problems(fleet: Fleet, report: dict[str, Any]) -> list[str]:
+    problems = []
+    for service in report.get("services", []):
+        if service.get("name") not in fleet.failing:
+            continue
+        for check in service.get("checks", []):
+            got = (check.get("verdict"), check.get("failure_class"), check.get("attempts"))
+            if got != ("fail", "timeout", 1):
+                problems.append(f"{service['name']}/{check.get('name')}: (verdict, class, attempts) = {got}")
+    return problems
+
+
+def verify_script(fleet: Fleet) -> Verifier:
+    def verify(sample: Sample) -> tuple[list[str], Metrics]:
+        try:
+            result = json.loads(sample.stdout)
+        except ValueError:
+            return [f"no result line ({describe(sample)})"], {}
+        want = (fleet.checks - len(fleet.failing), len(fleet.failing))
+        got = (result.get("ok"), result.get("failed"))
+        problems = [] if sample.returncode == 0 and got == want else [f"(ok, failed) = {got}, want {want}"]
+        seconds = result.get("seconds")
+        return problems, ({"own": float(seconds)} if isinstance(seconds, int | float) else {})
+
+    return verify
+
+
+def verify_exit_zero(sample: Sample) -> tuple[list[str], Metrics]:
+    return ([] if sample.returncode == 0 else [describe(sample)]), {}
+
+
+def fleet_tools(fleet: Fleet, workdir: Path) -> list[Tool]:
+    spec = str(fleet.targets)
+    return [
+        Tool(
+            "svccheck",
+            [str(SVCCHECK), "all", "-f", str(fleet.manifest), "--format", "json"],
+            verify_svccheck(fleet),
+        ),
+        Tool("bare httpx", [str(PYTHON), str(workdir / "bare_httpx.py"), spec], verify_script(fleet)),
+        Tool("sequential", [str(PYTHON), str(workdir / "sequential.py"), spec], verify_script(fleet)),
+    ]
+
+
+def startup_tools() -> list[Tool]:
+    return [
+        Tool("svccheck --version", [str(SVCCHECK), "--version"], verify_exit_zero),
+        Tool("svccheck --help", [str(SVCCHECK), "--help"], verify_exit_zero),
+        Tool('python -c "import httpx"', [str(PYTHON), "-c", "import httpx"], verify_exit_zero),
+        Tool('python -c "pass"', [str(PYTHON), "-c", "pass"], verify_exit_zero),
+    ]
+
+
+def rotated(tools: list[Tool], shift: int) -> list[Tool]:
+    shift %= len(tools)
+    return tools[shift:] + tools[:shift]
+
+
+def measure(results: Results, group: str, tools: list[Tool], runs: int) -> None:
+    """One untimed warm-up each, then `runs` rounds, alternating tools (order rotates each round)."""
+    for tool in tools:
+        series = results.series.setdefault((group, tool.name), Series(group, tool.name))
+        problems, _ = tool.verify(run(tool.command))
+        record(series, "warm-up", problems)
+    for round_no in range(runs):
+        for tool in rotated(tools, round_no):
+            series = results.series[(group, tool.name)]
+            sample = run(tool.command)
+            problems, metrics = tool.verify(sample)
+            series.seconds.append(sample.seconds)
+            for name, value in metrics.items():
+                series.metrics.setdefault(name, []).append(value)
+            record(series, f"run {round_no + 1}", problems)
+    print(f"  {group}: done", file=sys.stderr, flush=True)
+
+
+def record(series: Series, label: str, problems: list[str]) -> None:
+    """Keep a run's problems and shout them at once: a benchmark of a broken run is worthless."""
+    if problems and label != "warm-up":
+        series.failed_runs += 1
+    for problem in problems:
+        line = f"[{series.fleet}] {series.tool} {label}: {problem}"
+        series.problems.append(line)
+        print(f"!!! MISMATCH {line}", file=sys.stderr, flush=True)
+
+
+# --- peak memory --------------------------------------------------------------------------
+
+RUSAGE_WRAPPER = (
+    "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL);"
+    " print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def peak_rss_kib(command: list[str], workdir: Path) -> tuple[int | None, str]:
+    """Peak RSS of one run of `command`, in KiB, and how it was measured."""
+    gnu_time = shutil.which("time", path="/usr/bin")
+    if gnu_time:
+        out = workdir / "time.out"
+        run([gnu_time, "-f", "%M", "-o", str(out), *command])
+        text = out.read_text().strip().splitlines() if out.exists() else []
+        return (int(text[-1]) if text and text[-1].isdigit() else None), "/usr/bin/time -f %M"
+    # A fresh wrapper process has no other children, so its RUSAGE_CHILDREN maximum is this run's.
+    sample = run([str(PYTHON), "-c", RUSAGE_WRAPPER, *command])
+    value = sample.stdout.strip()
+    return (int(value) if value.isdigit() else None), "getrusage(RUSAGE_CHILDREN) in a fresh wrapper process"
+
+
+def measure_rss(results: Results, fleet: Fleet, workdir: Path) -> None:
+    for tool in fleet_tools(fleet, workdir)[:2]:
+        for _ in range(RSS_RUNS):
+            kib, results.rss_method = peak_rss_kib(tool.command, workdir)
+            if kib is None:
+                results.series[(fleet.key, tool.name)].problems.append(f"peak RSS of {tool.name}: unreadable")
+            else:
+                results.rss_kib.setdefault(tool.name, []).append(kib)
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b else "n/a"
+
+
+def verdict(ok: bool) -> str:
+    return "within" if ok else "**OVER**"
+
+
+def timing_table(results: Results, fleets: list[Fleet]) -> list[str]:
+    titles = {f.key: f"{f.key}: {f.title}" for f in fleets} | {"startup": "start-up"}
+    lines = [
+        "| fleet | tool | median | min–max | own time (median) | runs ok |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for s in results.series.values():
+        spread = f"{ms(min(s.seconds))}–{ms(max(s.seconds))}" if s.seconds else "–"
+        inner = ms(s.inner_median) if s.inner else ""
+        ok = f"{len(s.seconds) - s.failed_runs}/{len(s.seconds)}"
+        lines.append(f"| {titles[s.fleet]} | {s.tool} | {ms(s.median)} | {spread} | {inner} | {ok} |")
+    return lines
+
+
+def ratio_table(results: Results, fleets: list[Fleet]) -> list[str]:
+    lines = ["| fleet | svccheck / bare httpx | svccheck / sequential |", "| --- | ---: | ---: |"]
+    for f in fleets:
+        svc = results.get(f.key, "svccheck").median
+        bare, seq = results.get(f.key, "bare httpx").median, results.get(f.key, "sequential").median
+        lines.append(f"| {f.key} | {ratio(svc, bare)} | {ratio(svc, seq)} |")
+    return lines
+
+
+def budget_rows(results: Results, fleets: dict[str, Fleet]) -> list[str]:
+    return [
+        budget_eleven(results),
+        budget_startup(results),
+        budget_thousand(results, fleets["c"]),
+        budget_hang(results),
+        budget_memory(results),
+    ]
+
+
+def budget_eleven(results: Results) -> str:
+    svc = results.get("a", "svccheck").median
+    ideal = max(SLOW_LATENCIES) + results.get("b", "svccheck").median
+    measured = f"{ms(svc)} vs ideal {ms(ideal)} (220 ms + svccheck on b) = {ratio(svc, ideal)}"
+    return row("eleven services, slowest 220 ms", measured, "≤ 1.25×", verdict(svc <= 1.25 * ideal))
+
+
+def budget_startup(results: Results) -> str:
+    version = results.get("startup", "svccheck --version").median
+    base = results.get("startup", 'python -c "import httpx"').median
+    measured = f"{ms(version)} vs {ms(base)} = {ratio(version, base)}"
+    return row(
+        '`svccheck --version` / `python -c "import httpx"`',
+        measured,
+        "≤ 1.5×",
+        verdict(version <= 1.5 * base),
+    )
+
+
+def budget_thousand(results: Results, fleet: Fleet) -> str:
+    svc, bare = results.get("c", "svccheck"), results.get("c", "bare httpx")
+    rate_svc, rate_bare = fleet.checks / svc.median, fleet.checks / bare.median
+    inner = ""
+    if svc.inner and bare.inner:
+        inner_svc, inner_bare = fleet.checks / svc.inner_median, fleet.checks / bare.inner_median
+        inner = (
+            f"; in-process {inner_svc:,.0f} vs {inner_bare:,.0f} checks/s = {ratio(inner_bare, inner_svc)}"
+        )
+    measured = (
+        f"whole process {rate_svc:,.0f} vs {rate_bare:,.0f} checks/s"
+        f" = {ratio(rate_bare, rate_svc)} slower{inner}"
+    )
+    what = f"{fleet.checks:,} checks at 0 ms, rate vs bare httpx"
+    return row(what, measured, "≤ 1.5× slower", verdict(rate_bare <= 1.5 * rate_svc))
+
+
+def budget_hang(results: Results) -> str:
+    """The hang may add at most its bound to a run of fleet b (same CLI, nothing hanging).
+
+    The JSON report has no latency for a check that timed out, so the hanging check is bounded
+    through the run: svccheck's own time on d ≤ bound + its own time on b, and likewise wall clock.
+    """
+    svc, fleet_b = results.get("d", "svccheck"), results.get("b", "svccheck")
+    bound = HANG_TIMEOUT * 1  # timeout × attempts (retries 0) + backoff (none: no retry)
+    worst_own = max(svc.inner, default=float("nan"))
+    worst_wall = max(svc.seconds, default=float("nan"))
+    own_limit, wall_limit = bound + fleet_b.inner_median, bound + fleet_b.median
+    measured = (
+        f"own time ≤ {ms(worst_own)} vs bound + own time on b = {ms(own_limit)};"
+        f" wall ≤ {ms(worst_wall)} vs bound + wall on b = {ms(wall_limit)} (worst of the runs)"
+    )
+    ok = worst_own <= own_limit + HANG_SLACK and worst_wall <= wall_limit + HANG_SLACK
+    limit = f"+{HANG_SLACK * 1000:.0f} ms slack"
+    return row("hang bounded by timeout × attempts + backoff (2 s × 1 + 0)", measured, limit, verdict(ok))
+
+
+def budget_memory(results: Results) -> str:
+    peaks = results.rss_kib.get("svccheck", [])
+    if not peaks:
+        return "| peak RSS, 1,000 checks | not measured | < 100 MB | **UNKNOWN** |"
+    peak = max(peaks) / 1024
+    bare = results.rss_kib.get("bare httpx", [])
+    versus = f" (bare httpx {max(bare) / 1024:.1f} MiB)" if bare else ""
+    how = f"max of {len(peaks)} runs, {results.rss_method}"
+    return row(
+        "peak RSS, 1,000 checks", f"{peak:.1f} MiB{versus}; {how}", "< 100 MB", verdict(peak * 1.048576 < 100)
+    )
+
+
+def render(results: Results, fleets: list[Fleet]) -> str:
+    by_key = {f.key: f for f in fleets}
+    parts = [
+        f"{results.runs} timed runs per tool and fleet ({results.runs * STARTUP_FACTOR} for start-up),"
+        " after one untimed warm-up each; whole-process wall clock. *Own time* is the tool's own"
+        " measure of its probing (svccheck's `duration_ms`, the scripts' `gather`/loop time).",
+        "",
+        *timing_table(results, fleets),
+        "",
+        *ratio_table(results, fleets),
+        "",
+        "| budget (product.md) | measured (medians unless said) | limit | |",
+        "| --- | --- | --- | --- |",
+        *budget_rows(results, by_key),
+    ]
+    problems = results.problems
+    if problems:
+        parts += ["", f"**{len(problems)} VERIFICATION MISMATCHES — these figures are not trustworthy:**", ""]
+        parts += [f"- {p}" for p in problems[:20]]
+    return "\n".join(parts)
+
+
+# --- the machine, and the README ----------------------------------------------------------
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    py = f"Python {platform.python_version()} ({sys.implementation.name})"
+    load = f"load avg {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    system = f"{platform.system()} {platform.release()}"
+    return f"{date} · nproc {nproc} · {cpu_model()} · {py} · {system} · {load} at the end"
+
+
+def write_readme(table: str, command: str) -> None:
+    section = f"{FIGURES_HEADING}\n\n{machine_line()} · `{command}`\n\n{table}\n"
+    text = README.read_text() if README.exists() else "# svccheck benchmark\n\n"
+    pattern = re.compile(rf"^{re.escape(FIGURES_HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text, count=1).rstrip() + "\n"
+    else:
+        text = text.rstrip() + "\n\n" + section
+    README.write_text(text)
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def loopback_servers() -> Iterator[ServerThread]:
+    servers = ServerThread("svccheck-bench").start()
+    try:
+        yield servers
+    finally:
+        servers.stop()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=None, help="timed runs per tool and fleet (default 7)")
+    parser.add_argument("--quick", action="store_true", help="3 runs (unless --runs is given)")
+    parser.add_argument(
+        "--write-readme", action="store_true", help="rewrite bench/README.md's latest figures"
+    )
+    args = parser.parse_args(argv)
+    args.runs = args.runs or (3 if args.quick else 7)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def check_environment() -> None:
+    for path in (PYTHON, SVCCHECK):
+        if not path.exists():
+            sys.exit(f"bench: {path} not found; create the venv first (see the README)")
+
+
+def benchmark(runs: int, workdir: Path) -> tuple[Results, list[Fleet]]:
+    (workdir / "bare_httpx.py").write_text(BARE_SCRIPT)
+    (workdir / "sequential.py").write_text(SEQUENTIAL_SCRIPT)
+    results = Results(runs)
+    with loopback_servers() as servers:
+        fleets = build_fleets(servers, workdir)
+        print(f"bench: {runs} runs; manifests in {workdir}", file=sys.stderr, flush=True)
+        measure(results, "startup", startup_tools(), runs * STARTUP_FACTOR)
+        for fleet in fleets:
+            measure(results, fleet.key, fleet_tools(fleet, workdir), runs)
+        measure_rss(results, fleets[2], workdir)
+        if servers.errors:
+            results.series[("a", "svccheck")].problems.append(
+                f"loopback server errors: {list(servers.errors)}"
+            )
+    return results, fleets
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    check_environment()
+    with tempfile.TemporaryDirectory(prefix="svccheck-bench-") as tmp:
+        results, fleets = benchmark(args.runs, Path(tmp))
+    table = render(results, fleets)
+    print(f"\n{machine_line()}\n\n{table}")
+    if args.write_readme:
+        command = ".venv/bin/python bench/bench.py" + (f" --runs {args.runs}" if args.runs != 7 else "")
+        write_readme(table, command)
+        print(f"\nbench: wrote {README.relative_to(REPO)}", file=sys.stderr)
+    if results.problems:
+        print(f"\nbench: {len(results.problems)} verification mismatches (see above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
