@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from svccheck.manifest import ManifestError, load_manifest, parse_manifest
 from svccheck.manifest.build import join_url
@@ -161,6 +163,14 @@ def test_secret_variables_are_collected_for_masking() -> None:
             "services:\n  a:\n    url: http://h:1\n    checks:\n      - {method: FETCH}\n",
             "unknown HTTP method 'FETCH'",
         ),
+        ("\x00\x01", "1:1: not a YAML text"),
+        ("services:\n  'pay ment': {url: 'http://h:1', health: /h}\n", "2:3: bad service name 'pay ment'"),
+        ("services:\n  a: {url: 'http://h:1', checks: [{expect: {body: {}}}]}\n", "empty matcher"),
+        ("services: !!set {a}\n", "1:11: unsupported YAML tag"),
+        (
+            "services: {a: {url: 'http://h', health: /, retries: 100}}\n",
+            "services.a.retries: Input should be less than or equal to 20",
+        ),
     ],
 )
 def test_bad_manifest_names_the_place(text: str, expected: str) -> None:
@@ -233,3 +243,34 @@ def test_field_and_graph_errors_come_together() -> None:
     assert "dependency cycle: a -> b -> a" in text
     assert "unknown service 'd'" in text
     assert "services.b.retries: expected an integer" in text
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_any_text_loads_or_fails_with_positions(text: str) -> None:
+    try:
+        parse_manifest(text, "m.yaml", environ={})
+    except ManifestError as exc:
+        assert exc.issues and all(line.startswith("m.yaml:") for line in exc.render().splitlines())
+
+
+_yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=25,
+)
+_keys = st.sampled_from(
+    ["url", "health", "checks", "expect", "status", "json", "timeout", "headers", "depends_on"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.text(max_size=8), st.dictionaries(_keys, _yaml_values, max_size=5), max_size=3))
+def test_random_service_shapes_never_escape(services: dict[str, object]) -> None:
+    import yaml
+
+    text = yaml.safe_dump({"services": services})
+    try:
+        parse_manifest(text, "m.yaml", environ={})
+    except ManifestError as exc:
+        assert all(line.startswith("m.yaml:") for line in exc.render().splitlines())

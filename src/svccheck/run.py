@@ -12,6 +12,7 @@ from typing import Any
 
 from svccheck.evaluate import evaluate, unfinished
 from svccheck.model import (
+    Check,
     CheckResult,
     Manifest,
     Report,
@@ -142,14 +143,13 @@ async def _service_checks(
     health = [c for c in service.checks if c.kind == "health"]
     samples = [c for c in service.checks if c.kind != "health"]
 
-    async def one(check_index: int) -> None:
-        check = service.checks[check_index]
+    async def one(check: Check) -> None:
         outcome = await prober.probe(check)
         results[check.key] = evaluate(check, outcome, critical=service.critical)
 
     for check in health:
-        await one(service.checks.index(check))
-    await asyncio.gather(*(one(service.checks.index(c)) for c in samples))
+        await one(check)
+    await asyncio.gather(*(one(c) for c in samples))
 
 
 def build_report(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
@@ -23,6 +24,9 @@ from svccheck.manifest.source import Path, Positions, load_source
 from svccheck.model import Manifest
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+_PLAIN_KEY = re.compile(r"[\w$@.\-\[\]*?:()'\" ]+")
+# Service names end up in reports, metric labels and file names: keep them plain.
+SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
 
 
 def load_manifest(
@@ -86,6 +90,16 @@ def parse_manifest(
         if section in data:
             expanded[section] = _interpolate_section(data, section, resolver, errors)
     issues.extend(at(p, msg) for p, msg in errors)
+    if isinstance(data.get("services"), dict):
+        for name in data["services"]:
+            if not SERVICE_NAME.fullmatch(name):
+                issues.append(
+                    at(
+                        ("services", name),
+                        f"bad service name {name!r}: use letters, digits, '-', '_' and '.' (at most 100)",
+                        key=True,
+                    )
+                )
     check_dependencies(
         dependency_graph(data.get("services")), lambda p, msg, key: issues.append(at(p, msg, key=key))
     )
@@ -184,7 +198,11 @@ def _kind(value: object) -> str:
 def _dotted(loc: tuple[str | int, ...]) -> str:
     out = ""
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        text = part if _PLAIN_KEY.fullmatch(part) else repr(part)
+        out += f".{text}" if out else text
     return out
 
 

@@ -101,7 +101,9 @@ def _is_matcher_mapping(value: object) -> bool:
 
 def _matcher(value: object) -> object:
     """A bare value means equality; a mapping of operators must all hold."""
-    if not isinstance(value, dict) or not value:
+    if isinstance(value, dict) and not value:
+        raise _custom("matcher", "empty matcher: give an operator like {contains: ok} (or {eq: {}})")
+    if not isinstance(value, dict):
         return value
     unknown = [k for k in value if k not in MATCHER_OPS]
     if unknown and len(unknown) < len(value):

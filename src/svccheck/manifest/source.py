@@ -120,9 +120,18 @@ class _Builder:
         return result
 
 
+def _position_of(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 def load_source(text: str) -> Source:
     """Parse YAML text; never raises for bad input, returns issues instead."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # raised up front for control characters
+        line, col = _position_of(text, exc.position)
+        return Source(None, Positions(), [ManifestIssue(f"not a YAML text: {exc.reason}", line, col)])
     try:
         try:
             node = loader.get_single_node()
