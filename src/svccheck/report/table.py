@@ -42,24 +42,18 @@ def render(report: Report, redactor: Redactor, *, verbose: bool = False) -> Rend
     table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("service", no_wrap=True)
-    table.add_column("check", overflow="fold")
+    table.add_column("check", overflow="fold", max_width=32)
     table.add_column("status", justify="right", no_wrap=True)
     table.add_column("latency", justify="right", no_wrap=True)
     table.add_column("tries", justify="right", no_wrap=True)
-    table.add_column("reason", overflow="fold")
+    table.add_column("reason", overflow="fold", min_width=24, ratio=1)
     for index, service_result in enumerate(report.services):
         if index:
             table.add_section()
         service = service_result.service
         name = Text(service.name, style=STYLE[service_result.verdict])
-        if not service.critical:
-            name.append(" (non-critical)", style="dim")
         for row, result in enumerate(service_result.checks):
-            reason = Text(redactor.text(result.reason or ""))
-            if result.failure_class is not None and result.verdict is not Verdict.PASS:
-                reason = Text(f"[{result.failure_class}] ", style="dim") + reason
-            if result.recovered:
-                reason = Text("recovered after retries", style="yellow")
+            reason = _reason(result, redactor, critical=service.critical)
             table.add_row(
                 _verdict_text(result),
                 name if row == 0 else "",
@@ -84,6 +78,17 @@ def render(report: Report, redactor: Redactor, *, verbose: bool = False) -> Rend
         summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
     )
     return Group(table, Text(""), footer)
+
+
+def _reason(result: CheckResult, redactor: Redactor, *, critical: bool) -> Text:
+    if result.recovered:
+        return Text("recovered after retries", style="yellow")
+    if result.verdict is Verdict.PASS:
+        return Text("")
+    prefix = f"[{result.failure_class}] " if result.failure_class is not None else ""
+    if not critical and result.failures and any(not f.warn_only for f in result.failures):
+        prefix += "non-critical: "
+    return Text.assemble((prefix, "dim"), redactor.text(result.reason or ""))
 
 
 def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None:
