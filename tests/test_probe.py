@@ -221,3 +221,27 @@ def test_concurrency_cap_holds_many_checks_on_a_small_pool(servers: ServerThread
     verdicts = {c.verdict for c in report.services[0].checks}
     assert verdicts == {"pass"} and report.summary.checks == 300
     assert json.loads("{}") == {}
+
+
+def test_redirect_from_http_to_https_is_verified(
+    tls_ca: trustme.CA, tls_server: tuple[int, int], servers: ServerThread, tmp_path: Path
+) -> None:
+    good, _ = tls_server
+
+    async def upgrade(request: Request) -> Response:
+        return Response(301, b"", {"Location": f"https://localhost:{good}/h"})
+
+    port = servers.add(upgrade)
+    tls_ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    report = run_manifest(
+        f"""
+        defaults: {{retries: 0}}
+        services:
+          untrusted: {{url: "http://127.0.0.1:{port}", health: /h}}
+          trusted: {{url: "http://127.0.0.1:{port}", health: /h, verify_tls: ca.pem}}
+    """,
+        path=str(tmp_path / "services.yaml"),
+    )
+    by_name = {s.service.name: s.checks[0] for s in report.services}
+    assert by_name["untrusted"].failure_class == "tls"
+    assert by_name["trusted"].verdict == "pass"

@@ -91,19 +91,25 @@ class Prober:
             with contextlib.suppress(Exception):
                 await client.aclose()
 
-    def _client(self, check: Check) -> httpx.AsyncClient:
-        verify: bool | str = False if self.settings.insecure else check.verify_tls
-        client = self._clients.get(verify)
+    def _client(self, scheme: str, verify: bool | str) -> httpx.AsyncClient:
+        """The shared client for plain HTTP, or for HTTPS with one TLS setting.
+
+        Plain HTTP gets a client whose TLS context loads no certificates (it is
+        never used for TLS: every redirect hop picks its client by scheme), so a
+        fleet without HTTPS does not pay for reading the CA stores.
+        """
+        key: object = "http" if scheme == "http" else verify
+        client = self._clients.get(key)
         if client is None:
             size = max(1, self.settings.concurrency)
             client = httpx.AsyncClient(
-                verify=_ssl_context(verify),
+                verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT) if key == "http" else _ssl_context(verify),
                 limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
                 follow_redirects=False,
                 trust_env=False,
                 headers={"User-Agent": f"svccheck/{__version__}"},
             )
-            self._clients[verify] = client
+            self._clients[key] = client
         return client
 
     async def probe(self, check: Check) -> ProbeOutcome:
@@ -112,11 +118,11 @@ class Prober:
         retries = check.retries if self.settings.retries is None else self.settings.retries
         may_retry = check.retry_unsafe or check.method not in ("POST", "PATCH")
         history = self.progress.attempts.setdefault(check.key, [])
-        client = self._client(check)
+        verify: bool | str = False if self.settings.insecure else check.verify_tls
 
         async def attempt() -> _AttemptResult:
             async with self._slots:
-                result = await self._attempt(client, check, timeout)
+                result = await self._attempt(check, verify, timeout)
             history.append(
                 Attempt(
                     number=len(history) + 1,
@@ -156,13 +162,11 @@ class Prober:
             elapsed=time.perf_counter() - started,
         )
 
-    async def _attempt(
-        self, client: httpx.AsyncClient, check: Check, attempt_timeout: float
-    ) -> _AttemptResult:
+    async def _attempt(self, check: Check, verify: bool | str, attempt_timeout: float) -> _AttemptResult:
         start = time.perf_counter()
         try:
             async with asyncio.timeout(attempt_timeout):
-                snapshot = await self._exchange(client, check, attempt_timeout, start)
+                snapshot = await self._exchange(check, verify, attempt_timeout, start)
         except (TimeoutError, httpx.TimeoutException):
             return _AttemptResult(
                 None,
@@ -193,7 +197,7 @@ class Prober:
         )
 
     async def _exchange(
-        self, client: httpx.AsyncClient, check: Check, attempt_timeout: float, start: float
+        self, check: Check, verify: bool | str, attempt_timeout: float, start: float
     ) -> Snapshot:
         url = httpx.URL(check.url)
         method = check.method
@@ -201,6 +205,7 @@ class Prober:
         body = check.body
         origin = (url.scheme, url.host, url.port)
         for _ in range(MAX_REDIRECTS + 1):
+            client = self._client(url.scheme, verify)
             request = client.build_request(
                 method, url, headers=headers, content=body, timeout=httpx.Timeout(attempt_timeout)
             )
