@@ -25,3 +25,20 @@ def test_values_masked_wherever_they_appear() -> None:
     # very short values are only masked by place, or ordinary words would vanish
     assert redactor.text("about") == "about"
     assert redactor.header("Authorization", "Bearer anything") == MASK
+
+
+def test_url_passwords_in_free_text() -> None:
+    assert Redactor().text("GET http://bob:pa55word@h/x failed") == "GET http://bob:***@h/x failed"
+
+
+def test_manifest_errors_never_show_secrets() -> None:
+    import pytest
+
+    from svccheck.manifest import ManifestError, parse_manifest
+
+    text = "services:\n  a: {url: 'ftp://u:url-pass-1@h/${DB_PASSWORD}', health: /h}\n"
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(text, "m.yaml", environ={"DB_PASSWORD": "hunter2hunter2"})
+    rendered = info.value.render()
+    assert "bad URL" in rendered
+    assert "hunter2hunter2" not in rendered and "url-pass-1" not in rendered

@@ -21,6 +21,8 @@ _SENSITIVE_HEADER = re.compile(
 _SENSITIVE_PARAM = re.compile(
     r"token|key|secret|password|passwd|pwd|auth|signature|^sig$|session|credential", re.IGNORECASE
 )
+# scheme://user:password@ anywhere in free text (a reason, an error, an echoed body)
+_URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^@\s/]*@")
 # Shorter values would mask ordinary words all over the output; they are still
 # masked where they stand in a sensitive place.
 _MIN_VALUE_LENGTH = 4
@@ -45,7 +47,11 @@ class Redactor:
         return cls(secret_values(manifest))
 
     def text(self, text: str) -> str:
-        if self._pattern is None or not text:
+        if not text:
+            return text
+        if "@" in text:
+            text = _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
+        if self._pattern is None:
             return text
         return self._pattern.sub(MASK, text)
 

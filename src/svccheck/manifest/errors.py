@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -20,10 +21,15 @@ class ManifestIssue:
 class ManifestError(Exception):
     """Raised with every problem found, so a user fixes them all in one go."""
 
-    def __init__(self, path: str, issues: list[ManifestIssue]) -> None:
+    def __init__(self, path: str, issues: list[ManifestIssue], *, secrets: Iterable[str] = ()) -> None:
         self.path = path
         self.issues = sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
+        # A message may quote a value interpolated from a secret variable or a URL with a password.
+        self._secrets = frozenset(secrets)
         super().__init__(self.render())
 
     def render(self) -> str:
-        return "\n".join(issue.render(self.path) for issue in self.issues)
+        from svccheck.redact import Redactor
+
+        redactor = Redactor(self._secrets)
+        return "\n".join(redactor.text(issue.render(self.path)) for issue in self.issues)

@@ -82,7 +82,7 @@ def parse_manifest(
         )
         hint = f"; known: {', '.join(known)}" if known else "; the manifest defines no environments"
         issues.append(ManifestIssue(f"unknown environment {env!r} (--env){hint}", None))
-        raise ManifestError(path, issues)
+        raise ManifestError(path, issues, secrets=resolver.secrets)
 
     errors: list[tuple[Path, str]] = []
     expanded = dict(data)
@@ -108,15 +108,15 @@ def parse_manifest(
         spec = schema.ManifestSpec.model_validate(expanded)
     except ValidationError as exc:
         issues.extend(_pydantic_issues(exc, positions))
-        raise ManifestError(path, issues) from None
+        raise ManifestError(path, issues, secrets=resolver.secrets) from None
     if issues:
-        raise ManifestError(path, issues)
+        raise ManifestError(path, issues, secrets=resolver.secrets)
 
     manifest, build_issues = build_manifest(
         spec, path=path, env=env, positions=positions, secrets=frozenset(resolver.secrets)
     )
     if build_issues:
-        raise ManifestError(path, build_issues)
+        raise ManifestError(path, build_issues, secrets=resolver.secrets)
     return manifest
 
 
