@@ -210,6 +210,7 @@ def test_insecure_setting_skips_verification(tls_server: tuple[int, int]) -> Non
     good, _ = tls_server
     report = run_manifest(f"services:\n  s: {{url: 'https://localhost:{good}', health: /h}}\n", insecure=True)
     assert only_check(report).verdict == "pass"
+    assert report.tls_unverified == ("s/health",)
 
 
 def test_concurrency_cap_holds_many_checks_on_a_small_pool(servers: ServerThread) -> None:

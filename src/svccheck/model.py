@@ -216,3 +216,4 @@ class Report:
     started_at: str
     interrupted: str | None = None
     root_causes: tuple[str, ...] = field(default=())
+    tls_unverified: tuple[str, ...] = ()  # "service/check" of HTTPS checks run without verification

@@ -117,6 +117,17 @@ async def execute(
         strict=strict,
         interrupted=stop.reason if stop is not None else None,
         interrupt_code=stop.exit_code if stop is not None else EXIT_SIGINT,
+        tls_unverified=tls_unverified(services, insecure=settings.insecure),
+    )
+
+
+def tls_unverified(services: Sequence[Service], *, insecure: bool) -> tuple[str, ...]:
+    """`service/check` of every HTTPS check whose certificate is not verified: the output says so."""
+    return tuple(
+        f"{s.name}/{c.name}"
+        for s in services
+        for c in s.checks
+        if c.url.lower().startswith("https:") and (insecure or c.verify_tls is False)
     )
 
 
@@ -162,6 +173,7 @@ def build_report(
     strict: bool,
     interrupted: str | None = None,
     interrupt_code: int = EXIT_SIGINT,
+    tls_unverified: tuple[str, ...] = (),
 ) -> Report:
     service_results: list[ServiceResult] = []
     for service in services:
@@ -211,6 +223,7 @@ def build_report(
         started_at=started_at,
         interrupted=interrupted,
         root_causes=root_cause_names,
+        tls_unverified=tls_unverified,
     )
 
 

@@ -22,6 +22,7 @@ def to_dict(report: Report, redactor: Redactor) -> dict[str, Any]:
         "manifest": report.manifest_path,
         "interrupted": report.interrupted,
         "root_causes": list(report.root_causes),
+        "tls_unverified": list(report.tls_unverified),
         "summary": {
             "services": s.services,
             "healthy": s.healthy,

@@ -72,6 +72,13 @@ def render(report: Report, redactor: Redactor, *, verbose: bool = False) -> Rend
     footer = Text()
     if report.root_causes:
         footer.append("root cause: " + ", ".join(report.root_causes) + "\n", style="bold magenta")
+    if report.tls_unverified:
+        shown = ", ".join(report.tls_unverified[:5])
+        more = f" and {len(report.tls_unverified) - 5} more" if len(report.tls_unverified) > 5 else ""
+        footer.append(
+            f"TLS certificates not verified (--insecure or verify_tls: false): {shown}{more}\n",
+            style="yellow",
+        )
     if report.interrupted:
         footer.append(f"{report.interrupted}: partial results\n", style="bold yellow")
     footer.append(
