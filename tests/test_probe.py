@@ -246,3 +246,29 @@ def test_redirect_from_http_to_https_is_verified(
     by_name = {s.service.name: s.checks[0] for s in report.services}
     assert by_name["untrusted"].failure_class == "tls"
     assert by_name["trusted"].verdict == "pass"
+
+
+def test_an_internal_error_costs_one_check_not_the_report(
+    servers: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import svccheck.run
+
+    real = svccheck.run.evaluate
+
+    def broken(check: object, outcome: object, *, critical: bool) -> CheckResult:
+        if getattr(check, "name", "") == "boom":
+            raise RuntimeError("simulated bug")
+        return real(check, outcome, critical=critical)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(svccheck.run, "evaluate", broken)
+    port = servers.add(ok)
+    report = run_manifest(f"""
+        services:
+          s:
+            url: http://127.0.0.1:{port}
+            health: /h
+            checks: [{{name: boom, path: /x}}]
+    """)
+    health, boom = report.services[0].checks
+    assert health.verdict == "pass"
+    assert boom.verdict == "fail" and boom.reason == "svccheck internal error: RuntimeError: simulated bug"

@@ -129,3 +129,9 @@ def unfinished(
         )
     failure = Failure(FailureClass.DEADLINE, "deadline exceeded")
     return _result(check, [failure], attempt_log, None, None, (), critical)
+
+
+def internal_error(check: Check, exc: Exception, *, critical: bool) -> CheckResult:
+    """A failure inside svccheck itself, reported on the check instead of a traceback."""
+    failure = Failure(FailureClass.PROTOCOL, f"svccheck internal error: {type(exc).__name__}: {exc}")
+    return _result(check, [failure], (), None, None, (), critical)

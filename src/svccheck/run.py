@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from svccheck.evaluate import evaluate, unfinished
+from svccheck.evaluate import evaluate, internal_error, unfinished
 from svccheck.model import (
     Check,
     CheckResult,
@@ -155,8 +155,11 @@ async def _service_checks(
     samples = [c for c in service.checks if c.kind != "health"]
 
     async def one(check: Check) -> None:
-        outcome = await prober.probe(check)
-        results[check.key] = evaluate(check, outcome, critical=service.critical)
+        try:
+            outcome = await prober.probe(check)
+            results[check.key] = evaluate(check, outcome, critical=service.critical)
+        except Exception as exc:  # a bug must cost one check its verdict, not the whole report
+            results[check.key] = internal_error(check, exc, critical=service.critical)
 
     for check in health:
         await one(check)

@@ -210,7 +210,7 @@ VerifyTLS = Annotated[
 class Tunables(_Model):
     """Settings that `defaults`, a service and a check may each set; the most specific wins."""
 
-    timeout: Duration | None = Field(None, description="bound on each attempt as a whole")
+    timeout: Duration | None = Field(None, gt=0, description="bound on each attempt as a whole")
     retries: int | None = Field(None, ge=0, le=20, description="extra attempts on transient failures")
     backoff: Duration | None = Field(None, description="first wait between attempts; grows exponentially")
     headers: dict[str, str] | None = Field(None, description="request headers; merged across levels")
