@@ -368,21 +368,13 @@ def demo_command(
 
     Example: svccheck demo --scenario outage
     """
+    params = dict(locals())
     from svccheck.demo.fleet import Fleet
     from svccheck.demo.run import bundled_manifest_path, rebase, serve_until_interrupted
 
     if serve:
         raise typer.Exit(serve_until_interrupted(scenario.value))
-    options = _options(
-        manifest=bundled_manifest_path(),
-        output=output,
-        json_file=json_file,
-        timeout=timeout,
-        strict=strict,
-        verbose=verbose,
-        quiet=quiet,
-        no_color=no_color,
-    )
+    options = _options(**params, manifest=bundled_manifest_path())
     loaded = _load(options)
     try:
         fleet = Fleet(scenario=scenario.value)
