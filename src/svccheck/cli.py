@@ -6,7 +6,6 @@ pydantic) are imported inside the commands that need them so `--help` stays fast
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,6 +18,7 @@ from svccheck._version import __version__
 
 if TYPE_CHECKING:
     from svccheck.model import Manifest, Report, Service
+    from svccheck.probe import ProbeSettings
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -191,17 +191,14 @@ def _run(options: RunOptions, names: list[str], manifest: Manifest | None = None
 def _execute(
     manifest: Manifest,
     services: tuple[Service, ...],
-    settings: object,
+    settings: ProbeSettings,
     deadline: float | None,
     strict: bool,
 ) -> Report:
     import asyncio
     import signal
 
-    from svccheck.probe import ProbeSettings
     from svccheck.run import EXIT_SIGINT, EXIT_SIGTERM, Stop, execute
-
-    assert isinstance(settings, ProbeSettings)
 
     async def main() -> Report:
         stop = Stop()
@@ -397,4 +394,4 @@ def run_app() -> None:
         sys.exit(130)
 
 
-__all__ = ["app", "os", "run_app"]
+__all__ = ["app", "run_app"]

@@ -15,9 +15,7 @@ import errno
 import socket
 import ssl
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 from tenacity import (
@@ -32,6 +30,7 @@ from tenacity import (
 from svccheck._version import __version__
 from svccheck.durations import format_duration
 from svccheck.model import Attempt, Check, FailureClass, ProbeOutcome, Snapshot
+from svccheck.redact import is_sensitive_header
 
 DEFAULT_BODY_CAP = 1024 * 1024
 MAX_REDIRECTS = 5
@@ -41,8 +40,6 @@ TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 TRANSIENT_CLASSES = frozenset(
     {FailureClass.REFUSED, FailureClass.TIMEOUT, FailureClass.PROTOCOL, FailureClass.DNS}
 )
-# Headers that carry credentials: dropped when a redirect leaves the origin.
-_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +49,10 @@ class ProbeSettings:
     request_timeout: float | None = None  # overrides each check's timeout
     retries: int | None = None  # overrides each check's retries
     insecure: bool = False
+
+    def verify_for(self, check: Check) -> bool | str:
+        """The TLS verification a check runs with: --insecure wins over the manifest."""
+        return False if self.insecure else check.verify_tls
 
 
 @dataclass
@@ -118,7 +119,7 @@ class Prober:
         retries = check.retries if self.settings.retries is None else self.settings.retries
         may_retry = check.retry_unsafe or check.method not in ("POST", "PATCH")
         history = self.progress.attempts.setdefault(check.key, [])
-        verify: bool | str = False if self.settings.insecure else check.verify_tls
+        verify = self.settings.verify_for(check)
 
         async def attempt() -> _AttemptResult:
             async with self._slots:
@@ -219,11 +220,7 @@ class Prober:
                     ):
                         method, body = "GET", None
                     if (url.scheme, url.host, url.port) != origin:
-                        headers = {
-                            k: v
-                            for k, v in headers.items()
-                            if k.lower() not in _CREDENTIAL_HEADERS and not _looks_secret(k)
-                        }
+                        headers = {k: v for k, v in headers.items() if not is_sensitive_header(k)}
                     continue
                 data, truncated = await _read_capped(response, self.settings.body_cap)
             finally:
@@ -242,12 +239,6 @@ class Prober:
 
 class _TooManyRedirects(Exception):
     pass
-
-
-def _looks_secret(header: str) -> bool:
-    from svccheck.redact import is_sensitive_header
-
-    return is_sensitive_header(header)
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
@@ -367,6 +358,3 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
         context.load_default_certs()
     _context_cache[verify] = context
     return context
-
-
-ProbeFn = Callable[[Check], Any]

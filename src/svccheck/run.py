@@ -117,17 +117,17 @@ async def execute(
         strict=strict,
         interrupted=stop.reason if stop is not None else None,
         interrupt_code=stop.exit_code if stop is not None else EXIT_SIGINT,
-        tls_unverified=tls_unverified(services, insecure=settings.insecure),
+        tls_unverified=tls_unverified(services, settings),
     )
 
 
-def tls_unverified(services: Sequence[Service], *, insecure: bool) -> tuple[str, ...]:
+def tls_unverified(services: Sequence[Service], settings: ProbeSettings) -> tuple[str, ...]:
     """`service/check` of every HTTPS check whose certificate is not verified: the output says so."""
     return tuple(
         f"{s.name}/{c.name}"
         for s in services
         for c in s.checks
-        if c.url.lower().startswith("https:") and (insecure or c.verify_tls is False)
+        if c.url.lower().startswith("https:") and settings.verify_for(c) is False
     )
 
 

@@ -5,6 +5,7 @@ Attribution, not suppression: every check still runs and is reported.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 
 
@@ -26,34 +27,24 @@ def root_causes(broken: Iterable[str], graph: Mapping[str, Iterable[str]]) -> di
 
 
 def _deepest_broken(start: str, graph: Mapping[str, Iterable[str]], broken: set[str]) -> str | None:
-    # Breadth-first over dependencies; the first broken one with no broken
-    # dependencies of its own wins, so nearer causes come first in a tie.
-    seen = {start}
-    queue = list(graph.get(start, ()))
-    candidates: list[str] = []
-    while queue:
-        node = queue.pop(0)
-        if node in seen:
-            continue
-        seen.add(node)
-        if node in broken:
-            candidates.append(node)
-        queue.extend(graph.get(node, ()))
+    # Nearer dependencies come first in a tie: the walk is breadth-first.
+    candidates = [node for node in _reachable(start, graph) if node in broken]
     for node in candidates:
-        if _deepest_broken_is_none(node, graph, broken):
+        if not any(dep in broken for dep in _reachable(node, graph)):
             return node
     return candidates[0] if candidates else None
 
 
-def _deepest_broken_is_none(node: str, graph: Mapping[str, Iterable[str]], broken: set[str]) -> bool:
-    seen: set[str] = {node}
-    stack = list(graph.get(node, ()))
-    while stack:
-        dep = stack.pop()
-        if dep in seen:
+def _reachable(start: str, graph: Mapping[str, Iterable[str]]) -> list[str]:
+    """Every (transitive) dependency of `start`, breadth-first, each once."""
+    seen = {start}
+    order: list[str] = []
+    queue = deque(graph.get(start, ()))
+    while queue:
+        node = queue.popleft()
+        if node in seen:
             continue
-        seen.add(dep)
-        if dep in broken:
-            return False
-        stack.extend(graph.get(dep, ()))
-    return True
+        seen.add(node)
+        order.append(node)
+        queue.extend(graph.get(node, ()))
+    return order

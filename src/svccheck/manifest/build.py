@@ -52,7 +52,7 @@ def build_manifest(
 def _tunables(spec: schema.Tunables | None) -> dict[str, Any]:
     if spec is None:
         return {}
-    return {k: v for k, v in spec.model_dump(exclude_none=True).items()}
+    return spec.model_dump(exclude_none=True)
 
 
 def _merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -183,7 +183,8 @@ def _expect(spec: schema.ExpectSpec | None, kind: str, where: Path, ctx: _Contex
 
 
 def to_matcher(value: object) -> Matcher:
-    if isinstance(value, dict) and value and all(k in schema.MATCHER_OPS for k in value):
+    if schema.is_matcher_mapping(value):
+        assert isinstance(value, dict)
         return Matcher(tuple(value.items()))
     return Matcher((("eq", value),))
 

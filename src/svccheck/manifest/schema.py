@@ -95,7 +95,8 @@ StatusSpec = Annotated[
 ]
 
 
-def _is_matcher_mapping(value: object) -> bool:
+def is_matcher_mapping(value: object) -> bool:
+    """A non-empty mapping whose keys are all operators (anything else is a literal)."""
     return isinstance(value, dict) and bool(value) and all(k in MATCHER_OPS for k in value)
 
 
@@ -150,7 +151,7 @@ def _check_operand(op: str, operand: object) -> None:
         raise _custom("matcher", f"{op}: expected a number, got {operand!r}")
     elif op == "len":
         if isinstance(operand, dict):
-            if not _is_matcher_mapping(operand):
+            if not is_matcher_mapping(operand):
                 bad = next(iter(k for k in operand if k not in MATCHER_OPS), None)
                 raise _custom("matcher", _unknown_op_message(bad) if bad else "len: empty matcher")
             for inner_op, inner in operand.items():

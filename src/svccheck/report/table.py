@@ -6,7 +6,6 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from svccheck.durations import format_duration
 from svccheck.model import CheckResult, Report, Verdict
 from svccheck.redact import Redactor
 
@@ -142,4 +141,4 @@ def make_console(*, color: bool, stderr: bool = False) -> Console:
     )
 
 
-__all__ = ["format_duration", "make_console", "render", "render_quiet", "summary_line"]
+__all__ = ["make_console", "render", "render_quiet", "summary_line"]
