@@ -53,10 +53,6 @@ services:
 """
 
 
-def _load(text: str, **kwargs: object) -> object:
-    return parse_manifest(textwrap.dedent(text), "services.yaml", environ={}, **kwargs)  # type: ignore[arg-type]
-
-
 def _errors(text: str, **kwargs: object) -> list[str]:
     with pytest.raises(ManifestError) as info:
         parse_manifest(textwrap.dedent(text), "services.yaml", environ={}, **kwargs)  # type: ignore[arg-type]

@@ -47,7 +47,7 @@ def test_trickling_body_is_bounded_by_the_attempt_timeout(servers: ServerThread)
         head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nContent-Type: text/plain\r\n\r\n"
         return trickle(head + b"x" * 100, interval=0.05, chunk=4)
 
-    port = servers.add(slow)  # type: ignore[arg-type]
+    port = servers.add(slow)
     report = run_manifest(f"""
         defaults: {{timeout: 400ms, retries: 0}}
         services:
@@ -132,7 +132,7 @@ def test_malformed_status_line_and_reset_are_protocol_failures(servers: ServerTh
     async def rst(request: Request) -> Raw:
         return reset()
 
-    bad, cut = servers.add(garbage), servers.add(rst)  # type: ignore[arg-type]
+    bad, cut = servers.add(garbage), servers.add(rst)
     report = run_manifest(f"""
         defaults: {{retries: 0}}
         services:
@@ -251,16 +251,14 @@ def test_redirect_from_http_to_https_is_verified(
 def test_an_internal_error_costs_one_check_not_the_report(
     servers: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import svccheck.run
-
-    real = svccheck.run.evaluate
+    from svccheck.evaluate import evaluate as real
 
     def broken(check: object, outcome: object, *, critical: bool) -> CheckResult:
         if getattr(check, "name", "") == "boom":
             raise RuntimeError("simulated bug")
         return real(check, outcome, critical=critical)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(svccheck.run, "evaluate", broken)
+    monkeypatch.setattr("svccheck.run.evaluate", broken)
     port = servers.add(ok)
     report = run_manifest(f"""
         services:
