@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import ssl
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 
@@ -22,6 +23,7 @@ from svccheck.demo.server import (
     reset,
     trickle,
 )
+from svccheck.lanes import Lanes, Origin
 from svccheck.manifest import parse_manifest
 from svccheck.model import CheckResult, Report
 from svccheck.probe import ProbeSettings
@@ -213,15 +215,83 @@ def test_insecure_setting_skips_verification(tls_server: tuple[int, int]) -> Non
     assert report.tls_unverified == ("s/health",)
 
 
-def test_concurrency_cap_holds_many_checks_on_a_small_pool(servers: ServerThread) -> None:
-    port = servers.add(ok)
-    checks = "\n".join(f"      - {{name: c{i}, path: /p{i}}}" for i in range(300))
-    report = run_manifest(
-        f"services:\n  many:\n    url: http://127.0.0.1:{port}\n    checks:\n{checks}\n", concurrency=8
-    )
-    verdicts = {c.verdict for c in report.services[0].checks}
-    assert verdicts == {"pass"} and report.summary.checks == 300
-    assert json.loads("{}") == {}
+class InFlight:
+    """Holds each request for a while, recording the peak in flight; shared by listeners, it counts across origins.
+
+    A request that arrives while `limit` are already held breaks the cap: it
+    releases everyone at once, so the peak records it. Otherwise each request
+    is held for `hold` seconds, long enough for the client to exceed a broken
+    cap, so a working cap shows as a peak of exactly `limit`.
+    """
+
+    def __init__(self, limit: int, hold: float = 0.5) -> None:
+        self.limit = limit
+        self.hold = hold
+        self.now = 0
+        self.peak = 0
+        self._over: asyncio.Event | None = None
+
+    async def __call__(self, request: Request) -> Response:
+        over = self._over = self._over or asyncio.Event()
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        if self.now > self.limit:
+            over.set()
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.hold):
+                    await over.wait()
+        finally:
+            self.now -= 1
+        return json_response({"status": "ok"})
+
+
+def many_checks(ports: list[int], per_port: int) -> str:
+    lines = ["defaults: {retries: 0}", "services:"]
+    for port in ports:
+        lines += [f"  s{port}:", f"    url: http://127.0.0.1:{port}", "    checks:"]
+        lines += [f"      - {{name: c{i}, path: /p{i}}}" for i in range(per_port)]
+    return "\n".join(lines) + "\n"
+
+
+def test_connections_to_one_origin_are_capped(servers: ServerThread) -> None:
+    handler = InFlight(limit=3)
+    port = servers.add(handler)
+    report = run_manifest(many_checks([port], 7), concurrency=100, per_origin=3)
+    assert {c.verdict for c in report.services[0].checks} == {"pass"} and report.summary.checks == 7
+    assert handler.peak == 3
+
+
+def test_concurrency_caps_requests_across_origins(servers: ServerThread) -> None:
+    handler = InFlight(limit=5)
+    ports = [servers.add(handler) for _ in range(4)]
+    report = run_manifest(many_checks(ports, 3), concurrency=5)
+    assert report.summary.checks == 12
+    assert {c.verdict for s in report.services for c in s.checks} == {"pass"}
+    assert handler.peak == 5
+
+
+def test_lanes_close_idle_connections_of_other_origins_to_stay_bounded() -> None:
+    made: list[Origin] = []
+
+    def factory(origin: Origin) -> httpx.AsyncClient:
+        made.append(origin)
+        return httpx.AsyncClient(trust_env=False)
+
+    async def scenario() -> list[int]:
+        lanes = Lanes(factory, per_origin=5, total=2)
+        counts = []
+        for host in ["a", "b", "a", "c", "c"]:
+            async with lanes.lane(("http", host, 80, None)):
+                counts.append(lanes.open_lanes)
+        await lanes.aclose()
+        counts.append(lanes.open_lanes)
+        return counts
+
+    counts = asyncio.run(scenario())
+    assert counts == [1, 2, 2, 2, 2, 0]
+    # a and b were reused or evicted as needed: "a" is reused on its second use, "c" evicts the coldest
+    assert [origin[1] for origin in made] == ["a", "b", "c"]
 
 
 def test_redirect_from_http_to_https_is_verified(

@@ -1,16 +1,17 @@
 """The only code that touches the network.
 
-One shared `httpx.AsyncClient` per TLS setting; in-flight requests capped by a
-semaphore no larger than the pool (httpx's pool queue collapses under a large
-`gather`); each attempt bounded as a whole (connect + headers + body) because
-httpx's read timeout is per read; bodies capped; transient failures retried by
-tenacity with exponential backoff and jitter, honouring `Retry-After`.
+Connections are "lanes" (see `lanes`): single-connection httpx clients, a few
+per origin, because httpcore's shared pool costs O(connections²) per request;
+in-flight requests are capped by a semaphore (`--concurrency`) and never wait
+in httpx's pool queue, which collapses under a large `gather`; each attempt
+bounded as a whole (connect + headers + body) because httpx's read timeout
+is per read; bodies capped; transient failures retried by tenacity with
+exponential backoff and jitter, honouring `Retry-After`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import socket
 import ssl
@@ -29,10 +30,12 @@ from tenacity import (
 
 from svccheck._version import __version__
 from svccheck.durations import format_duration
+from svccheck.lanes import Lanes, Origin
 from svccheck.model import Attempt, Check, FailureClass, ProbeOutcome, Snapshot
 from svccheck.redact import is_sensitive_header
 
 DEFAULT_BODY_CAP = 1024 * 1024
+PER_ORIGIN_CONNECTIONS = 10
 MAX_REDIRECTS = 5
 RETRY_AFTER_CAP = 10.0
 BACKOFF_CAP = 10.0
@@ -45,6 +48,7 @@ TRANSIENT_CLASSES = frozenset(
 @dataclass(frozen=True, slots=True)
 class ProbeSettings:
     concurrency: int = 100
+    per_origin: int = PER_ORIGIN_CONNECTIONS  # connections to one origin at most
     body_cap: int = DEFAULT_BODY_CAP
     request_timeout: float | None = None  # overrides each check's timeout
     retries: int | None = None  # overrides each check's retries
@@ -76,8 +80,9 @@ class Prober:
     def __init__(self, settings: ProbeSettings) -> None:
         self.settings = settings
         self.progress = Progress()
-        self._clients: dict[object, httpx.AsyncClient] = {}
-        self._slots = asyncio.Semaphore(max(1, settings.concurrency))
+        concurrency = max(1, settings.concurrency)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._lanes = Lanes(_new_client, per_origin=min(settings.per_origin, concurrency), total=concurrency)
 
     async def __aenter__(self) -> Prober:
         return self
@@ -86,32 +91,7 @@ class Prober:
         await self.aclose()
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            # closing is best effort; a broken pool must not mask results
-            with contextlib.suppress(Exception):
-                await client.aclose()
-
-    def _client(self, scheme: str, verify: bool | str) -> httpx.AsyncClient:
-        """The shared client for plain HTTP, or for HTTPS with one TLS setting.
-
-        Plain HTTP gets a client whose TLS context loads no certificates (it is
-        never used for TLS: every redirect hop picks its client by scheme), so a
-        fleet without HTTPS does not pay for reading the CA stores.
-        """
-        key: object = "http" if scheme == "http" else verify
-        client = self._clients.get(key)
-        if client is None:
-            size = max(1, self.settings.concurrency)
-            client = httpx.AsyncClient(
-                verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT) if key == "http" else _ssl_context(verify),
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-                follow_redirects=False,
-                trust_env=False,
-                headers={"User-Agent": f"svccheck/{__version__}"},
-            )
-            self._clients[key] = client
-        return client
+        await self._lanes.aclose()
 
     async def probe(self, check: Check) -> ProbeOutcome:
         started = time.perf_counter()
@@ -121,9 +101,13 @@ class Prober:
         history = self.progress.attempts.setdefault(check.key, [])
         verify = self.settings.verify_for(check)
 
+        url = httpx.URL(check.url)
+        # the origin's gate before a global slot: checks queued on a busy origin hold no slot
+        gate = self._lanes.gate(_origin(url, verify))
+
         async def attempt() -> _AttemptResult:
-            async with self._slots:
-                result = await self._attempt(check, verify, timeout)
+            async with gate, self._slots:
+                result = await self._attempt(check, url, verify, timeout)
             history.append(
                 Attempt(
                     number=len(history) + 1,
@@ -163,11 +147,13 @@ class Prober:
             elapsed=time.perf_counter() - started,
         )
 
-    async def _attempt(self, check: Check, verify: bool | str, attempt_timeout: float) -> _AttemptResult:
+    async def _attempt(
+        self, check: Check, url: httpx.URL, verify: bool | str, attempt_timeout: float
+    ) -> _AttemptResult:
         start = time.perf_counter()
         try:
             async with asyncio.timeout(attempt_timeout):
-                snapshot = await self._exchange(check, verify, attempt_timeout, start)
+                snapshot = await self._exchange(check, url, verify, attempt_timeout, start)
         except (TimeoutError, httpx.TimeoutException):
             return _AttemptResult(
                 None,
@@ -198,33 +184,32 @@ class Prober:
         )
 
     async def _exchange(
-        self, check: Check, verify: bool | str, attempt_timeout: float, start: float
+        self, check: Check, url: httpx.URL, verify: bool | str, attempt_timeout: float, start: float
     ) -> Snapshot:
-        url = httpx.URL(check.url)
         method = check.method
         headers = dict(check.headers)
         body = check.body
-        origin = (url.scheme, url.host, url.port)
+        origin = _origin(url, verify)
         for _ in range(MAX_REDIRECTS + 1):
-            client = self._client(url.scheme, verify)
-            request = client.build_request(
-                method, url, headers=headers, content=body, timeout=httpx.Timeout(attempt_timeout)
-            )
-            response = await client.send(request, stream=True)
-            try:
-                location = response.headers.get("location")
-                if response.is_redirect and location:
-                    url = response.url.join(location)
-                    if response.status_code == 303 or (
-                        response.status_code in (301, 302) and method == "POST"
-                    ):
-                        method, body = "GET", None
-                    if (url.scheme, url.host, url.port) != origin:
-                        headers = {k: v for k, v in headers.items() if not is_sensitive_header(k)}
-                    continue
-                data, truncated = await _read_capped(response, self.settings.body_cap)
-            finally:
-                await response.aclose()
+            async with self._lanes.lane(_origin(url, verify)) as client:
+                request = client.build_request(
+                    method, url, headers=headers, content=body, timeout=httpx.Timeout(attempt_timeout)
+                )
+                response = await client.send(request, stream=True)
+                try:
+                    location = response.headers.get("location")
+                    if response.is_redirect and location:
+                        url = response.url.join(location)
+                        if response.status_code == 303 or (
+                            response.status_code in (301, 302) and method == "POST"
+                        ):
+                            method, body = "GET", None
+                        if _origin(url, verify) != origin:
+                            headers = {k: v for k, v in headers.items() if not is_sensitive_header(k)}
+                        continue
+                    data, truncated = await _read_capped(response, self.settings.body_cap)
+                finally:
+                    await response.aclose()
             return Snapshot(
                 status_code=response.status_code,
                 headers=tuple(response.headers.multi_items()),
@@ -235,6 +220,37 @@ class Prober:
                 url=str(response.url),
             )
         raise _TooManyRedirects(f"too many redirects (more than {MAX_REDIRECTS})")
+
+
+def _origin(url: httpx.URL, verify: bool | str) -> Origin:
+    return (url.scheme, url.host, url.port, verify if url.scheme == "https" else None)
+
+
+_PLAIN_HTTP_LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+_plain_http_context: list[ssl.SSLContext] = []
+
+
+def _new_client(origin: Origin) -> httpx.AsyncClient:
+    """A one-connection client for one origin (a lane).
+
+    Plain HTTP lanes share a TLS context that loads no certificates (it is never
+    used: every redirect hop picks its lane by scheme), so a fleet without
+    HTTPS does not pay for reading the CA stores.
+    """
+    scheme, _, _, verify = origin
+    if scheme == "https":
+        context = _ssl_context(verify if isinstance(verify, bool | str) else True)
+    else:
+        if not _plain_http_context:
+            _plain_http_context.append(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        context = _plain_http_context[0]
+    return httpx.AsyncClient(
+        verify=context,
+        limits=_PLAIN_HTTP_LIMITS,
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": f"svccheck/{__version__}"},
+    )
 
 
 class _TooManyRedirects(Exception):
