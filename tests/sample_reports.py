@@ -66,7 +66,7 @@ def mixed_report(*, interrupted: str | None = None, exit_code: int = 130) -> Rep
     api_items = make_check("api", 'list "items" \\ all\nnow')
     payments_health = make_check("payments", "health", "health")
     billing_health = make_check("billing", "health", "health")
-    billing_charge = make_check("billing", f"charge with {SECRET}")
+    billing_charge = make_check("billing", f"charge: card, {SECRET}")
     search_health = make_check("search", "health", "health")
     services = (
         Service("api", "http://127.0.0.1:1", True, ("edge",), ("billing",), (api_health, api_items)),

@@ -51,7 +51,7 @@ def test_up_is_1_for_pass_and_warn_0_with_class_for_fail() -> None:
     assert value(up, service="search", check="health") == 1  # warn
     assert value(up, service="payments", check="health", **{"class": "refused"}) == 0
     assert value(up, service="billing", check="health", **{"class": "status"}) == 0
-    assert value(up, service="billing", check="charge with ***", **{"class": "assertion"}) == 0
+    assert value(up, service="billing", check="charge: card, ***", **{"class": "assertion"}) == 0
     assert len(up) == 6
 
 
@@ -80,9 +80,9 @@ def test_label_values_are_escaped_and_round_trip() -> None:
 def test_skipped_check_has_verdict_but_no_up() -> None:
     report = mixed_report(interrupted="terminated (SIGTERM)", exit_code=143)
     samples = parsed(render_prometheus(report, Redactor([SECRET])))
-    assert not [s for s in samples["svccheck_check_up"] if s.labels["check"] == "charge with ***"]
+    assert not [s for s in samples["svccheck_check_up"] if s.labels["check"] == "charge: card, ***"]
     assert (
-        value(samples["svccheck_check_verdict"], service="billing", check="charge with ***", verdict="skip")
+        value(samples["svccheck_check_verdict"], service="billing", check="charge: card, ***", verdict="skip")
         == 1
     )
     assert value(samples["svccheck_run_exit_code"]) == 143

@@ -19,6 +19,7 @@ from svccheck._version import __version__
 if TYPE_CHECKING:
     from svccheck.model import Manifest, Report, Service
     from svccheck.probe import ProbeSettings
+    from svccheck.redact import Redactor
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -43,6 +44,9 @@ app = typer.Typer(
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
+    junit = "junit"
+    markdown = "markdown"
+    prometheus = "prometheus"
 
 
 class Scenario(StrEnum):
@@ -76,6 +80,21 @@ SkipOpt = Annotated[list[str] | None, typer.Option("--skip", help="Skip this ser
 VarOpt = Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE for ${KEY} (repeatable).")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the JSON report to FILE.")]
+JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report to FILE.")]
+MarkdownOpt = Annotated[
+    Path | None, typer.Option("--markdown", help="Also write a Markdown summary to FILE.")
+]
+PrometheusOpt = Annotated[
+    Path | None, typer.Option("--prometheus", help="Also write Prometheus text metrics to FILE.")
+]
+GithubOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--github/--no-github",
+        help="GitHub Actions annotations and job summary [default: on when GITHUB_ACTIONS=true].",
+        show_default=False,
+    ),
+]
 ConcurrencyOpt = Annotated[
     int, typer.Option("--concurrency", min=1, max=1000, help="Requests in flight at most.")
 ]
@@ -104,6 +123,11 @@ class RunOptions:
     variables: list[str] = field(default_factory=list)
     output: OutputFormat = OutputFormat.table
     json_file: Path | None = None
+    junit_file: Path | None = None
+    markdown_file: Path | None = None
+    prometheus_file: Path | None = None
+    github: bool | None = None
+    interval: str = "2s"
     concurrency: int = 100
     timeout: str | None = None
     request_timeout: str | None = None
@@ -220,18 +244,12 @@ def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
     from svccheck.redact import Redactor
 
     redactor = Redactor.for_manifest(manifest)
-    if options.json_file is not None:
-        from svccheck.report import json as json_report
-        from svccheck.report.files import write_atomically
+    _write_report_files(report, redactor, options)
+    _github(report, redactor, options)
+    if options.output is not OutputFormat.table:
+        from svccheck.report import formats
 
-        try:
-            write_atomically(options.json_file, json_report.render(report, redactor))
-        except OSError as exc:
-            typer.echo(f"svccheck: cannot write {options.json_file}: {exc.strerror or exc}", err=True)
-    if options.output is OutputFormat.json:
-        from svccheck.report import json as json_report
-
-        sys.stdout.write(json_report.render(report, redactor))
+        sys.stdout.write(formats.render(options.output.value, report, redactor, strict=options.strict))
         return
     from svccheck.report import table
 
@@ -240,6 +258,43 @@ def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
         console.print(table.render_quiet(report))
     else:
         console.print(table.render(report, redactor, verbose=options.verbose))
+
+
+def _write_report_files(report: Report, redactor: Redactor, options: RunOptions) -> None:
+    from svccheck.report import formats
+    from svccheck.report.files import write_atomically
+
+    requested = {
+        "json": options.json_file,
+        "junit": options.junit_file,
+        "markdown": options.markdown_file,
+        "prometheus": options.prometheus_file,
+    }
+    for name, path in requested.items():
+        if path is None:
+            continue
+        try:
+            write_atomically(path, formats.render(name, report, redactor, strict=options.strict))
+        except OSError as exc:
+            typer.echo(f"svccheck: cannot write {path}: {exc.strerror or exc}", err=True)
+
+
+def _github(report: Report, redactor: Redactor, options: RunOptions) -> None:
+    from svccheck.report import github
+
+    if not github.enabled(options.github):
+        return
+    # Workflow commands go where the runner reads them; stderr when stdout carries a machine report.
+    stream = sys.stdout if options.output is OutputFormat.table else sys.stderr
+    for line in github.workflow_commands(report, redactor, strict=options.strict):
+        stream.write(line + "\n")
+    stream.flush()
+    from svccheck.report import markdown
+
+    try:
+        github.append_step_summary(markdown.render(report, redactor))
+    except OSError as exc:
+        typer.echo(f"svccheck: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}", err=True)
 
 
 # Command parameters are named for the command line (`--tag`, `--var`); RunOptions for the code.
@@ -269,6 +324,10 @@ def all_command(
     var: VarOpt = None,
     output: FormatOpt = OutputFormat.table,
     json_file: JsonOpt = None,
+    junit_file: JunitOpt = None,
+    markdown_file: MarkdownOpt = None,
+    prometheus_file: PrometheusOpt = None,
+    github: GithubOpt = None,
     concurrency: ConcurrencyOpt = 100,
     timeout: TimeoutOpt = None,
     request_timeout: RequestTimeoutOpt = None,
@@ -291,6 +350,10 @@ def check_command(
     var: VarOpt = None,
     output: FormatOpt = OutputFormat.table,
     json_file: JsonOpt = None,
+    junit_file: JunitOpt = None,
+    markdown_file: MarkdownOpt = None,
+    prometheus_file: PrometheusOpt = None,
+    github: GithubOpt = None,
     concurrency: ConcurrencyOpt = 100,
     timeout: TimeoutOpt = None,
     request_timeout: RequestTimeoutOpt = None,
@@ -355,6 +418,10 @@ def demo_command(
     ] = False,
     output: FormatOpt = OutputFormat.table,
     json_file: JsonOpt = None,
+    junit_file: JunitOpt = None,
+    markdown_file: MarkdownOpt = None,
+    prometheus_file: PrometheusOpt = None,
+    github: GithubOpt = None,
     timeout: TimeoutOpt = None,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
