@@ -7,10 +7,11 @@ pydantic) are imported inside the commands that need them so `--help` stays fast
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -20,11 +21,15 @@ if TYPE_CHECKING:
     from svccheck.model import Manifest, Report, Service
     from svccheck.probe import ProbeSettings
     from svccheck.redact import Redactor
+    from svccheck.run import Stop
+
+T = TypeVar("T")
 
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    every critical check passed (warnings allowed unless --strict)
-  1    at least one critical check failed (or the deadline cut checks short)
+  1    at least one critical check failed (or the deadline cut checks short),
+       or wait timed out
   2    usage or manifest error: nothing was probed
   130  interrupted (Ctrl-C): partial results printed
   143  terminated (SIGTERM): partial results printed
@@ -183,7 +188,9 @@ def _load(options: RunOptions) -> Manifest:
         raise typer.Exit(2) from None
 
 
-def _run(options: RunOptions, names: list[str], manifest: Manifest | None = None) -> NoReturn:
+def _run(
+    options: RunOptions, names: list[str], manifest: Manifest | None = None, *, waiting: bool = False
+) -> NoReturn:
     import time
 
     deadline_seconds = _duration_option("--timeout", options.timeout)
@@ -207,7 +214,10 @@ def _run(options: RunOptions, names: list[str], manifest: Manifest | None = None
         insecure=options.insecure,
     )
     deadline = None if deadline_seconds is None else started + deadline_seconds
-    report = _execute(manifest, services, settings, deadline, options.strict)
+    if waiting:
+        report = _wait(manifest, services, settings, deadline, options, started)
+    else:
+        report = _execute(manifest, services, settings, deadline, options.strict)
     _emit(report, manifest, options)
     raise typer.Exit(report.exit_code)
 
@@ -219,20 +229,29 @@ def _execute(
     deadline: float | None,
     strict: bool,
 ) -> Report:
+    from svccheck.run import execute
+
+    return _with_signals(
+        lambda stop: execute(
+            services, settings, deadline=deadline, stop=stop, manifest_path=manifest.path, strict=strict
+        )
+    )
+
+
+def _with_signals(run: Callable[[Stop], Awaitable[T]]) -> T:
+    """Run `run(stop)` in an event loop where SIGINT and SIGTERM trigger `stop` instead of killing."""
     import asyncio
     import signal
 
-    from svccheck.run import EXIT_SIGINT, EXIT_SIGTERM, Stop, execute
+    from svccheck.run import EXIT_SIGINT, EXIT_SIGTERM, Stop
 
-    async def main() -> Report:
+    async def main() -> T:
         stop = Stop()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", EXIT_SIGINT)
         loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", EXIT_SIGTERM)
         try:
-            return await execute(
-                services, settings, deadline=deadline, stop=stop, manifest_path=manifest.path, strict=strict
-            )
+            return await run(stop)
         finally:
             loop.remove_signal_handler(signal.SIGINT)
             loop.remove_signal_handler(signal.SIGTERM)
@@ -450,6 +469,95 @@ def demo_command(
         _run(options, [], manifest=rebase(loaded, fleet.urls))
     finally:
         fleet.stop()
+
+
+IntervalOpt = Annotated[
+    str, typer.Option("--interval", help="Pause between rounds of the checks that have not passed yet.")
+]
+
+
+@app.command("wait", epilog=EXIT_CODES_HELP)
+def wait_command(
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+    env: EnvOpt = None,
+    only: OnlyOpt = None,
+    tag: TagOpt = None,
+    skip: SkipOpt = None,
+    var: VarOpt = None,
+    output: FormatOpt = OutputFormat.table,
+    json_file: JsonOpt = None,
+    junit_file: JunitOpt = None,
+    markdown_file: MarkdownOpt = None,
+    prometheus_file: PrometheusOpt = None,
+    github: GithubOpt = None,
+    concurrency: ConcurrencyOpt = 100,
+    timeout: Annotated[
+        str, typer.Option("--timeout", help="Give up after this long (exit 1); bounds the whole wait.")
+    ] = "5m",
+    interval: IntervalOpt = "2s",
+    request_timeout: RequestTimeoutOpt = None,
+    retries: RetriesOpt = None,
+    strict: StrictOpt = False,
+    insecure: InsecureOpt = False,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Re-check until every critical check passes (exit 0) or --timeout runs out (exit 1).
+
+    A check that passed is not probed again; each service's time to ready is
+    reported on stderr. The final table and reports are the same as `all`'s.
+    Example: svccheck wait --timeout 5m --interval 2s
+    """
+    _run(_options(**locals()), [], waiting=True)
+
+
+def _wait(
+    manifest: Manifest,
+    services: tuple[Service, ...],
+    settings: ProbeSettings,
+    deadline: float | None,
+    options: RunOptions,
+    started: float,
+) -> Report:
+
+    from svccheck.redact import Redactor
+    from svccheck.report.table import make_console
+    from svccheck.wait import Readiness, wait_until_ready
+    from svccheck.wait_progress import LiveProgress, PlainProgress
+
+    interval = _duration_option("--interval", options.interval) or 2.0
+    redactor = Redactor.for_manifest(manifest)
+    console = make_console(color=not options.no_color, stderr=True)
+    limit = None if deadline is None else deadline - started
+    live = (
+        LiveProgress(console, redactor, Readiness(services), limit)
+        if console.is_terminal and not options.quiet
+        else None
+    )
+    progress = live or PlainProgress(sys.stderr, redactor)
+    if live is not None:
+        live.__enter__()
+    try:
+        outcome = _with_signals(
+            lambda stop: wait_until_ready(
+                services,
+                settings,
+                deadline=deadline,
+                interval=interval,
+                stop=stop,
+                manifest_path=manifest.path,
+                strict=options.strict,
+                on_changes=None if options.quiet else progress,
+                started=started,
+            )
+        )
+    finally:
+        if live is not None:
+            live.__exit__(None, None, None)
+    if not options.quiet:
+        progress.finish(outcome)
+    return outcome.report
 
 
 def run_app() -> None:
