@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from conftest import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 WriteManifest = Callable[..., Path]
+GOLDEN = Path(__file__).parent / "golden"
 
 
 async def ok_handler(request: Request) -> Response:
@@ -128,3 +131,25 @@ def test_secrets_absent_from_every_format(servers: ServerThread, manifest_file: 
     assert "expected status 200, got 401" in joined  # the run really reached the server
     for leaked in (secret, "pw-Hunter2-xyz", "qtok-77z"):
         assert leaked not in joined
+
+
+def test_markdown_from_the_cli_matches_golden_file(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    ok, down = servers.add(ok_handler), servers.add(down_handler)
+    path = manifest_file(f"""
+        defaults: {{retries: 0}}
+        services:
+          billing: {{url: "http://127.0.0.1:{down}", health: /health, depends_on: [payments]}}
+          payments: {{url: "http://127.0.0.1:{down}", health: /health}}
+          users: {{url: "http://127.0.0.1:{ok}", health: /health, checks: [{{name: "list | users", path: /u}}]}}
+    """)
+    result = run_cli("all", "-f", str(path), "--format", "markdown")
+    assert result.returncode == 1
+    # latencies and the run's duration vary: normalised, everything else is exact
+    text = re.sub(r"\| \d+ms \|", "| Nms |", result.stdout)
+    text = re.sub(r"checks in \d+\.\d+s", "checks in N.NNs", text)
+    golden = GOLDEN / "cli_report.md"
+    if os.environ.get("SVCCHECK_UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")

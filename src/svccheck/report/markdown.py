@@ -27,7 +27,7 @@ def render(report: Report, redactor: Redactor) -> str:
         lines += [f"**{escape(report.interrupted)}: partial results**", ""]
     lines += [escape(summary_line(report)), ""]
     if report.root_causes:
-        causes = ", ".join(f"**{escape(name)}**" for name in report.root_causes)
+        causes = ", ".join(f"**{escape(redactor.text(name))}**" for name in report.root_causes)
         lines += [f"Root cause: {causes}", ""]
     rows = [(s, c) for s in report.services for c in s.checks]
     problems = sorted(
@@ -79,7 +79,7 @@ def _reason(service: ServiceResult, result: CheckResult, redactor: Redactor, cau
     if not service.service.critical and any(not f.warn_only for f in result.failures):
         text = f"non-critical: {text}"
     if service.root_cause:
-        text += f" (caused by **{escape(service.root_cause)}**)"
+        text += f" (caused by **{escape(redactor.text(service.root_cause))}**)"
     elif service.service.name in causes:
         text += " **(root cause)**"
     return text
