@@ -88,3 +88,49 @@ def test_signal_leaves_every_report_complete(
     families = {f.name: f for f in text_string_to_metric_families(files["prometheus"].read_text())}
     assert families["svccheck_run_exit_code"].samples[0].value == code
     assert not list(out.glob(".*.tmp"))
+
+
+def test_signal_between_rounds_of_wait_ends_it_at_once(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    answered = threading.Event()
+
+    async def down(request: Request) -> Response:
+        answered.set()
+        return json_response({"status": "DOWN"}, status=503)
+
+    path = manifest_file(f"""
+        defaults: {{retries: 0}}
+        services:
+          pay: {{url: "http://127.0.0.1:{servers.add(down)}", health: /health}}
+    """)
+    report_file = path.parent / "r.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "svccheck",
+            "wait",
+            "-f",
+            str(path),
+            "--interval",
+            "10m",
+            "--json",
+            str(report_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        assert answered.wait(20), "the CLI never reached the server"
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=20)  # not the 10 minute pause
+    finally:
+        process.kill()
+    assert process.returncode == 143, stdout + stderr
+    data = json.loads(report_file.read_text())
+    assert data["interrupted"] == "terminated (SIGTERM)" and data["exit_code"] == 143
+    # the signal may land while the answer is read (skip) or during the pause (fail)
+    assert data["services"][0]["checks"][0]["verdict"] in ("fail", "skip")

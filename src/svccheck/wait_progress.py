@@ -82,7 +82,7 @@ class LiveProgress:
         self.redactor = redactor
         self.limit = limit
         self.start = time.monotonic()
-        self.live: Live = Live(self._render(readiness), console=console, refresh_per_second=8, transient=True)
+        self.live: Live = Live(self.render(readiness), console=console, refresh_per_second=8, transient=True)
 
     def __enter__(self) -> LiveProgress:
         self.live.start()
@@ -92,7 +92,7 @@ class LiveProgress:
         self.live.stop()
 
     def __call__(self, changes: list[Change], readiness: Readiness) -> None:
-        self.live.update(self._render(readiness))
+        self.live.update(self.render(readiness))
 
     def finish(self, outcome: WaitOutcome) -> None:
         for service in outcome.readiness.services:
@@ -103,7 +103,7 @@ class LiveProgress:
         for line in closing_lines(outcome, self.redactor):
             self.console.print(line, highlight=False)
 
-    def _render(self, readiness: Readiness) -> RenderableType:
+    def render(self, readiness: Readiness) -> RenderableType:
         from rich.console import Group
         from rich.spinner import Spinner
         from rich.table import Table
