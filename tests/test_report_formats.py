@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
@@ -149,3 +150,28 @@ def test_github_enabled_by_flag_or_environment(tmp_path: Path) -> None:
     assert github.append_step_summary("# hi", {"GITHUB_STEP_SUMMARY": str(summary)}) == summary
     assert summary.read_text() == "earlier step\n# hi\n"
     assert github.append_step_summary("# hi", {}) is None
+
+
+def test_junit_keeps_to_the_attributes_and_order_of_the_common_schema() -> None:
+    # The Ant/Jenkins JUnit schema GitLab and Jenkins follow: these attributes, properties first.
+    root = ET.fromstring(junit.render(mixed_report(), Redactor([SECRET])).encode())
+    assert root.tag == "testsuites"
+    assert set(root.attrib) <= {"name", "time", "tests", "failures", "disabled", "errors"}
+    suite_attributes = {
+        "name",
+        "tests",
+        "failures",
+        "errors",
+        "skipped",
+        "time",
+        "timestamp",
+        "hostname",
+        "id",
+    }
+    for suite in root:
+        assert suite.tag == "testsuite" and set(suite.attrib) <= suite_attributes
+        assert suite[0].tag == "properties"
+        for case in list(suite)[1:]:
+            assert case.tag == "testcase" and set(case.attrib) <= {"name", "classname", "time"}
+            assert {child.tag for child in case} <= {"failure", "skipped"}
+            assert len(case) <= 1

@@ -28,7 +28,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def render(report: Report, redactor: Redactor, *, strict: bool = False) -> str:
     timestamp = _timestamp(report.started_at)
     root = ET.Element("testsuites", name="svccheck")
-    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    totals = {"tests": 0, "failures": 0}
     for service_result in report.services:
         suite = _suite(service_result, redactor, strict=strict, timestamp=timestamp)
         root.append(suite)
@@ -37,10 +37,9 @@ def render(report: Report, redactor: Redactor, *, strict: bool = False) -> str:
     root.set("tests", str(totals["tests"]))
     root.set("failures", str(totals["failures"]))
     root.set("errors", "0")
-    root.set("skipped", str(totals["skipped"]))
+    # The schema Jenkins and GitLab follow has no skipped count or timestamp on the root;
+    # the suites carry them.
     root.set("time", _seconds(report.summary.duration))
-    if timestamp:
-        root.set("timestamp", timestamp)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
