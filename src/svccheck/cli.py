@@ -520,6 +520,7 @@ def _wait(
     options: RunOptions,
     started: float,
 ) -> Report:
+    import contextlib
 
     from svccheck.redact import Redactor
     from svccheck.report.table import make_console
@@ -529,16 +530,13 @@ def _wait(
     interval = _duration_option("--interval", options.interval) or 2.0
     redactor = Redactor.for_manifest(manifest)
     console = make_console(color=not options.no_color, stderr=True)
-    limit = None if deadline is None else deadline - started
-    live = (
-        LiveProgress(console, redactor, Readiness(services), limit)
-        if console.is_terminal and not options.quiet
-        else None
-    )
-    progress = live or PlainProgress(sys.stderr, redactor)
-    if live is not None:
-        live.__enter__()
-    try:
+    progress: LiveProgress | PlainProgress
+    if console.is_terminal and not options.quiet:
+        limit = None if deadline is None else deadline - started
+        progress = LiveProgress(console, redactor, Readiness(services), limit)
+    else:
+        progress = PlainProgress(sys.stderr, redactor)
+    with progress if isinstance(progress, LiveProgress) else contextlib.nullcontext():
         outcome = _with_signals(
             lambda stop: wait_until_ready(
                 services,
@@ -552,9 +550,6 @@ def _wait(
                 started=started,
             )
         )
-    finally:
-        if live is not None:
-            live.__exit__(None, None, None)
     if not options.quiet:
         progress.finish(outcome)
     return outcome.report
