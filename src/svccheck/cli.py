@@ -7,10 +7,11 @@ pydantic) are imported inside the commands that need them so `--help` stays fast
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
@@ -19,11 +20,16 @@ from svccheck._version import __version__
 if TYPE_CHECKING:
     from svccheck.model import Manifest, Report, Service
     from svccheck.probe import ProbeSettings
+    from svccheck.redact import Redactor
+    from svccheck.run import Stop
+
+T = TypeVar("T")
 
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    every critical check passed (warnings allowed unless --strict)
-  1    at least one critical check failed (or the deadline cut checks short)
+  1    at least one critical check failed (or the deadline cut checks short),
+       or wait timed out
   2    usage or manifest error: nothing was probed
   130  interrupted (Ctrl-C): partial results printed
   143  terminated (SIGTERM): partial results printed
@@ -43,6 +49,9 @@ app = typer.Typer(
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
+    junit = "junit"
+    markdown = "markdown"
+    prometheus = "prometheus"
 
 
 class Scenario(StrEnum):
@@ -76,6 +85,21 @@ SkipOpt = Annotated[list[str] | None, typer.Option("--skip", help="Skip this ser
 VarOpt = Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE for ${KEY} (repeatable).")]
 FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output on stdout.")]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Also write the JSON report to FILE.")]
+JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report to FILE.")]
+MarkdownOpt = Annotated[
+    Path | None, typer.Option("--markdown", help="Also write a Markdown summary to FILE.")
+]
+PrometheusOpt = Annotated[
+    Path | None, typer.Option("--prometheus", help="Also write Prometheus text metrics to FILE.")
+]
+GithubOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--github/--no-github",
+        help="GitHub Actions annotations and job summary [default: on when GITHUB_ACTIONS=true].",
+        show_default=False,
+    ),
+]
 ConcurrencyOpt = Annotated[
     int, typer.Option("--concurrency", min=1, max=1000, help="Requests in flight at most.")
 ]
@@ -104,6 +128,11 @@ class RunOptions:
     variables: list[str] = field(default_factory=list)
     output: OutputFormat = OutputFormat.table
     json_file: Path | None = None
+    junit_file: Path | None = None
+    markdown_file: Path | None = None
+    prometheus_file: Path | None = None
+    github: bool | None = None
+    interval: str = "2s"
     concurrency: int = 100
     timeout: str | None = None
     request_timeout: str | None = None
@@ -159,7 +188,9 @@ def _load(options: RunOptions) -> Manifest:
         raise typer.Exit(2) from None
 
 
-def _run(options: RunOptions, names: list[str], manifest: Manifest | None = None) -> NoReturn:
+def _run(
+    options: RunOptions, names: list[str], manifest: Manifest | None = None, *, waiting: bool = False
+) -> NoReturn:
     import time
 
     deadline_seconds = _duration_option("--timeout", options.timeout)
@@ -183,7 +214,10 @@ def _run(options: RunOptions, names: list[str], manifest: Manifest | None = None
         insecure=options.insecure,
     )
     deadline = None if deadline_seconds is None else started + deadline_seconds
-    report = _execute(manifest, services, settings, deadline, options.strict)
+    if waiting:
+        report = _wait(manifest, services, settings, deadline, options, started)
+    else:
+        report = _execute(manifest, services, settings, deadline, options.strict)
     _emit(report, manifest, options)
     raise typer.Exit(report.exit_code)
 
@@ -195,20 +229,29 @@ def _execute(
     deadline: float | None,
     strict: bool,
 ) -> Report:
+    from svccheck.run import execute
+
+    return _with_signals(
+        lambda stop: execute(
+            services, settings, deadline=deadline, stop=stop, manifest_path=manifest.path, strict=strict
+        )
+    )
+
+
+def _with_signals(run: Callable[[Stop], Awaitable[T]]) -> T:
+    """Run `run(stop)` in an event loop where SIGINT and SIGTERM trigger `stop` instead of killing."""
     import asyncio
     import signal
 
-    from svccheck.run import EXIT_SIGINT, EXIT_SIGTERM, Stop, execute
+    from svccheck.run import EXIT_SIGINT, EXIT_SIGTERM, Stop
 
-    async def main() -> Report:
+    async def main() -> T:
         stop = Stop()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", EXIT_SIGINT)
         loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", EXIT_SIGTERM)
         try:
-            return await execute(
-                services, settings, deadline=deadline, stop=stop, manifest_path=manifest.path, strict=strict
-            )
+            return await run(stop)
         finally:
             loop.remove_signal_handler(signal.SIGINT)
             loop.remove_signal_handler(signal.SIGTERM)
@@ -220,18 +263,12 @@ def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
     from svccheck.redact import Redactor
 
     redactor = Redactor.for_manifest(manifest)
-    if options.json_file is not None:
-        from svccheck.report import json as json_report
-        from svccheck.report.files import write_atomically
+    _write_report_files(report, redactor, options)
+    _github(report, redactor, options)
+    if options.output is not OutputFormat.table:
+        from svccheck.report import formats
 
-        try:
-            write_atomically(options.json_file, json_report.render(report, redactor))
-        except OSError as exc:
-            typer.echo(f"svccheck: cannot write {options.json_file}: {exc.strerror or exc}", err=True)
-    if options.output is OutputFormat.json:
-        from svccheck.report import json as json_report
-
-        sys.stdout.write(json_report.render(report, redactor))
+        sys.stdout.write(formats.render(options.output.value, report, redactor, strict=options.strict))
         return
     from svccheck.report import table
 
@@ -240,6 +277,43 @@ def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
         console.print(table.render_quiet(report))
     else:
         console.print(table.render(report, redactor, verbose=options.verbose))
+
+
+def _write_report_files(report: Report, redactor: Redactor, options: RunOptions) -> None:
+    from svccheck.report import formats
+    from svccheck.report.files import write_atomically
+
+    requested = {
+        "json": options.json_file,
+        "junit": options.junit_file,
+        "markdown": options.markdown_file,
+        "prometheus": options.prometheus_file,
+    }
+    for name, path in requested.items():
+        if path is None:
+            continue
+        try:
+            write_atomically(path, formats.render(name, report, redactor, strict=options.strict))
+        except OSError as exc:
+            typer.echo(f"svccheck: cannot write {path}: {exc.strerror or exc}", err=True)
+
+
+def _github(report: Report, redactor: Redactor, options: RunOptions) -> None:
+    from svccheck.report import github
+
+    if not github.enabled(options.github):
+        return
+    # Workflow commands go where the runner reads them; stderr when stdout carries a machine report.
+    stream = sys.stdout if options.output is OutputFormat.table else sys.stderr
+    for line in github.workflow_commands(report, redactor, strict=options.strict):
+        stream.write(line + "\n")
+    stream.flush()
+    from svccheck.report import markdown
+
+    try:
+        github.append_step_summary(markdown.render(report, redactor))
+    except OSError as exc:
+        typer.echo(f"svccheck: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}", err=True)
 
 
 # Command parameters are named for the command line (`--tag`, `--var`); RunOptions for the code.
@@ -269,6 +343,10 @@ def all_command(
     var: VarOpt = None,
     output: FormatOpt = OutputFormat.table,
     json_file: JsonOpt = None,
+    junit_file: JunitOpt = None,
+    markdown_file: MarkdownOpt = None,
+    prometheus_file: PrometheusOpt = None,
+    github: GithubOpt = None,
     concurrency: ConcurrencyOpt = 100,
     timeout: TimeoutOpt = None,
     request_timeout: RequestTimeoutOpt = None,
@@ -291,6 +369,10 @@ def check_command(
     var: VarOpt = None,
     output: FormatOpt = OutputFormat.table,
     json_file: JsonOpt = None,
+    junit_file: JunitOpt = None,
+    markdown_file: MarkdownOpt = None,
+    prometheus_file: PrometheusOpt = None,
+    github: GithubOpt = None,
     concurrency: ConcurrencyOpt = 100,
     timeout: TimeoutOpt = None,
     request_timeout: RequestTimeoutOpt = None,
@@ -355,6 +437,10 @@ def demo_command(
     ] = False,
     output: FormatOpt = OutputFormat.table,
     json_file: JsonOpt = None,
+    junit_file: JunitOpt = None,
+    markdown_file: MarkdownOpt = None,
+    prometheus_file: PrometheusOpt = None,
+    github: GithubOpt = None,
     timeout: TimeoutOpt = None,
     strict: StrictOpt = False,
     verbose: VerboseOpt = False,
@@ -383,6 +469,90 @@ def demo_command(
         _run(options, [], manifest=rebase(loaded, fleet.urls))
     finally:
         fleet.stop()
+
+
+IntervalOpt = Annotated[
+    str, typer.Option("--interval", help="Pause between rounds of the checks that have not passed yet.")
+]
+
+
+@app.command("wait", epilog=EXIT_CODES_HELP)
+def wait_command(
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+    env: EnvOpt = None,
+    only: OnlyOpt = None,
+    tag: TagOpt = None,
+    skip: SkipOpt = None,
+    var: VarOpt = None,
+    output: FormatOpt = OutputFormat.table,
+    json_file: JsonOpt = None,
+    junit_file: JunitOpt = None,
+    markdown_file: MarkdownOpt = None,
+    prometheus_file: PrometheusOpt = None,
+    github: GithubOpt = None,
+    concurrency: ConcurrencyOpt = 100,
+    timeout: Annotated[
+        str, typer.Option("--timeout", help="Give up after this long (exit 1); bounds the whole wait.")
+    ] = "5m",
+    interval: IntervalOpt = "2s",
+    request_timeout: RequestTimeoutOpt = None,
+    retries: RetriesOpt = None,
+    strict: StrictOpt = False,
+    insecure: InsecureOpt = False,
+    verbose: VerboseOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Re-check until every critical check passes (exit 0) or --timeout runs out (exit 1).
+
+    A check that passed is not probed again; each service's time to ready is
+    reported on stderr. The final table and reports are the same as `all`'s.
+    Example: svccheck wait --timeout 5m --interval 2s
+    """
+    _run(_options(**locals()), [], waiting=True)
+
+
+def _wait(
+    manifest: Manifest,
+    services: tuple[Service, ...],
+    settings: ProbeSettings,
+    deadline: float | None,
+    options: RunOptions,
+    started: float,
+) -> Report:
+    import contextlib
+
+    from svccheck.redact import Redactor
+    from svccheck.report.table import make_console
+    from svccheck.wait import Readiness, wait_until_ready
+    from svccheck.wait_progress import LiveProgress, PlainProgress
+
+    interval = _duration_option("--interval", options.interval) or 2.0
+    redactor = Redactor.for_manifest(manifest)
+    console = make_console(color=not options.no_color, stderr=True)
+    progress: LiveProgress | PlainProgress
+    if console.is_terminal and not options.quiet:
+        limit = None if deadline is None else deadline - started
+        progress = LiveProgress(console, redactor, Readiness(services), limit)
+    else:
+        progress = PlainProgress(sys.stderr, redactor)
+    with progress if isinstance(progress, LiveProgress) else contextlib.nullcontext():
+        outcome = _with_signals(
+            lambda stop: wait_until_ready(
+                services,
+                settings,
+                deadline=deadline,
+                interval=interval,
+                stop=stop,
+                manifest_path=manifest.path,
+                strict=options.strict,
+                on_changes=None if options.quiet else progress,
+                started=started,
+            )
+        )
+    if not options.quiet:
+        progress.finish(outcome)
+    return outcome.report
 
 
 def run_app() -> None:

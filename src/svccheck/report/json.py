@@ -55,7 +55,7 @@ def _service(result: ServiceResult, redactor: Redactor) -> dict[str, Any]:
 def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
     check = result.check
     data: dict[str, Any] = {
-        "name": check.name,
+        "name": redactor.text(check.name),
         "kind": check.kind,
         "method": check.method,
         "url": redactor.url(check.url),

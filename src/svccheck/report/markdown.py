@@ -1,0 +1,94 @@
+"""A Markdown summary fit for ``$GITHUB_STEP_SUMMARY`` or a PR comment.
+
+A heading with the overall verdict, the summary line, root causes named, then
+one table of the checks that did not pass (failures first, root causes first
+among them) and the passing checks folded away in a ``<details>`` block.
+"""
+
+from __future__ import annotations
+
+import re
+
+from svccheck.model import CheckResult, Report, ServiceResult, Verdict
+from svccheck.redact import Redactor
+from svccheck.report.table import summary_line
+
+ICON = {Verdict.PASS: "✅", Verdict.WARN: "⚠️", Verdict.FAIL: "❌", Verdict.SKIP: "⏭️"}
+HEADING = {Verdict.PASS: "passed", Verdict.WARN: "passed with warnings", Verdict.FAIL: "failed"}
+_COLUMNS = ("", "service", "check", "status", "latency", "tries", "reason")
+# Characters Markdown (or the HTML GitHub lets through) would read as syntax.
+# `$` too: GitHub renders text between two of them as math.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
+
+
+def render(report: Report, redactor: Redactor) -> str:
+    lines = [f"### {ICON[report.verdict]} svccheck {HEADING.get(report.verdict, 'finished')}", ""]
+    if report.interrupted:
+        lines += [f"**{escape(report.interrupted)}: partial results**", ""]
+    lines += [escape(summary_line(report)), ""]
+    if report.root_causes:
+        causes = ", ".join(f"**{escape(redactor.text(name))}**" for name in report.root_causes)
+        lines += [f"Root cause: {causes}", ""]
+    rows = [(s, c) for s in report.services for c in s.checks]
+    problems = sorted(
+        (row for row in rows if row[1].verdict is not Verdict.PASS),
+        key=lambda row: -row[1].verdict.rank,  # stable: root causes and service order kept
+    )
+    passing = [row for row in rows if row[1].verdict is Verdict.PASS]
+    if problems:
+        lines += _table(problems, redactor, report.root_causes)
+        lines.append("")
+    if passing:
+        label = f"{len(passing)} passing check{'s' if len(passing) != 1 else ''}"
+        body = _table(passing, redactor, report.root_causes)
+        if problems:
+            lines += ["<details>", f"<summary>{label}</summary>", "", *body, "", "</details>", ""]
+        else:
+            lines += [*body, ""]
+    if report.tls_unverified:
+        lines += [f"TLS certificates not verified: {escape(', '.join(report.tls_unverified))}", ""]
+    return "\n".join(lines)
+
+
+def _table(
+    rows: list[tuple[ServiceResult, CheckResult]], redactor: Redactor, causes: tuple[str, ...]
+) -> list[str]:
+    out = ["| " + " | ".join(_COLUMNS) + " |", "|" + "|".join("---" for _ in _COLUMNS) + "|"]
+    for service, result in rows:
+        cells = (
+            f"{ICON[result.verdict]} {result.verdict.upper()}" + (" ↻" if result.recovered else ""),
+            escape(redactor.text(service.service.name)),
+            escape(redactor.text(result.check.name)),
+            "" if result.status_code is None else str(result.status_code),
+            "" if result.latency is None else f"{result.latency * 1000:.0f}ms",
+            str(result.attempts) if result.attempts else "",
+            _reason(service, result, redactor, causes),
+        )
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def _reason(service: ServiceResult, result: CheckResult, redactor: Redactor, causes: tuple[str, ...]) -> str:
+    if result.recovered:
+        return "recovered after retries"
+    if result.verdict is Verdict.PASS:
+        return ""
+    text = escape(redactor.text(result.reason or ""))
+    if result.failure_class is not None:
+        text = f"`{result.failure_class}` {text}"
+    if not service.service.critical and any(not f.warn_only for f in result.failures):
+        text = f"non-critical: {text}"
+    if service.root_cause:
+        text += f" (caused by **{escape(redactor.text(service.root_cause))}**)"
+    elif service.service.name in causes:
+        text += " **(root cause)**"
+    return text
+
+
+def escape(text: str) -> str:
+    """Plain text in a table cell: syntax characters escaped, one line."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
+    return _SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+
+
+__all__ = ["escape", "render"]

@@ -1,0 +1,146 @@
+"""What `svccheck wait` shows while it waits: a live display on a terminal, plain lines in CI.
+
+Both write to stderr, so stdout carries only the final report (a table, or a
+machine format a pipeline parses). Every name and reason goes through the Redactor.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import IO, TYPE_CHECKING
+
+from svccheck.model import Verdict
+from svccheck.redact import Redactor
+from svccheck.wait import Change, Readiness, WaitOutcome
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+
+
+def change_line(change: Change, redactor: Redactor) -> str:
+    if change.check is None:
+        return f"{redactor.text(change.service)} ready after {change.at:.1f}s"
+    line = (
+        f"[{change.at:6.1f}s] {redactor.text(change.service)}/{redactor.text(change.check)}: {change.verdict}"
+    )
+    if change.reason:
+        line += f" ({redactor.text(change.reason)})"
+    return line
+
+
+def closing_lines(outcome: WaitOutcome, redactor: Redactor) -> list[str]:
+    """Who is not ready and why, then one line for the wait as a whole."""
+    report, readiness = outcome.report, outcome.readiness
+    waiting = [s for s in readiness.services if s.name not in outcome.ready_after]
+    lines = []
+    for service in waiting:
+        results = [readiness.results.get(c.key) for c in service.checks]
+        reasons = [r.reason for r in results if r is not None and not readiness.settled(r) and r.reason]
+        why = redactor.text(reasons[0]) if reasons else "no answer yet"
+        note = "" if service.critical else " (non-critical)"
+        lines.append(f"{redactor.text(service.name)} not ready after {outcome.elapsed:.1f}s{note}: {why}")
+    total = len(readiness.services)
+    if report.interrupted:
+        lines.append(
+            f"{report.interrupted} after {outcome.elapsed:.1f}s: {total - len(waiting)}/{total} ready"
+        )
+    elif report.exit_code == 0:
+        lines.append(f"ready after {outcome.elapsed:.1f}s: {total - len(waiting)}/{total} services")
+    else:
+        lines.append(f"timed out after {outcome.elapsed:.1f}s: {len(waiting)} of {total} services not ready")
+    return lines
+
+
+class PlainProgress:
+    """One line per state change, nothing else: readable in a CI log."""
+
+    def __init__(self, stream: IO[str], redactor: Redactor) -> None:
+        self.stream = stream
+        self.redactor = redactor
+
+    def __call__(self, changes: list[Change], readiness: Readiness) -> None:
+        for change in changes:
+            self.stream.write(change_line(change, self.redactor) + "\n")
+        self.stream.flush()
+
+    def finish(self, outcome: WaitOutcome) -> None:
+        for line in closing_lines(outcome, self.redactor):
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+class LiveProgress:
+    """A live table of services on a terminal: a spinner while waiting, the time once ready."""
+
+    def __init__(
+        self, console: Console, redactor: Redactor, readiness: Readiness, limit: float | None
+    ) -> None:
+        from rich.live import Live
+
+        self.console = console
+        self.redactor = redactor
+        self.limit = limit
+        self.start = time.monotonic()
+        self.live: Live = Live(self.render(readiness), console=console, refresh_per_second=8, transient=True)
+
+    def __enter__(self) -> LiveProgress:
+        self.live.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.live.stop()
+
+    def __call__(self, changes: list[Change], readiness: Readiness) -> None:
+        self.live.update(self.render(readiness))
+
+    def finish(self, outcome: WaitOutcome) -> None:
+        for service in outcome.readiness.services:
+            at = outcome.ready_after.get(service.name)
+            if at is not None:
+                name = self.redactor.text(service.name)
+                self.console.print(f"{name} ready after {at:.1f}s", style="green", highlight=False)
+        for line in closing_lines(outcome, self.redactor):
+            self.console.print(line, highlight=False)
+
+    def render(self, readiness: Readiness) -> RenderableType:
+        from rich.console import Group
+        from rich.spinner import Spinner
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=None, pad_edge=False, show_header=False)
+        table.add_column("state", no_wrap=True)
+        table.add_column("service", no_wrap=True)
+        table.add_column("checks", justify="right", no_wrap=True)
+        table.add_column("reason", overflow="ellipsis", no_wrap=True, ratio=1)
+        for service in readiness.services:
+            results = [readiness.results.get(c.key) for c in service.checks]
+            settled = sum(1 for r in results if r is not None and readiness.settled(r))
+            name = self.redactor.text(service.name)
+            if service.name in readiness.ready_after:
+                state: RenderableType = Text(f"✓ {readiness.ready_after[service.name]:.1f}s", style="green")
+                reason = ""
+            else:
+                state = Spinner("dots", style="yellow")
+                failing = [r for r in results if r is not None and r.verdict is not Verdict.PASS]
+                reason = self.redactor.text(failing[0].reason or "") if failing else ""
+            table.add_row(state, name, f"{settled}/{len(results)}", Text(reason, style="dim"))
+        return Group(
+            _Elapsed(self.start, self.limit, len(readiness.ready_after), len(readiness.services)), table
+        )
+
+
+class _Elapsed:
+    """The header line; rendered on every refresh so the clock moves between rounds."""
+
+    def __init__(self, start: float, limit: float | None, ready: int, total: int) -> None:
+        self.start, self.limit, self.ready, self.total = start, limit, ready, total
+
+    def __rich__(self) -> str:
+        elapsed = time.monotonic() - self.start
+        bound = f" / {self.limit:.0f}s" if self.limit is not None else ""
+        return f"waiting: {self.ready}/{self.total} services ready · {elapsed:.0f}s{bound}"
+
+
+__all__ = ["LiveProgress", "PlainProgress", "change_line", "closing_lines"]

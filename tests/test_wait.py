@@ -1,0 +1,168 @@
+"""`svccheck wait` against real loopback services, and its pure bookkeeping."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from conftest import assert_no_traceback, run_cli
+from sample_reports import make_check, result
+from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
+from svccheck.model import Failure, FailureClass, Service, Verdict
+from svccheck.wait import Readiness
+
+WriteManifest = Callable[..., Path]
+
+
+class Counting:
+    """Answers with each status in turn, then the last one; counts requests."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.calls = 0
+
+    async def __call__(self, request: Request) -> Response:
+        status = self.statuses[min(self.calls, len(self.statuses) - 1)]
+        self.calls += 1
+        return json_response({"status": "UP" if status < 400 else "DOWN"}, status=status)
+
+
+def check_of(data: dict[str, Any], service: str, check: str = "health") -> dict[str, Any]:
+    svc = next(s for s in data["services"] if s["name"] == service)
+    found = next(c for c in svc["checks"] if c["name"] == check)
+    assert isinstance(found, dict)
+    return found
+
+
+def test_wait_passes_once_the_service_turns_healthy(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    booting, steady = Counting([503, 503, 503, 200]), Counting([200])
+    path = manifest_file(f"""
+        defaults: {{retries: 0}}
+        services:
+          payment-service: {{url: "http://127.0.0.1:{servers.add(booting)}", health: /health}}
+          user-service: {{url: "http://127.0.0.1:{servers.add(steady)}", health: /health}}
+    """)
+    result_ = run_cli("wait", "-f", str(path), "--interval", "50ms", "--timeout", "30s", "--format", "json")
+    assert_no_traceback(result_)
+    assert result_.returncode == 0, result_.stdout + result_.stderr
+    assert booting.calls == 4  # re-probed until it passed, then left alone
+    assert steady.calls == 1  # a passing check is not probed again
+    data = json.loads(result_.stdout)
+    assert data["verdict"] == "pass" and check_of(data, "payment-service")["status_code"] == 200
+    lines = result_.stderr.splitlines()
+    assert any(line.startswith("payment-service ready after ") and line.endswith("s") for line in lines)
+    assert any(line.startswith("user-service ready after ") for line in lines)
+    # no TTY: one line per state change, not one per round
+    payment = [line for line in lines if "payment-service/health" in line]
+    assert len(payment) == 2 and payment[0].endswith("fail (HTTP 503, health status DOWN)")
+    assert payment[1].endswith("payment-service/health: pass")
+    assert lines[-1].startswith("ready after ") and lines[-1].endswith("2/2 services")
+
+
+def test_wait_gives_up_at_the_timeout_with_exit_1(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    never = Counting([503])
+    path = manifest_file(f"""
+        defaults: {{retries: 0}}
+        services:
+          payment-service: {{url: "http://127.0.0.1:{servers.add(never)}", health: /health}}
+    """)
+    report_file = path.parent / "r.json"
+    started = time.monotonic()
+    result_ = run_cli("wait", "-f", str(path), "--interval", "100ms", "--timeout", "1500ms",
+                      "--json", str(report_file), timeout=30)  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert_no_traceback(result_)
+    assert result_.returncode == 1
+    assert elapsed < 15  # generous: bounded by --timeout, not by the service
+    assert never.calls >= 2  # it really re-checked
+    check = check_of(json.loads(report_file.read_text()), "payment-service")
+    assert check["verdict"] == "fail" and check["reason"] == "HTTP 503, health status DOWN"
+    assert "payment-service not ready after" in result_.stderr
+    assert "timed out after" in result_.stderr and "1 of 1 services not ready" in result_.stderr
+    assert "FAIL" in result_.stdout  # the same final table as `all`
+
+
+def test_wait_deadline_bounds_a_check_in_flight(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    async def stuck(request: Request) -> Raw:
+        return hang()
+
+    path = manifest_file(f"""
+        defaults: {{retries: 0, timeout: 60s}}
+        services:
+          slow: {{url: "http://127.0.0.1:{servers.add(stuck)}", health: /health}}
+    """)
+    started = time.monotonic()
+    result_ = run_cli("wait", "-f", str(path), "--timeout", "1s", "--format", "json", timeout=30)
+    assert time.monotonic() - started < 15
+    assert result_.returncode == 1
+    check = check_of(json.loads(result_.stdout), "slow")
+    assert check["failure_class"] == "deadline" and check["reason"] == "deadline exceeded"
+
+
+def test_wait_rejects_a_bad_interval(manifest_file: WriteManifest) -> None:
+    path = manifest_file("services:\n  api: {url: 'http://127.0.0.1:1', health: /h}\n")
+    bad = run_cli("wait", "-f", str(path), "--interval", "soon")
+    assert bad.returncode == 2 and "--interval" in bad.stderr
+    assert_no_traceback(bad)
+
+
+# --- the pure bookkeeping ---------------------------------------------------------------
+
+
+def _services() -> tuple[Service, ...]:
+    health, extra = make_check("api", "health", "health"), make_check("api", "extra")
+    side = make_check("side", "health", "health")
+    return (
+        Service("api", "http://127.0.0.1:1", True, (), (), (health, extra)),
+        Service("side", "http://127.0.0.1:2", False, (), (), (side,)),
+    )
+
+
+def test_readiness_tracks_pending_checks_and_ready_times() -> None:
+    api, side = _services()
+    readiness = Readiness((api, side))
+    assert [len(s.checks) for s in readiness.pending()] == [2, 1]
+    down = Failure(FailureClass.STATUS, "expected status 2xx, got 503")
+    changes = readiness.record(
+        [
+            result(api.checks[0], Verdict.PASS),
+            result(api.checks[1], Verdict.FAIL, reason="expected status 2xx, got 503", failures=(down,)),
+            # a non-critical failure warns: it does not hold the run, but is probed again
+            result(side.checks[0], Verdict.WARN, reason="expected status 2xx, got 503", failures=(down,)),
+        ],
+        at=1.0,
+    )
+    assert len(changes) == 3 and not readiness.ready()
+    assert [(s.name, [c.name for c in s.checks]) for s in readiness.pending()] == [
+        ("api", ["extra"]),
+        ("side", ["health"]),
+    ]
+    changes = readiness.record([result(api.checks[1], Verdict.PASS)], at=2.5)
+    assert [(c.service, c.check) for c in changes] == [("api", "extra"), ("api", None)]
+    assert readiness.ready_after == {"api": 2.5} and readiness.ready()
+
+
+def test_readiness_keeps_the_last_real_result_over_a_cut_short_one() -> None:
+    api, _ = _services()
+    readiness = Readiness((api,))
+    down = Failure(FailureClass.STATUS, "expected status 2xx, got 503")
+    first = result(api.checks[0], Verdict.FAIL, reason="expected status 2xx, got 503", failures=(down,))
+    readiness.record([first], at=1.0)
+    cut = result(api.checks[0], Verdict.FAIL, reason="deadline exceeded", failure_class=FailureClass.DEADLINE)
+    assert readiness.record([cut], at=2.0) == []
+    assert readiness.results[api.checks[0].key] is first
+
+
+def test_readiness_under_strict_waits_for_warnings_too() -> None:
+    api, _ = _services()
+    slow = Failure(FailureClass.ASSERTION, "latency 400ms > warn 300ms", warn_only=True)
+    warned = result(api.checks[0], Verdict.WARN, reason="latency", failures=(slow,))
+    assert Readiness((api,)).settled(warned)
+    assert not Readiness((api,), strict=True).settled(warned)
