@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -12,6 +13,8 @@ def main() -> None:
 
         print(f"svccheck {__version__}")
         return
+    # svccheck uses no pydantic plugins; looking for them scans every installed distribution
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from svccheck.cli import run_app
 
     run_app()

@@ -16,23 +16,20 @@ import errno
 import socket
 import ssl
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_result,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
 from svccheck._version import __version__
 from svccheck.durations import format_duration
 from svccheck.lanes import Lanes, Origin
 from svccheck.model import Attempt, Check, FailureClass, ProbeOutcome, Snapshot
 from svccheck.redact import is_sensitive_header
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 DEFAULT_BODY_CAP = 1024 * 1024
 PER_ORIGIN_CONNECTIONS = 10
@@ -119,26 +116,10 @@ class Prober:
             )
             return result
 
-        def record_wait(state: RetryCallState) -> None:
-            if history and state.next_action is not None:
-                last = history[-1]
-                history[-1] = Attempt(
-                    last.number,
-                    last.status_code,
-                    last.failure_class,
-                    last.reason,
-                    last.latency,
-                    wait_after=state.next_action.sleep,
-                )
-
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(1 + (retries if may_retry else 0)),
-            wait=_RetryWait(check.backoff),
-            retry=retry_if_result(lambda r: r.transient),
-            before_sleep=record_wait,
-            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
-        )
-        last: _AttemptResult = await retrying(attempt)
+        last = await attempt()
+        max_attempts = 1 + (retries if may_retry else 0)
+        if last.transient and max_attempts > 1:
+            last = await _retry(last, attempt, history, max_attempts, check.backoff)
         return ProbeOutcome(
             snapshot=last.snapshot,
             failure_class=last.failure_class,
@@ -271,10 +252,56 @@ async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]
     return b"".join(chunks), False
 
 
+async def _retry(
+    first: _AttemptResult,
+    attempt: Callable[[], Awaitable[_AttemptResult]],
+    history: list[Attempt],
+    max_attempts: int,
+    backoff: float,
+) -> _AttemptResult:
+    """Attempts after a transient failure, scheduled by tenacity.
+
+    Most checks settle on their first attempt, so tenacity (its import and a
+    handful of objects per check) is paid for only by checks that retry. It
+    replays the first result as its attempt 1, so its numbering and waits are
+    the same as if it had made that attempt itself.
+    """
+    from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt
+
+    replay = [first]
+
+    async def next_attempt() -> _AttemptResult:
+        return replay.pop() if replay else await attempt()
+
+    def record_wait(state: RetryCallState) -> None:
+        if history and state.next_action is not None:
+            last = history[-1]
+            history[-1] = Attempt(
+                last.number,
+                last.status_code,
+                last.failure_class,
+                last.reason,
+                last.latency,
+                wait_after=state.next_action.sleep,
+            )
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(max_attempts),
+        wait=_RetryWait(backoff),
+        retry=retry_if_result(lambda r: r.transient),
+        before_sleep=record_wait,
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+    )
+    result: _AttemptResult = await retrying(next_attempt)
+    return result
+
+
 class _RetryWait:
     """Exponential backoff with jitter; a server's `Retry-After` (up to a cap) wins."""
 
     def __init__(self, backoff: float) -> None:
+        from tenacity import wait_exponential, wait_random
+
         # backoff, 2×, 4×… capped, plus up to half a backoff of jitter so that
         # many checks failing together do not retry in lockstep
         self._exponential = wait_exponential(multiplier=backoff, max=max(backoff, BACKOFF_CAP)) + wait_random(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import difflib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,6 +44,8 @@ def select(manifest: Manifest, selection: Selection) -> tuple[Service, ...]:
     if unknown:
         hints = []
         for name in unknown:
+            import difflib  # only when something is misspelt
+
             close = difflib.get_close_matches(name, known, n=1)
             hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise SelectionError(f"unknown service {', '.join(hints)}; the manifest has: {', '.join(known)}")

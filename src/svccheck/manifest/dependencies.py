@@ -6,7 +6,6 @@ cycle between two others reports both at once.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +33,8 @@ def check_dependencies(graph: dict[str, tuple[str, ...]], report: Report) -> Non
             if dep == service:
                 report(where, f"{service!r} depends on itself", False)
             elif dep not in graph:
+                import difflib  # only when something is misspelt
+
                 hint = difflib.get_close_matches(dep, names, n=1)
                 suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
                 report(where, f"depends_on: unknown service {dep!r}{suggestion}", False)

@@ -6,7 +6,6 @@ Every problem is collected with its position and raised together as one
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -229,6 +228,8 @@ def _pydantic_issues(exc: ValidationError, positions: Positions) -> list[Manifes
         if kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = _allowed_keys(loc[:-1])
+            import difflib  # only when something is misspelt
+
             hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             where = _dotted(loc[:-1]) or "top level"
             message = f"unknown key {key!r} in {where}"
