@@ -247,18 +247,20 @@ class InFlight:
 
 
 def many_checks(ports: list[int], per_port: int) -> str:
+    """Two services per port (so one origin serves two services), `per_port` checks in all per port."""
     lines = ["defaults: {retries: 0}", "services:"]
     for port in ports:
-        lines += [f"  s{port}:", f"    url: http://127.0.0.1:{port}", "    checks:"]
-        lines += [f"      - {{name: c{i}, path: /p{i}}}" for i in range(per_port)]
+        for half in (0, 1):
+            lines += [f"  s{port}-{half}:", f"    url: http://127.0.0.1:{port}", "    checks:"]
+            lines += [f"      - {{name: c{i}, path: /p{i}}}" for i in range(half, per_port, 2)]
     return "\n".join(lines) + "\n"
 
 
 def test_connections_to_one_origin_are_capped(servers: ServerThread) -> None:
     handler = InFlight(limit=3)
     port = servers.add(handler)
-    report = run_manifest(many_checks([port], 7), concurrency=100, per_origin=3)
-    assert {c.verdict for c in report.services[0].checks} == {"pass"} and report.summary.checks == 7
+    report = run_manifest(many_checks([port], 8), concurrency=100, per_origin=3)
+    assert {c.verdict for s in report.services for c in s.checks} == {"pass"} and report.summary.checks == 8
     assert handler.peak == 3
 
 

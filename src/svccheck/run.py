@@ -164,7 +164,16 @@ async def _service_checks(
 
     for check in health:
         await one(check)
-    await asyncio.gather(*(one(c) for c in samples))
+    # A few workers per service rather than a task per check: a service's
+    # checks mostly share an origin, which serves only `per_origin` at a time
+    # anyway, and a thousand parked tasks would cost memory for nothing.
+    queue = iter(samples)
+
+    async def worker() -> None:
+        for check in queue:
+            await one(check)
+
+    await asyncio.gather(*(worker() for _ in range(min(len(samples), prober.settings.per_origin))))
 
 
 def build_report(
