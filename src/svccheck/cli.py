@@ -385,6 +385,29 @@ def demo_command(
         fleet.stop()
 
 
+@app.command("schema")
+def schema_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to FILE instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the manifest's JSON Schema, for editors' YAML language servers.
+
+    Example: svccheck schema -o services.schema.json, then start services.yaml with
+    the line: # yaml-language-server: $schema=services.schema.json
+    """
+    from svccheck.manifest.json_schema import render_schema
+
+    text = render_schema()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail_usage(f"cannot write {output}: {exc.strerror or exc}")
+
+
 def run_app() -> None:
     try:
         app()
