@@ -27,6 +27,7 @@ from tenacity import (
     wait_random,
 )
 
+from svccheck import tcp_probe
 from svccheck._version import __version__
 from svccheck.durations import format_duration
 from svccheck.model import Attempt, Check, FailureClass, ProbeOutcome, Snapshot
@@ -167,7 +168,10 @@ class Prober:
         start = time.perf_counter()
         try:
             async with asyncio.timeout(attempt_timeout):
-                snapshot = await self._exchange(check, verify, attempt_timeout, start)
+                if check.tcp is not None:
+                    snapshot = await self._tcp_exchange(check, verify, start)
+                else:
+                    snapshot = await self._exchange(check, verify, attempt_timeout, start)
         except (TimeoutError, httpx.TimeoutException):
             return _AttemptResult(
                 None,
@@ -235,6 +239,11 @@ class Prober:
                 url=str(response.url),
             )
         raise _TooManyRedirects(f"too many redirects (more than {MAX_REDIRECTS})")
+
+    async def _tcp_exchange(self, check: Check, verify: bool | str, start: float) -> Snapshot:
+        assert check.tcp is not None
+        context = _ssl_context(verify) if check.tcp.tls else None
+        return await tcp_probe.exchange(check.tcp, check.url, context, start)
 
 
 class _TooManyRedirects(Exception):
@@ -304,6 +313,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def classify_error(exc: BaseException) -> tuple[FailureClass, str]:
     """A network exception → (failure class, a reason a person understands)."""
+    if isinstance(exc, tcp_probe.TcpFailure):
+        return exc.failure_class, exc.reason
     chain = _chain(exc)
     for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):

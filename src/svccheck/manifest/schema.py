@@ -7,7 +7,7 @@ These models describe the file as written (after `${VAR}` interpolation);
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -287,12 +287,14 @@ def _url(value: str) -> str:
         port = parts.port
     except ValueError as exc:
         raise _custom("url", f"bad URL {value!r}: {exc}") from None
-    if parts.scheme not in ("http", "https"):
-        raise _custom("url", f"bad URL {value!r}: expected http:// or https://")
+    if parts.scheme not in ("http", "https", "tcp"):
+        raise _custom("url", f"bad URL {value!r}: expected http://, https:// or tcp://host:port")
     if not parts.hostname:
         raise _custom("url", f"bad URL {value!r}: no host")
     if port == 0:
         raise _custom("url", f"bad URL {value!r}: port 0")
+    if parts.scheme == "tcp" and (port is None or parts.path not in ("", "/") or parts.query):
+        raise _custom("url", f"bad URL {value!r}: a TCP check is tcp://host:port, nothing more")
     return url
 
 
@@ -315,9 +317,23 @@ def _health_shorthand(schema: dict[str, Any]) -> None:
     ]
 
 
+TcpProtocol = Literal["redis", "postgres"]
+
+
 class ServiceSpec(Tunables):
     url: Annotated[str, AfterValidator(_url)] = Field(
-        description="base URL; check paths are appended", examples=["http://localhost:8080"]
+        description="base URL; check paths are appended. tcp://host:port checks a TCP service instead",
+        examples=["http://localhost:8080", "tcp://localhost:6379"],
+    )
+    tls: bool | None = Field(
+        None, description="tcp:// only: handshake TLS after connecting (verified like https)"
+    )
+    protocol: TcpProtocol | None = Field(
+        None,
+        description=(
+            "tcp:// only: a protocol-level ping, so an open port is not taken for a working service: "
+            "redis (PING, expects PONG) or postgres (SSLRequest, expects an answer)"
+        ),
     )
     critical: bool = Field(True, description="a failure of a non-critical service only warns")
     tags: list[str] = Field(
