@@ -352,7 +352,14 @@ _context_cache: dict[object, ssl.SSLContext] = {}
 
 
 def _ssl_context(verify: bool | str) -> ssl.SSLContext:
-    """Bundled CAs (certifi) plus the system trust store, or a given CA bundle."""
+    """The operating system's trust store plus certifi's roots, or exactly a given CA bundle.
+
+    `truststore` verifies against the platform's own store (Keychain, Windows'
+    store, OpenSSL's system paths honouring SSL_CERT_FILE/SSL_CERT_DIR), so a
+    corporate CA installed there passes without flags; certifi's roots are
+    loaded on top so a thin container without CA certificates still verifies
+    public services.
+    """
     cached = _context_cache.get(verify)
     if cached is not None:
         return cached
@@ -364,8 +371,9 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=verify)
     else:
         import certifi
+        import truststore
 
-        context = ssl.create_default_context(cafile=certifi.where())
-        context.load_default_certs()
+        context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cafile=certifi.where())
     _context_cache[verify] = context
     return context
