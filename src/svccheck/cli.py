@@ -408,6 +408,69 @@ def schema_command(
         _fail_usage(f"cannot write {output}: {exc.strerror or exc}")
 
 
+@app.command("init")
+def init_command(
+    urls: Annotated[
+        list[str] | None, typer.Argument(help="Base URLs of services to discover (http:// or https://).")
+    ] = None,
+    manifest: Annotated[Path, typer.Option("--manifest", "-f", help="File to write.")] = DEFAULT_MANIFEST,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    insecure: InsecureOpt = False,
+) -> None:
+    """Write a starter manifest; with URLs, from the health endpoints they answer on.
+
+    Each URL is probed at /health, /healthz, /readyz, /livez, /actuator/health,
+    /status and /ping; the path that answered and its health format go into the
+    file. Without URLs, a commented template is written. An existing file is
+    never overwritten without --force (exit 2).
+
+    Example: svccheck init http://localhost:8080 http://localhost:8081
+    """
+    from svccheck import starter
+
+    if manifest.exists() and not force:
+        _fail_usage(f"{manifest} exists; use --force to overwrite it")
+    if not urls:
+        text = starter.TEMPLATE
+        found: list[starter.Found] = []
+    else:
+        try:
+            checked = [starter.check_url(u) for u in urls]
+        except starter.StarterError as exc:
+            _fail_usage(str(exc))
+        import asyncio
+
+        found = asyncio.run(starter.discover(checked, insecure=insecure))
+        text = starter.render(found)
+    try:
+        manifest.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail_usage(f"cannot write {manifest}: {exc.strerror or exc}")
+    schema_file = manifest.parent / starter.SCHEMA_FILE
+    if force or not schema_file.exists():
+        from svccheck.manifest.json_schema import render_schema
+
+        try:
+            schema_file.write_text(render_schema(), encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"svccheck: cannot write {schema_file}: {exc.strerror or exc}", err=True)
+    from svccheck.redact import Redactor
+
+    redactor = Redactor()
+    for item in found:
+        if item.path is None:
+            typer.echo(
+                f"  {redactor.url(item.url)}: {redactor.text(item.problem or '')}; wrote /health as a guess"
+            )
+        else:
+            fmt = starter.FORMAT_NAMES.get(item.health_format or "", "no known health format")
+            typer.echo(f"  {redactor.url(item.url)}{item.path}: HTTP {item.status_code}, {fmt}")
+    what = f"{len(found)} service{'s' if len(found) != 1 else ''}" if found else "a template"
+    typer.echo(
+        f"wrote {manifest} ({what}) and its schema {schema_file}; next: svccheck validate -f {manifest}"
+    )
+
+
 def run_app() -> None:
     try:
         app()
