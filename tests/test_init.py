@@ -59,7 +59,8 @@ def test_init_discovers_health_paths_and_writes_a_manifest_that_loads(
     assert [s.url for s in manifest.services] == urls
     assert health[urls[0]].url.endswith("/actuator/health") and health[urls[0]].expect is None
     assert health[urls[1]].url.endswith("/status")
-    assert health[urls[1]].expect is not None and health[urls[1]].expect.body is not None
+    greeter_expect = health[urls[1]].expect
+    assert greeter_expect is not None and greeter_expect.body is not None
     assert "status: 200" in text and "body: {contains: hello}" in text
     assert health[urls[2]].url.endswith("/healthz")  # down right now, but it is the health path
     assert health[urls[3]].url.endswith("/health") and "is a guess" in text
