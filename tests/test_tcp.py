@@ -189,7 +189,8 @@ def test_cli_reports_tcp_checks_in_json_and_table(redis_port: int, manifest_file
     ("service", "message"),
     [
         ("headers: {X-Token: abc}", "4:5: 'headers' is for HTTP checks"),
-        ("health: /health", "4:13: 'path' is for HTTP checks"),
+        ("health: /health", "4:13: a health path is for HTTP checks"),
+        ("health: {path: /h}", "4:14: 'path' is for HTTP checks"),
         ("checks: [{path: /x}]", "4:5: 'checks' is for HTTP checks"),
         ("health: {method: POST}", "4:14: 'method' is for HTTP checks"),
         ("health: {expect: {json: {$.a: 1}}}", "4:23: 'json' is for HTTP checks"),

@@ -39,7 +39,7 @@ def tcp_service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]]
         for key in _HTTP_CHECK_KEYS:
             if key not in health.model_fields_set:
                 continue
-            if ctx.positions.of_key((*health_where, _alias(key))) is None:  # `health: /path` shorthand
+            if (*health_where, _alias(key)) not in ctx.positions.keys:  # `health: /path` shorthand
                 ctx.error(health_where, _http_only("a health path", name))
             else:
                 ctx.error((*health_where, _alias(key)), _http_only(_alias(key), name), key=True)
@@ -91,7 +91,8 @@ def _alias(key: str) -> str:
 
 
 def _http_only(key: str, name: str) -> str:
+    label = key if " " in key else repr(key)
     return (
-        f"{key!r} is for HTTP checks; {name!r} is a tcp:// service, checked by connecting "
+        f"{label} is for HTTP checks; {name!r} is a tcp:// service, checked by connecting "
         "(and with 'protocol', a ping)"
     )
