@@ -15,9 +15,11 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import trustme
 
 READY_TIMEOUT = 30.0
 
@@ -28,8 +30,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """A server certificate and key (PEM files) for a TLS-enabled test server."""
+
+    cert: Path
+    key: Path
+
+
+def write_tls_files(ca: trustme.CA, directory: Path) -> TlsFiles:
+    issued = ca.issue_cert("localhost", "127.0.0.1")
+    cert, key = directory / "server.crt", directory / "server.key"
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+    return TlsFiles(cert, key)
+
+
 @contextmanager
-def redis_server() -> Iterator[int]:
+def redis_server(*extra: str, tls: TlsFiles | None = None) -> Iterator[int]:
+    """A Redis on a free port; `extra` are more `--option value` arguments; `tls` serves TLS only."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server not found: install it (apt-get install redis-server) to run this test")
@@ -37,7 +57,9 @@ def redis_server() -> Iterator[int]:
     workdir = tempfile.mkdtemp(prefix="svccheck-redis-")
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", workdir, "--loglevel", "notice"],
+         "--dir", workdir, "--loglevel", "notice", *extra,
+         *(["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(tls.cert),
+            "--tls-key-file", str(tls.key), "--tls-auth-clients", "no"] if tls else [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -66,7 +88,8 @@ def _postgres_bin() -> Path | None:
 
 
 @contextmanager
-def postgres_server() -> Iterator[int]:
+def postgres_server(ca: trustme.CA | None = None) -> Iterator[int]:
+    """A PostgreSQL on a free port; with `ca`, TLS on with a certificate it issued for localhost."""
     bindir = _postgres_bin()
     if bindir is None:
         pytest.skip("PostgreSQL not found: install it (apt-get install postgresql) to run this test")
@@ -91,6 +114,12 @@ def postgres_server() -> Iterator[int]:
 
     run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
     options = f"-p {port} -k {workdir} -h 127.0.0.1 -c fsync=off -c shared_buffers=8MB"
+    if ca is not None:
+        tls = write_tls_files(ca, workdir)
+        if prefix:  # the server reads its key as its own user, and only from a private file
+            for path in (tls.cert, tls.key):
+                os.chown(path, nobody.pw_uid, nobody.pw_gid)
+        options += f" -c ssl=on -c ssl_cert_file={tls.cert} -c ssl_key_file={tls.key}"
     # -w: pg_ctl returns once the server accepts connections
     run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start")
     try:

@@ -14,7 +14,7 @@ import pytest
 import trustme
 
 from conftest import assert_no_traceback, run_cli
-from real_services import free_port, postgres_server, redis_server
+from real_services import free_port, postgres_server, redis_server, write_tls_files
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.manifest import ManifestError, parse_manifest
 from svccheck.model import CheckResult, Report
@@ -218,3 +218,49 @@ def test_bad_tcp_services_are_errors(text: str, message: str) -> None:
     with pytest.raises(ManifestError) as caught:
         parse_manifest(f"services:\n  s:\n    {text}\n", "services.yaml", environ={})
     assert message in caught.value.render()
+
+
+def test_redis_asking_for_a_password_is_answering() -> None:
+    with redis_server("--requirepass", "not-needed-for-ping") as port:
+        report = run_manifest(f'services:\n  cache: {{url: "tcp://127.0.0.1:{port}", protocol: redis}}\n')
+    (check,) = results(report).values()
+    assert check.verdict == "pass", check.reason
+
+
+def test_redis_over_tls_is_verified(tls_ca: trustme.CA, tmp_path: Path) -> None:
+    tls_ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    with redis_server(tls=write_tls_files(tls_ca, tmp_path)) as port:
+        report = run_manifest(
+            f"""
+            defaults: {{retries: 0, timeout: 3s}}
+            services:
+              trusted: {{url: "tcp://localhost:{port}", protocol: redis, tls: true, verify_tls: ca.pem}}
+              untrusted: {{url: "tcp://localhost:{port}", protocol: redis, tls: true}}
+              plain-to-tls: {{url: "tcp://localhost:{port}", protocol: redis}}
+            """,
+            path=str(tmp_path / "services.yaml"),
+        )
+    by_name = results(report)
+    assert by_name["trusted"].verdict == "pass", by_name["trusted"].reason
+    assert by_name["untrusted"].failure_class == "tls"
+    assert by_name["plain-to-tls"].verdict == "fail"
+
+
+def test_postgres_tls_after_the_ssl_request(tls_ca: trustme.CA, postgres_port: int, tmp_path: Path) -> None:
+    tls_ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    with postgres_server(ca=tls_ca) as tls_port:
+        report = run_manifest(
+            f"""
+            defaults: {{retries: 0, timeout: 3s, verify_tls: ca.pem}}
+            services:
+              db-tls: {{url: "tcp://localhost:{tls_port}", protocol: postgres, tls: true}}
+              db-tls-untrusted: {{url: "tcp://localhost:{tls_port}", protocol: postgres, tls: true, verify_tls: true}}
+              db-without-tls: {{url: "tcp://localhost:{postgres_port}", protocol: postgres, tls: true}}
+            """,
+            path=str(tmp_path / "services.yaml"),
+        )
+    by_name = results(report)
+    assert by_name["db-tls"].verdict == "pass", by_name["db-tls"].reason
+    assert by_name["db-tls-untrusted"].failure_class == "tls"
+    assert by_name["db-without-tls"].failure_class == "tls"
+    assert "does not offer TLS" in (by_name["db-without-tls"].reason or "")
