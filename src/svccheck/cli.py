@@ -441,7 +441,7 @@ def init_command(
         import asyncio
 
         found = asyncio.run(starter.discover(checked, insecure=insecure))
-        text = starter.render(found)
+        text = starter.render(found, insecure=insecure)
     try:
         manifest.write_text(text, encoding="utf-8")
     except OSError as exc:

@@ -166,7 +166,7 @@ defaults:
 """
 
 
-def render(found: list[Found]) -> str:
+def render(found: list[Found], *, insecure: bool = False) -> str:
     taken: set[str] = set()
     lines = [HEADER, "services:"]
     for item in found:
@@ -175,6 +175,10 @@ def render(found: list[Found]) -> str:
         lines.append(f"  {name}:")
         if variable:
             lines.append(f"    # the password is read from ${{{variable}}} (environment or --var)")
+        if insecure and url.startswith("https:"):
+            # verification stays on in the file: turning it off is a decision, not a default
+            lines.append("    # discovered with --insecure: if its CA is not in the system store, set")
+            lines.append("    # verify_tls: path/to/ca.pem (or false, which every report then names)")
         lines.append(f"    url: {_yaml_str(url)}")
         lines.extend(_health_lines(item))
         lines.append("")
