@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -173,3 +174,78 @@ def test_schema_rejects_what_the_loader_rejects(
     found = errors(validator, data)
     assert found, data
     assert any(fragment in e for e in found), found
+
+
+# --- the schema never rejects what the loader accepts, over generated manifests -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from svccheck.manifest import ManifestError  # noqa: E402
+
+# Mostly forms the loader accepts (lax-mode strings, ${V} references), so most examples load.
+_duration = st.sampled_from([1, 2.5, "250ms", "1m30s", "5S", " 3 ", "2", "${V}"])
+_count = st.sampled_from([0, 3, 1.0, "2", " 1 ", "3.0", "+1", "${V}"])
+_flag = st.sampled_from([True, False, 0, 1, "yes", "Off", "t", "N", "${V}"])
+_status = st.one_of(
+    st.sampled_from([200, "2xx", "204", " 301 ", "${S}"]),
+    st.lists(st.sampled_from([200, "3xx", "404"]), min_size=1),
+)
+_tunables = st.fixed_dictionaries(
+    {},
+    optional={
+        "timeout": _duration,
+        "retries": _count,
+        "backoff": _duration,
+        "verify_tls": st.sampled_from([True, False, "false", "TRUE"]),
+        "headers": st.dictionaries(st.sampled_from(["A", "B"]), st.sampled_from(["v", "${V}"]), max_size=2),
+    },
+)
+_expect = st.fixed_dictionaries(
+    {}, optional={"status": _status, "max_latency": _duration, "warn_latency": _duration}
+)
+_http_service = st.fixed_dictionaries(
+    {
+        "url": st.sampled_from(["http://localhost:8080", "${U}", "https://h/p?q=1"]),
+        "health": st.one_of(
+            st.sampled_from(["/health", "${P}"]),
+            st.fixed_dictionaries({}, optional={"path": st.just("/h"), "expect": _expect, "retries": _count}),
+        ),
+    },
+    optional={"critical": _flag, "tags": st.lists(st.sampled_from(["a", "${V}"]), max_size=2)},
+)
+_tcp_service = st.fixed_dictionaries(
+    {"url": st.sampled_from(["tcp://localhost:6379", "tcp://${H}:5432"])},
+    optional={
+        "protocol": st.sampled_from(["redis", "postgres", "${R}"]),
+        "tls": _flag,
+        "critical": _flag,
+        "health": st.fixed_dictionaries(
+            {}, optional={"expect": st.fixed_dictionaries({"max_latency": _duration})}
+        ),
+    },
+)
+_service = st.one_of(_http_service, _tcp_service).flatmap(lambda svc: _tunables.map(lambda t: {**t, **svc}))
+VARIABLES = {"V": "1", "S": "2xx", "U": "http://localhost:1", "P": "/ping", "H": "db.internal", "R": "redis"}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    services=st.dictionaries(st.sampled_from(["api", "db", "cache"]), _service, min_size=1, max_size=3),
+    defaults=_tunables,
+    bools=st.sampled_from(["1", "true", "off"]),
+)
+def test_schema_accepts_every_manifest_the_loader_accepts(
+    services: dict[str, Any], defaults: dict[str, Any], bools: str
+) -> None:
+    data = {"defaults": defaults, "services": services}
+    try:
+        parse_manifest(yaml.safe_dump(data), "services.yaml", environ={**VARIABLES, "V": bools})
+    except ManifestError:
+        return  # the loader rejects it: the schema may or may not
+    assert errors(shared_validator(), data) == [], data
+
+
+@functools.cache
+def shared_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(manifest_schema())

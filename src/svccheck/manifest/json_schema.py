@@ -75,7 +75,12 @@ def _with_string_forms(node: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(kind, str):  # no type, or a list that already takes strings
         return node
     if kind in _LAX_STRINGS:
-        alternatives = [{"type": "string", "pattern": _LAX_STRINGS[kind]}, _INTERPOLATED]
+        alternatives: list[dict[str, Any]] = [
+            {"type": "string", "pattern": _LAX_STRINGS[kind]},
+            _INTERPOLATED,
+        ]
+        if kind == "boolean":
+            alternatives.insert(0, {"enum": [0, 1]})  # lax mode reads 0 and 1 as booleans too
     elif kind == "string" and ("pattern" in node or "enum" in node):
         alternatives = [_INTERPOLATED]
     else:
