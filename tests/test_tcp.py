@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import socket
+import socketserver
 import ssl
 import textwrap
 import threading
@@ -43,28 +43,23 @@ def postgres_port() -> Iterator[int]:
         yield port
 
 
+class _Banner(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"220 mail.example ESMTP ready\r\n")
+
+
 @pytest.fixture
 def banner_port() -> Iterator[int]:
     """A plain TCP server that greets every connection with a line, like SMTP does."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.sendall(b"220 mail.example ESMTP ready\r\n")
-
-    thread = threading.Thread(target=serve, daemon=True)
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Banner)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield int(listener.getsockname()[1])
+        yield int(server.server_address[1])
     finally:
-        stop.set()
-        listener.close()
+        server.shutdown()
+        server.server_close()
         thread.join(timeout=5)
 
 
@@ -148,7 +143,7 @@ def test_tls_handshake_is_verified(tls_ca: trustme.CA, servers: ServerThread, tm
     tls_ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     report = run_manifest(
         f"""
-        defaults: {{retries: 0, timeout: 2s}}
+        defaults: {{retries: 0, timeout: 1s}}
         services:
           trusted: {{url: "tcp://localhost:{tls_port}", tls: true, verify_tls: ca.pem}}
           untrusted: {{url: "tcp://localhost:{tls_port}", tls: true}}
