@@ -106,3 +106,13 @@ def test_init_rejects_bad_urls_and_keeps_passwords_out_of_the_file(
     assert "${SERVICE_" in text and "_PASSWORD}" in text
     manifest = load_manifest(str(tmp_path / "services.yaml"), environ={f"SERVICE_{port}_PASSWORD": "x"})
     assert manifest.services[0].checks[0].url.endswith("/actuator/health")
+
+
+def test_insecure_discovery_keeps_verification_on_in_the_file() -> None:
+    from svccheck.starter import Found, render
+
+    text = render([Found("https://billing.example.test", "/health", 200, "spring")], insecure=True)
+    assert "discovered with --insecure" in text
+    (service,) = yaml.safe_load(text)["services"].values()
+    assert "verify_tls" not in service
+    assert "--insecure" not in render([Found("https://billing.example.test", "/health", 200, "spring")])
