@@ -555,6 +555,185 @@ def _wait(
     return outcome.report
 
 
+@app.command("schema")
+def schema_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to FILE instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the manifest's JSON Schema, for editors' YAML language servers.
+
+    Example: svccheck schema -o services.schema.json, then start services.yaml with
+    the line: # yaml-language-server: $schema=services.schema.json
+    """
+    from svccheck.manifest.json_schema import render_schema
+
+    text = render_schema()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail_usage(f"cannot write {output}: {exc.strerror or exc}")
+
+
+@app.command("init")
+def init_command(
+    urls: Annotated[
+        list[str] | None, typer.Argument(help="Base URLs of services to discover (http:// or https://).")
+    ] = None,
+    manifest: Annotated[Path, typer.Option("--manifest", "-f", help="File to write.")] = DEFAULT_MANIFEST,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    insecure: InsecureOpt = False,
+) -> None:
+    """Write a starter manifest; with URLs, from the health endpoints they answer on.
+
+    Each URL is probed at /health, /healthz, /readyz, /livez, /actuator/health,
+    /status and /ping; the path that answered and its health format go into the
+    file. Without URLs, a commented template is written. An existing file is
+    never overwritten without --force (exit 2).
+
+    Example: svccheck init http://localhost:8080 http://localhost:8081
+    """
+    from svccheck import starter
+
+    if manifest.exists() and not force:
+        _fail_usage(f"{manifest} exists; use --force to overwrite it")
+    if not urls:
+        text = starter.TEMPLATE
+        found: list[starter.Found] = []
+    else:
+        try:
+            checked = [starter.check_url(u) for u in urls]
+        except starter.StarterError as exc:
+            _fail_usage(str(exc))
+        import asyncio
+
+        found = asyncio.run(starter.discover(checked, insecure=insecure))
+        text = starter.render(found, insecure=insecure)
+    try:
+        manifest.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail_usage(f"cannot write {manifest}: {exc.strerror or exc}")
+    schema_file = manifest.parent / starter.SCHEMA_FILE
+    if force or not schema_file.exists():
+        from svccheck.manifest.json_schema import render_schema
+
+        try:
+            schema_file.write_text(render_schema(), encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"svccheck: cannot write {schema_file}: {exc.strerror or exc}", err=True)
+    from svccheck.redact import Redactor
+
+    redactor = Redactor()
+    for item in found:
+        if item.path is None:
+            typer.echo(
+                f"  {redactor.url(item.url)}: {redactor.text(item.problem or '')}; wrote /health as a guess"
+            )
+        else:
+            fmt = starter.FORMAT_NAMES.get(item.health_format or "", "no known health format")
+            typer.echo(f"  {redactor.url(item.url)}{item.path}: HTTP {item.status_code}, {fmt}")
+    what = f"{len(found)} service{'s' if len(found) != 1 else ''}" if found else "a template"
+    typer.echo(
+        f"wrote {manifest} ({what}) and its schema {schema_file}; next: svccheck validate -f {manifest}"
+    )
+
+
+@app.command("serve")
+def serve_command(
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+    env: EnvOpt = None,
+    only: OnlyOpt = None,
+    tag: TagOpt = None,
+    skip: SkipOpt = None,
+    var: VarOpt = None,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port to serve on; 0 picks a free one.")
+    ] = 9115,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; 0.0.0.0 to serve beyond this machine.")
+    ] = "127.0.0.1",
+    interval: Annotated[str, typer.Option("--interval", help="Time between the starts of rounds.")] = "30s",
+    timeout: Annotated[
+        str | None,
+        typer.Option("--timeout", help="Bound on each round; default: the interval, at least 1m."),
+    ] = None,
+    concurrency: ConcurrencyOpt = 100,
+    request_timeout: RequestTimeoutOpt = None,
+    retries: RetriesOpt = None,
+    strict: StrictOpt = False,
+    insecure: InsecureOpt = False,
+) -> None:
+    """Check the services every --interval and serve the latest results over HTTP.
+
+    /metrics is Prometheus text, /report.json the JSON report, /healthz answers
+    200 once a round has completed. Rounds never overlap. The first line on
+    stdout says where it listens (useful with --port 0). Ctrl-C or SIGTERM
+    stops it (exit 0).
+
+    Example: svccheck serve -f services.yaml --port 9115 --interval 30s
+    """
+    options = _options(**locals())
+    interval_seconds = _duration_option("--interval", interval) or 30.0
+    # A round is bounded even when per-attempt timeouts and retries add up: by default the
+    # interval, but never so short that a tight interval fails every check with `deadline`.
+    round_timeout = _duration_option("--timeout", timeout) or max(interval_seconds, 60.0)
+    request_timeout_seconds = _duration_option("--request-timeout", request_timeout)
+    loaded = _load(options)
+    from svccheck.run import Selection, SelectionError, select
+
+    try:
+        services = select(loaded, Selection(names=options.only, tags=options.tags, skip=options.skip))
+    except SelectionError as exc:
+        _fail_usage(str(exc))
+    import asyncio
+    import signal
+
+    from svccheck import serve
+    from svccheck.probe import ProbeSettings
+    from svccheck.redact import Redactor
+    from svccheck.run import Stop
+
+    settings = ProbeSettings(
+        concurrency=concurrency, request_timeout=request_timeout_seconds, retries=retries, insecure=insecure
+    )
+    latest = serve.Latest()
+    try:
+        server = serve.start_http(host, port, latest)
+    except OSError as exc:
+        _fail_usage(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    typer.echo(f"listening on http://{shown}:{bound_port} (/metrics, /report.json, /healthz)")
+    sys.stdout.flush()
+
+    async def main() -> None:
+        stop = Stop()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", 0)
+        loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", 0)
+        await serve.run_rounds(
+            services,
+            settings,
+            latest,
+            Redactor.for_manifest(loaded),
+            manifest_path=loaded.path,
+            interval=interval_seconds,
+            round_timeout=round_timeout,
+            strict=strict,
+            stop=stop,
+            log=serve.log_to_stderr,
+        )
+
+    try:
+        asyncio.run(main())
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def run_app() -> None:
     try:
         app()

@@ -36,6 +36,9 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckRes
     if snapshot is None:
         failure = Failure(outcome.failure_class or FailureClass.PROTOCOL, outcome.reason or "no response")
         return _result(check, [failure], outcome.attempts, None, None, (), critical)
+    if check.tcp is not None:  # a TCP answer has no status and no health body: only latency is judged
+        failures = evaluate_expect(snapshot, check.expect) if check.expect is not None else []
+        return _result(check, failures, outcome.attempts, None, snapshot.latency, (), critical)
     components: tuple[Component, ...] = ()
     reading: HealthReading | None = None
     if check.kind == "health":

@@ -81,6 +81,16 @@ class Expect:
 
 
 @dataclass(frozen=True, slots=True)
+class TcpTarget:
+    """Where a `tcp://` check connects, whether it handshakes TLS, and which ping it sends."""
+
+    host: str
+    port: int
+    tls: bool = False
+    protocol: str | None = None  # "redis", "postgres", or None: connecting is enough
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
     service: str
     name: str
@@ -95,6 +105,7 @@ class Check:
     backoff: float
     verify_tls: bool | str
     retry_unsafe: bool = False
+    tcp: TcpTarget | None = None  # set for a `tcp://` service: no HTTP request is made
 
     @property
     def key(self) -> tuple[str, str]:

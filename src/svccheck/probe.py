@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from svccheck import tcp_probe
 from svccheck._version import __version__
 from svccheck.durations import format_duration
 from svccheck.lanes import Lanes, Origin
@@ -134,7 +135,10 @@ class Prober:
         start = time.perf_counter()
         try:
             async with asyncio.timeout(attempt_timeout):
-                snapshot = await self._exchange(check, url, verify, attempt_timeout, start)
+                if check.tcp is not None:
+                    snapshot = await self._tcp_exchange(check, verify, start)
+                else:
+                    snapshot = await self._exchange(check, url, verify, attempt_timeout, start)
         except (TimeoutError, httpx.TimeoutException):
             return _AttemptResult(
                 None,
@@ -201,6 +205,11 @@ class Prober:
                 url=str(response.url),
             )
         raise _TooManyRedirects(f"too many redirects (more than {MAX_REDIRECTS})")
+
+    async def _tcp_exchange(self, check: Check, verify: bool | str, start: float) -> Snapshot:
+        assert check.tcp is not None
+        context = _ssl_context(verify) if check.tcp.tls else None
+        return await tcp_probe.exchange(check.tcp, check.url, context, start)
 
 
 def _origin(url: httpx.URL, verify: bool | str) -> Origin:
@@ -347,6 +356,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def classify_error(exc: BaseException) -> tuple[FailureClass, str]:
     """A network exception → (failure class, a reason a person understands)."""
+    if isinstance(exc, tcp_probe.TcpFailure):
+        return exc.failure_class, exc.reason
     chain = _chain(exc)
     for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):
@@ -384,7 +395,14 @@ _context_cache: dict[object, ssl.SSLContext] = {}
 
 
 def _ssl_context(verify: bool | str) -> ssl.SSLContext:
-    """Bundled CAs (certifi) plus the system trust store, or a given CA bundle."""
+    """The operating system's trust store plus certifi's roots, or exactly a given CA bundle.
+
+    `truststore` verifies against the platform's own store (Keychain, Windows'
+    store, OpenSSL's system paths honouring SSL_CERT_FILE/SSL_CERT_DIR), so a
+    corporate CA installed there passes without flags; certifi's roots are
+    loaded on top so a thin container without CA certificates still verifies
+    public services.
+    """
     cached = _context_cache.get(verify)
     if cached is not None:
         return cached
@@ -396,8 +414,9 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=verify)
     else:
         import certifi
+        import truststore
 
-        context = ssl.create_default_context(cafile=certifi.where())
-        context.load_default_certs()
+        context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_verify_locations(cafile=certifi.where())
     _context_cache[verify] = context
     return context

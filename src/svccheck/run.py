@@ -128,7 +128,8 @@ def tls_unverified(services: Sequence[Service], settings: ProbeSettings) -> tupl
         f"{s.name}/{c.name}"
         for s in services
         for c in s.checks
-        if c.url.lower().startswith("https:") and settings.verify_for(c) is False
+        if (c.url.lower().startswith("https:") or (c.tcp is not None and c.tcp.tls))
+        and settings.verify_for(c) is False
     )
 
 

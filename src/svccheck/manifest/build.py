@@ -71,6 +71,17 @@ def _merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]], ctx: _Context) -> Service:
     where: Path = ("services", name)
+    if urlsplit(svc.url).scheme == "tcp":
+        from svccheck.manifest.tcp import tcp_service
+
+        return tcp_service(name, svc, layers, ctx)
+    for key in ("tls", "protocol"):
+        if key in svc.model_fields_set:
+            ctx.error(
+                (*where, key),
+                f"'{key}' is for tcp:// services; {name!r} is {svc.url.split(':')[0]}",
+                key=True,
+            )
     base_url = svc.url
     service_layers = [*layers, _tunables(svc)]
     checks: list[Check] = []

@@ -7,7 +7,7 @@ These models describe the file as written (after `${VAR}` interpolation);
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -39,7 +39,7 @@ Duration = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|s|m|h))+\s*$"},
+                {"type": "string", "pattern": r"^\s*((\d+(\.\d+)?([mM][sS]|[sSmMhH]))+|\d+(\.\d+)?)\s*$"},
                 {"type": "number", "minimum": 0},
             ],
             "description": "a duration: 250ms, 5s, 1m, or plain seconds",
@@ -191,6 +191,9 @@ class _Model(BaseModel):
 
 
 def _verify_tls(value: object) -> object:
+    # `verify_tls: ${VERIFY}` arrives as text: "true"/"false" are the booleans, not file names
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
     if isinstance(value, bool) or (isinstance(value, str) and value.strip()):
         return value
     raise _custom("verify_tls", f"expected true, false or a CA bundle path, got {value!r}")
@@ -201,8 +204,12 @@ VerifyTLS = Annotated[
     BeforeValidator(_verify_tls),
     WithJsonSchema(
         {
-            "description": "verify certificates (true), not (false), or a CA bundle path",
+            "description": (
+                "verify certificates against the system trust store and certifi (true), "
+                "not at all (false), or against a CA bundle file (a path, relative to the manifest)"
+            ),
             "type": ["boolean", "string"],
+            "examples": [True, False, "certs/internal-ca.pem"],
         }
     ),
 ]
@@ -211,36 +218,64 @@ VerifyTLS = Annotated[
 class Tunables(_Model):
     """Settings that `defaults`, a service and a check may each set; the most specific wins."""
 
-    timeout: Duration | None = Field(None, gt=0, description="bound on each attempt as a whole")
-    retries: int | None = Field(None, ge=0, le=20, description="extra attempts on transient failures")
-    backoff: Duration | None = Field(None, description="first wait between attempts; grows exponentially")
-    headers: dict[str, str] | None = Field(None, description="request headers; merged across levels")
-    verify_tls: VerifyTLS | None = None
+    timeout: Duration | None = Field(
+        None,
+        gt=0,
+        description="bound on each attempt as a whole (connect, headers and body)",
+        examples=["5s"],
+    )
+    retries: int | None = Field(
+        None, ge=0, le=20, description="extra attempts on transient failures", examples=[2]
+    )
+    backoff: Duration | None = Field(
+        None, description="first wait between attempts; grows exponentially", examples=["200ms"]
+    )
+    headers: dict[str, str] | None = Field(
+        None,
+        description="request headers; merged across levels (names case-insensitive)",
+        examples=[{"Authorization": "Bearer ${API_TOKEN}"}],
+    )
+    verify_tls: VerifyTLS | None = Field(
+        None, description="true (system trust store and certifi), false, or a CA bundle path"
+    )
 
 
 class ExpectSpec(_Model):
     status: StatusSpec | None = Field(None, description="expected status; a sample check defaults to 2xx")
-    max_latency: Duration | None = Field(None, description="slower than this fails")
-    warn_latency: Duration | None = Field(None, description="slower than this warns")
+    max_latency: Duration | None = Field(None, description="slower than this fails", examples=["800ms"])
+    warn_latency: Duration | None = Field(None, description="slower than this warns", examples=["300ms"])
     headers: dict[str, MatcherSpec] | None = Field(
-        None, description="response header name -> literal or matcher (names case-insensitive)"
+        None,
+        description="response header name -> literal or matcher (names case-insensitive)",
+        examples=[{"content-type": {"contains": "application/json"}}],
     )
     body: MatcherSpec | None = Field(None, description="matcher on the body text, e.g. {contains: ok}")
     json_: dict[str, MatcherSpec] | None = Field(
-        None, alias="json", description="JSONPath (RFC 9535) -> literal or matcher"
+        None,
+        alias="json",
+        description="JSONPath (RFC 9535) -> literal or matcher",
+        examples=[{"$.status": "UP", "$.data": {"len": {"gte": 1}}}],
     )
 
 
 class CheckSpec(Tunables):
-    name: str | None = Field(None, description="shown in reports; defaults to METHOD path")
-    method: Annotated[str, AfterValidator(_method)] = Field("GET", description="HTTP method")
-    path: str = Field("/", description="appended to the service url")
+    name: str | None = Field(
+        None, description="shown in reports; defaults to METHOD path; unique in its service"
+    )
+    method: Annotated[str, AfterValidator(_method)] = Field(
+        "GET", description="HTTP method: " + ", ".join(HTTP_METHODS), examples=list(HTTP_METHODS)
+    )
+    path: str = Field("/", description="appended to the service url", examples=["/api/v1/plans"])
     body: str | None = Field(None, description="request body as text")
-    json_: Any = Field(None, alias="json", description="request body as JSON")
+    json_: Any = Field(
+        None, alias="json", description="request body as JSON", examples=[{"client_id": "smoke"}]
+    )
     idempotent: bool | None = Field(
         None, description="allow retries of a non-idempotent method (POST, PATCH) on transient failures"
     )
-    expect: ExpectSpec | None = None
+    expect: ExpectSpec | None = Field(
+        None, description="what the answer must look like; without it a health check reads the body"
+    )
 
 
 def _url(value: str) -> str:
@@ -252,12 +287,14 @@ def _url(value: str) -> str:
         port = parts.port
     except ValueError as exc:
         raise _custom("url", f"bad URL {value!r}: {exc}") from None
-    if parts.scheme not in ("http", "https"):
-        raise _custom("url", f"bad URL {value!r}: expected http:// or https://")
+    if parts.scheme not in ("http", "https", "tcp"):
+        raise _custom("url", f"bad URL {value!r}: expected http://, https:// or tcp://host:port")
     if not parts.hostname:
         raise _custom("url", f"bad URL {value!r}: no host")
     if port == 0:
         raise _custom("url", f"bad URL {value!r}: port 0")
+    if parts.scheme == "tcp" and (port is None or parts.path not in ("", "/") or parts.query):
+        raise _custom("url", f"bad URL {value!r}: a TCP check is tcp://host:port, nothing more")
     return url
 
 
@@ -272,23 +309,56 @@ def _health(value: object) -> object:
     return {"path": value} if isinstance(value, str) else value
 
 
+def _health_shorthand(schema: dict[str, Any]) -> None:
+    """`health: /health` is shorthand for `{path: /health}`: the schema says so too."""
+    schema["anyOf"] = [
+        {"type": "string", "description": "the health path, e.g. /health"},
+        *schema.get("anyOf", []),
+    ]
+
+
+TcpProtocol = Literal["redis", "postgres"]
+
+
 class ServiceSpec(Tunables):
     url: Annotated[str, AfterValidator(_url)] = Field(
-        description="base URL; check paths are appended", examples=["http://localhost:8080"]
+        description="base URL; check paths are appended. tcp://host:port checks a TCP service instead",
+        examples=["http://localhost:8080", "tcp://localhost:6379"],
+    )
+    tls: bool | None = Field(
+        None, description="tcp:// only: handshake TLS after connecting (verified like https)"
+    )
+    protocol: TcpProtocol | None = Field(
+        None,
+        description=(
+            "tcp:// only: a protocol-level ping, so an open port is not taken for a working service: "
+            "redis (PING, expects PONG) or postgres (SSLRequest, expects an answer)"
+        ),
     )
     critical: bool = Field(True, description="a failure of a non-critical service only warns")
-    tags: list[str] = Field(default_factory=list)
-    depends_on: list[str] = Field(default_factory=list, description="names of services this one needs")
-    description: str | None = None
+    tags: list[str] = Field(
+        default_factory=list, description="labels to select services by (--tag)", examples=[["edge"]]
+    )
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="names of services this one needs; failures are attributed to the deepest",
+        examples=[["auth-service"]],
+    )
+    description: str | None = Field(None, description="free text for people")
     health: Annotated[CheckSpec | None, BeforeValidator(_health)] = Field(
-        None, description="health endpoint: a path, or a check mapping"
+        None,
+        description="health endpoint: a path, or a check mapping",
+        examples=["/health", {"path": "/actuator/health", "expect": {"json": {"$.status": "UP"}}}],
+        json_schema_extra=_health_shorthand,
     )
     checks: list[CheckSpec] = Field(default_factory=list, description="sample API checks")
 
 
 class EnvironmentSpec(_Model):
-    vars: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    defaults: Tunables | None = None
+    vars: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="values for ${NAME} in this environment"
+    )
+    defaults: Tunables | None = Field(None, description="overrides the top-level defaults")
 
 
 class ManifestSpec(_Model):
@@ -300,7 +370,21 @@ class ManifestSpec(_Model):
     )
 
     version: int = Field(1, description="manifest format version; 1")
-    defaults: Tunables | None = None
-    vars: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    environments: dict[str, EnvironmentSpec] = Field(default_factory=dict)
-    services: dict[str, ServiceSpec]
+    defaults: Tunables | None = Field(None, description="apply to every check unless overridden")
+    vars: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="values for ${NAME} in string values",
+        examples=[{"host": "localhost"}],
+    )
+    environments: dict[str, EnvironmentSpec] = Field(
+        default_factory=dict,
+        description="overlays selected with --env NAME: vars and defaults",
+        examples=[{"staging": {"vars": {"host": "staging.internal.example"}}}],
+    )
+    services: dict[str, ServiceSpec] = Field(
+        description="the services to check, by name",
+        json_schema_extra={
+            "minProperties": 1,
+            "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"},
+        },
+    )

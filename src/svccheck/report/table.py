@@ -109,7 +109,7 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
         table.add_row("", "", Text(line, style=style), "", "", "", "")
     if len(result.attempt_log) > 1:
         for attempt in result.attempt_log:
-            outcome = attempt.reason or f"HTTP {attempt.status_code}"
+            outcome = attempt.reason or (f"HTTP {attempt.status_code}" if attempt.status_code else "answered")
             line = f"  attempt {attempt.number}: {redactor.text(outcome)} in {attempt.latency * 1000:.0f}ms"
             if attempt.wait_after:
                 line += f", then waited {attempt.wait_after * 1000:.0f}ms"

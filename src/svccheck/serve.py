@@ -1,0 +1,180 @@
+"""`svccheck serve`: check the fleet every interval and serve the latest results over HTTP.
+
+Rounds run one after another on the asyncio loop — never overlapping: a round
+that outlasts the interval delays the next, and each round is bounded by its
+own deadline. The HTTP side is the standard library's threading server on its
+own thread; it only ever reads the latest rendered results, swapped in whole
+after a round completes.
+
+- `/metrics`: Prometheus text (the `prometheus` report plus a rounds counter);
+- `/report.json`: the `svccheck/report-v1` JSON report;
+- `/healthz`: 200 once a round has completed, 503 before (for readiness probes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from svccheck.model import Report, Service
+from svccheck.probe import ProbeSettings
+from svccheck.redact import Redactor
+from svccheck.report import json as json_report
+from svccheck.report.prometheus import CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE
+from svccheck.report.prometheus import render_prometheus
+from svccheck.run import Stop, execute
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
+ROUNDS_METRIC = """\
+# HELP svccheck_serve_rounds_total Check rounds completed since svccheck serve started.
+# TYPE svccheck_serve_rounds_total counter
+svccheck_serve_rounds_total {rounds}
+"""
+
+
+@dataclass(frozen=True)
+class Published:
+    """One completed round, rendered once for every scrape that follows."""
+
+    metrics: bytes
+    report_json: bytes
+    rounds: int
+
+
+class Latest:
+    """The latest published round; replaced whole, so a reader never sees half a round."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: Published | None = None
+
+    def get(self) -> Published | None:
+        with self._lock:
+            return self._value
+
+    def publish(self, report: Report, redactor: Redactor, rounds: int) -> None:
+        metrics = render_prometheus(report, redactor) + ROUNDS_METRIC.format(rounds=rounds)
+        value = Published(metrics.encode(), json_report.render(report, redactor).encode(), rounds)
+        with self._lock:
+            self._value = value
+
+
+def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "svccheck"
+        sys_version = ""
+
+        def do_GET(self) -> None:
+            self._answer(with_body=True)
+
+        def do_HEAD(self) -> None:
+            self._answer(with_body=False)
+
+        def _answer(self, *, with_body: bool) -> None:
+            path = self.path.split("?", 1)[0]
+            published = latest.get()
+            if path not in ("/metrics", "/report.json", "/healthz", "/"):
+                self._send(404, TEXT_CONTENT_TYPE, b"not found: try /metrics or /report.json\n", with_body)
+            elif path == "/":
+                self._send(
+                    200, TEXT_CONTENT_TYPE, b"svccheck serve: /metrics /report.json /healthz\n", with_body
+                )
+            elif published is None:
+                self._send(503, TEXT_CONTENT_TYPE, b"no results yet: the first round is running\n", with_body)
+            elif path == "/metrics":
+                self._send(200, PROMETHEUS_CONTENT_TYPE, published.metrics, with_body)
+            elif path == "/report.json":
+                self._send(200, JSON_CONTENT_TYPE, published.report_json, with_body)
+            else:
+                self._send(200, TEXT_CONTENT_TYPE, b"ok\n", with_body)
+
+        def _send(self, status: int, content_type: str, body: bytes, with_body: bool) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            if with_body:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # scrapes every few seconds would drown the round log
+
+    return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def start_http(host: str, port: int, latest: Latest) -> ThreadingHTTPServer:
+    """Listening on return (port 0 picks a free one: read `server.server_address`)."""
+    server = (
+        _Server((host, port), make_handler(latest))
+        if ":" not in host
+        else _Server6((host, port), make_handler(latest))
+    )
+    threading.Thread(target=server.serve_forever, name="svccheck-serve-http", daemon=True).start()
+    return server
+
+
+async def run_rounds(
+    services: Sequence[Service],
+    settings: ProbeSettings,
+    latest: Latest,
+    redactor: Redactor,
+    *,
+    manifest_path: str,
+    interval: float,
+    round_timeout: float,
+    strict: bool,
+    stop: Stop,
+    log: Callable[[str], None],
+) -> None:
+    rounds = 0
+    while stop.reason is None:
+        started = time.monotonic()
+        report = await execute(
+            services,
+            settings,
+            deadline=started + round_timeout,
+            stop=stop,
+            manifest_path=manifest_path,
+            strict=strict,
+        )
+        if stop.reason is not None:
+            break  # a round cut short by the signal is not published
+        rounds += 1
+        latest.publish(report, redactor, rounds)
+        log(_round_line(rounds, report))
+        remaining = interval - (time.monotonic() - started)
+        if remaining > 0:
+            with contextlib.suppress(TimeoutError):  # the interval passed without a stop: next round
+                await asyncio.wait_for(stop.event.wait(), timeout=remaining)
+
+
+def _round_line(rounds: int, report: Report) -> str:
+    s = report.summary
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    return (
+        f"{now} round {rounds}: {report.verdict.value}, {s.healthy}/{s.services} services healthy, "
+        f"{s.checks_failed} checks failed, {s.checks_warned} warned, in {s.duration:.2f}s"
+    )
+
+
+def log_to_stderr(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()

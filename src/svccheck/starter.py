@@ -1,0 +1,243 @@
+"""`svccheck init`: a starter manifest, from the health endpoints services actually answer on.
+
+Discovery probes the well-known health paths of each URL through the same
+`Prober` as every check (timeouts, TLS, body cap), reads what answered with
+`parse_health`, and renders YAML text with comments, so the file explains
+itself. Rendering is pure; only `discover` touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from svccheck.model import Check, ProbeOutcome
+
+WELL_KNOWN_PATHS = ("/health", "/healthz", "/readyz", "/livez", "/actuator/health", "/status", "/ping")
+SCHEMA_FILE = "services.schema.json"
+FORMAT_NAMES = {
+    "ietf": "IETF health+json",
+    "spring": "Spring Boot Actuator",
+    "microprofile": "MicroProfile Health",
+    "aspnetcore": "ASP.NET Core HealthChecks",
+    "terminus": "NestJS Terminus",
+    "k8s": "Kubernetes readyz/livez text",
+    "plain-json": "JSON with a status",
+    "plain-text": "a status word",
+}
+DISCOVERY_TIMEOUT = 3.0
+
+
+class StarterError(ValueError):
+    """A URL that cannot start a manifest entry."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """What one URL answered: the chosen health path, its status and format, or why nothing did."""
+
+    url: str
+    path: str | None
+    status_code: int | None = None
+    health_format: str | None = None
+    body_word: str | None = None  # a short plain body (OK, pong) to expect when no format is known
+    problem: str | None = None
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise StarterError(f"bad URL {url!r}: expected http://host[:port] or https://host[:port]")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise StarterError(f"bad URL {url!r}: {exc}") from None
+    return url.strip().rstrip("/")
+
+
+async def discover(urls: list[str], *, insecure: bool = False) -> list[Found]:
+    """Probe every well-known path of every URL concurrently; pick the best answer per URL."""
+    import asyncio
+
+    from svccheck.manifest.build import join_url
+    from svccheck.probe import Prober, ProbeSettings
+
+    async with Prober(ProbeSettings(retries=0, insecure=insecure, concurrency=32)) as prober:
+
+        async def one(url: str) -> Found:
+            checks = [_probe_check(url, path, join_url(url, path)) for path in WELL_KNOWN_PATHS]
+            outcomes = await asyncio.gather(*(prober.probe(c) for c in checks))
+            return choose(url, list(zip(WELL_KNOWN_PATHS, outcomes, strict=True)))
+
+        return list(await asyncio.gather(*(one(u) for u in urls)))
+
+
+def _probe_check(service: str, path: str, url: str) -> Check:
+    return Check(
+        service=service,
+        name=path,
+        kind="health",
+        method="GET",
+        url=url,
+        headers=(("Accept", "application/health+json, application/json;q=0.9, */*;q=0.5"),),
+        body=None,
+        expect=None,
+        timeout=DISCOVERY_TIMEOUT,
+        retries=0,
+        backoff=0.1,
+        verify_tls=True,
+    )
+
+
+def choose(url: str, answers: list[tuple[str, ProbeOutcome]]) -> Found:
+    """The first path, in well-known order, that answered best: a health body with 2xx, then any
+    2xx, then a health body with another status (a service that is down right now)."""
+    from svccheck.health import parse_health
+
+    ranked: list[tuple[int, int, Found]] = []
+    problem = None
+    for order, (path, outcome) in enumerate(answers):
+        snapshot = outcome.snapshot
+        if snapshot is None:
+            problem = problem or outcome.reason
+            continue
+        reading = parse_health(snapshot.body, snapshot.header("content-type"))
+        ok = 200 <= snapshot.status_code < 300
+        if not ok and reading is None:
+            continue
+        word = None
+        if reading is None:
+            text = snapshot.body.decode("utf-8", errors="replace").strip()
+            word = text if re.fullmatch(r"[A-Za-z][\w .-]{0,19}", text) else None
+        rank = 0 if ok and reading else 1 if ok else 2
+        found = Found(url, path, snapshot.status_code, reading.format if reading else None, word)
+        ranked.append((rank, order, found))
+    if ranked:
+        return min(ranked, key=lambda item: item[:2])[2]
+    return Found(url, None, problem=problem or "no well-known health path answered (all 404 or errors)")
+
+
+def service_name(url: str, taken: set[str]) -> str:
+    """`http://billing.internal:8080` → `billing`; local addresses are named by port."""
+    parts = urlsplit(url)
+    host = parts.hostname or "service"
+    local = host == "localhost" or re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]+", host) is not None
+    base = "service" if local else re.sub(r"[^A-Za-z0-9_-]+", "-", host.split(".")[0]).strip("-_")
+    base = base if base[:1].isalnum() else f"service{base}"
+    if parts.port is not None and (local or base in taken):
+        base = f"{base}-{parts.port}"
+    name, counter = base[:90], 2
+    while name in taken:
+        name, counter = f"{base[:90]}-{counter}", counter + 1
+    taken.add(name)
+    return name
+
+
+def _yaml_str(value: str) -> str:
+    """A YAML scalar: plain when safe, else JSON-quoted (JSON strings are YAML)."""
+    if re.fullmatch(r"[A-Za-z0-9/_.:-]+", value) and value[0] not in "-:" and not value.isdigit():
+        return value
+    return json.dumps(value)
+
+
+def _safe_url(url: str, name: str) -> tuple[str, str | None]:
+    """A password in the URL goes into a variable, so the file carries no secret."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url, None
+    variable = re.sub(r"[^A-Z0-9]", "_", name.upper()) + "_PASSWORD"
+    netloc = f"{parts.username}:${{{variable}}}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), variable
+
+
+HEADER = f"""\
+# yaml-language-server: $schema={SCHEMA_FILE}
+# svccheck manifest. Check it with `svccheck validate`, run it with `svccheck all`.
+# Your editor validates and completes it with the JSON Schema next to it
+# (refresh it after upgrading svccheck: svccheck schema -o {SCHEMA_FILE}).
+version: 1
+
+defaults:
+  timeout: 5s           # per attempt: connect, headers and body
+  retries: 2            # extra attempts on transient failures
+  backoff: 200ms
+"""
+
+
+def render(found: list[Found], *, insecure: bool = False) -> str:
+    taken: set[str] = set()
+    lines = [HEADER, "services:"]
+    for item in found:
+        name = service_name(item.url, taken)
+        url, variable = _safe_url(item.url, name)
+        lines.append(f"  {name}:")
+        if variable:
+            lines.append(f"    # the password is read from ${{{variable}}} (environment or --var)")
+        if insecure and url.startswith("https:"):
+            # verification stays on in the file: turning it off is a decision, not a default
+            lines.append("    # discovered with --insecure: if its CA is not in the system store, set")
+            lines.append("    # verify_tls: path/to/ca.pem (or false, which every report then names)")
+        lines.append(f"    url: {_yaml_str(url)}")
+        lines.extend(_health_lines(item))
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _health_lines(item: Found) -> list[str]:
+    if item.path is None:
+        return [
+            f"    # {item.problem}: /health is a guess; change it to your health path",
+            "    health: /health",
+        ]
+    if item.health_format is not None:
+        fmt = FORMAT_NAMES.get(item.health_format, item.health_format)
+        return [
+            f"    # HTTP {item.status_code} with a health body ({fmt}): svccheck reads its status and",
+            "    # names failing components, so no expect is needed (an expect replaces that reading)",
+            f"    health: {_yaml_str(item.path)}",
+        ]
+    lines = [
+        "    # answered without a health body svccheck knows: judged by status and body",
+        "    health:",
+        f"      path: {_yaml_str(item.path)}",
+        "      expect:",
+        f"        status: {item.status_code}",
+    ]
+    if item.body_word:
+        lines.append(f"        body: {{contains: {_yaml_str(item.body_word)}}}")
+    lines.append("        max_latency: 2s")
+    return lines
+
+
+TEMPLATE = (
+    HEADER
+    + """
+# vars:                         # ${NAME} in any string; the environment and --var win
+#   host: localhost
+#
+# environments:                 # svccheck all --env staging
+#   staging:
+#     vars: {host: staging.internal.example}
+
+services:
+  api:                          # letters, digits, '-', '_' and '.'
+    url: http://localhost:8080  # base URL; paths are appended
+    health: /health             # a body svccheck knows (Spring, IETF, k8s...) is read for components
+    # tags: [edge]
+    # depends_on: [database]    # a failing dependency is named as the root cause
+    # checks:                   # sample API calls
+    #   - name: list items
+    #     path: /api/items
+    #     headers: {Authorization: "Bearer ${API_TOKEN}"}
+    #     expect:
+    #       status: 200
+    #       max_latency: 800ms
+    #       json: {$.items: {len: {gte: 1}}}
+
+  # database:                   # TCP services: connect, and ping with protocol: redis | postgres
+  #   url: tcp://localhost:5432
+  #   protocol: postgres
+"""
+)

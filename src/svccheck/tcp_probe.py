@@ -1,0 +1,121 @@
+"""TCP checks: connect, optionally handshake TLS, optionally ping the protocol.
+
+Called by `probe.Prober` for `tcp://` checks, inside the same semaphore,
+whole-attempt timeout and retry loop as HTTP. An answer is returned as a
+`Snapshot` without a status (its body is what the server said); a wrong answer
+raises `TcpFailure` with the class and reason a person reads in the report.
+
+- plain: the port accepts a connection (and the TLS handshake, with `tls`);
+- redis: `PING` answered by `+PONG` (or `-NOAUTH`: answering, wants a password);
+- postgres: an SSLRequest answered by `S` or `N` — what every PostgreSQL server
+  does before authentication, so no credentials are needed. With `tls`, the
+  server must answer `S` and the handshake follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import struct
+import time
+
+from svccheck.model import FailureClass, Snapshot, TcpTarget
+
+TCP_STATUS = 0  # a TCP answer has no status code; reports show none
+REDIS_PING = b"*1\r\n$4\r\nPING\r\n"
+REDIS_ANSWERING = (b"+PONG", b"-NOAUTH", b"-WRONGPASS")
+POSTGRES_SSL_REQUEST = struct.pack("!II", 8, 80877103)
+MAX_ANSWER = 512
+
+
+class TcpFailure(Exception):
+    """The server answered, but not as the protocol says: a verdict, never a traceback."""
+
+    def __init__(self, failure_class: FailureClass, reason: str) -> None:
+        super().__init__(reason)
+        self.failure_class = failure_class
+        self.reason = reason
+
+
+async def exchange(target: TcpTarget, url: str, tls_context: ssl.SSLContext | None, start: float) -> Snapshot:
+    """One attempt; the caller bounds it with its timeout and classifies OS and TLS errors."""
+    direct_tls = tls_context if target.tls and target.protocol != "postgres" else None
+    reader, writer = await asyncio.open_connection(
+        target.host,
+        target.port,
+        ssl=direct_tls,
+        server_hostname=target.host if direct_tls is not None else None,
+    )
+    try:
+        if target.protocol == "redis":
+            answer = await _redis(reader, writer)
+        elif target.protocol == "postgres":
+            answer = await _postgres(reader, writer, tls_context if target.tls else None, target.host)
+        else:
+            answer = b""
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):  # the check is decided; a messy close changes nothing
+            await writer.wait_closed()
+    return Snapshot(
+        status_code=TCP_STATUS,
+        headers=(),
+        body=answer,
+        truncated=False,
+        latency=time.perf_counter() - start,
+        http_version="tcp",
+        url=url,
+    )
+
+
+async def _redis(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    writer.write(REDIS_PING)
+    await writer.drain()
+    line = (await reader.readline())[:MAX_ANSWER].rstrip(b"\r\n")
+    if not line:
+        raise TcpFailure(FailureClass.PROTOCOL, "redis: connection closed without an answer to PING")
+    if line.startswith(REDIS_ANSWERING):
+        return line
+    if line.startswith(b"-"):
+        # -LOADING, -MASTERDOWN, -BUSY...: a Redis that is up but not serving
+        raise TcpFailure(FailureClass.HEALTH, f"redis answered PING with {_show(line[1:])}")
+    raise TcpFailure(FailureClass.PROTOCOL, f"not a Redis server: PING answered with {_show(line)}")
+
+
+async def _postgres(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    tls_context: ssl.SSLContext | None,
+    host: str,
+) -> bytes:
+    writer.write(POSTGRES_SSL_REQUEST)
+    await writer.drain()
+    answer = await reader.read(1)
+    if not answer:
+        raise TcpFailure(FailureClass.PROTOCOL, "postgres: connection closed without an answer")
+    if answer == b"E":
+        # servers too old for SSLRequest answer with an error message: still PostgreSQL
+        return answer
+    if answer not in (b"S", b"N"):
+        more = answer + await _some(reader)
+        raise TcpFailure(FailureClass.PROTOCOL, f"not a PostgreSQL server: answered {_show(more)}")
+    if tls_context is None:
+        return answer
+    if answer == b"N":
+        raise TcpFailure(FailureClass.TLS, "postgres: server does not offer TLS (answered N to SSLRequest)")
+    await writer.start_tls(tls_context, server_hostname=host)
+    return answer
+
+
+async def _some(reader: asyncio.StreamReader) -> bytes:
+    """What else is already there, to show a stranger's answer, without waiting for more."""
+    try:
+        return await asyncio.wait_for(reader.read(40), timeout=0.05)
+    except TimeoutError:
+        return b""
+
+
+def _show(data: bytes) -> str:
+    text = data[:60].decode("utf-8", errors="replace")
+    return repr(text) + ("..." if len(data) > 60 else "")
