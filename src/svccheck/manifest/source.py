@@ -55,6 +55,8 @@ class Source:
     data: Any
     positions: Positions
     issues: list[ManifestIssue]
+    # Values dropped for an unsupported tag: they read as null, so errors about them are noise.
+    rejected: frozenset[Path] = frozenset()
 
 
 class _TooLarge(Exception):
@@ -70,6 +72,7 @@ class _Builder:
         self.loader = loader
         self.positions = Positions()
         self.issues: list[ManifestIssue] = []
+        self.rejected: set[Path] = set()
         self.visited = 0
 
     def issue(self, node: yaml.Node, message: str) -> None:
@@ -86,11 +89,13 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
                 self.issue(node, f"unsupported YAML tag {node.tag!r}")
+                self.rejected.add(path)
                 return None
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         if node.tag not in _SAFE_SCALAR_TAGS:
             self.issue(node, f"unsupported YAML tag {node.tag!r}: only plain values are allowed")
+            self.rejected.add(path)
             return None
         try:
             return self.loader.construct_object(node)
@@ -101,6 +106,7 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any] | None:
         if node.tag != _MAP_TAG:
             self.issue(node, f"unsupported YAML tag {node.tag!r}")
+            self.rejected.add(path)
             return None
         self.loader.flatten_mapping(node)  # resolves `<<` merge keys
         result: dict[Any, Any] = {}
@@ -120,6 +126,18 @@ class _Builder:
         return result
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """Stops composing after MAX_NODES nodes: a big file of tiny keys costs seconds per MiB."""
+
+    composed = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self.composed += 1
+        if self.composed > MAX_NODES:
+            raise _TooLarge
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
+
+
 def _position_of(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
@@ -128,7 +146,7 @@ def _position_of(text: str, offset: int) -> tuple[int, int]:
 def load_source(text: str) -> Source:
     """Parse YAML text; never raises for bad input, returns issues instead."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text)
     except yaml.reader.ReaderError as exc:  # raised up front for control characters
         line, col = _position_of(text, exc.position)
         return Source(None, Positions(), [ManifestIssue(f"not a YAML text: {exc.reason}", line, col)])
@@ -144,6 +162,10 @@ def load_source(text: str) -> Source:
             return Source(None, Positions(), [ManifestIssue(f"YAML syntax error: {problem}", line, col)])
         except yaml.YAMLError as exc:
             return Source(None, Positions(), [ManifestIssue(f"YAML error: {exc}", 1, 1)])
+        except _TooLarge:
+            return Source(
+                None, Positions(), [ManifestIssue(f"document has more than {MAX_NODES} values", 1, 1)]
+            )
         if node is None:
             return Source(None, Positions(), [])
         builder = _Builder(loader)
@@ -157,6 +179,6 @@ def load_source(text: str) -> Source:
             return Source(None, builder.positions, [issue])
         except RecursionError:
             return Source(None, builder.positions, [ManifestIssue("document is nested too deeply", 1, 1)])
-        return Source(data, builder.positions, builder.issues)
+        return Source(data, builder.positions, builder.issues, frozenset(builder.rejected))
     finally:
         loader.dispose()
