@@ -246,18 +246,21 @@ class CheckSpec(Tunables):
 def _url(value: str) -> str:
     from urllib.parse import urlsplit
 
+    from svccheck.redact import Redactor
+
     url = value.strip()
+    shown = repr(Redactor().url(value))  # an error message may not quote a password or a token
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise _custom("url", f"bad URL {value!r}: {exc}") from None
+        raise _custom("url", f"bad URL {shown}: {exc}") from None
     if parts.scheme not in ("http", "https"):
-        raise _custom("url", f"bad URL {value!r}: expected http:// or https://")
+        raise _custom("url", f"bad URL {shown}: expected http:// or https://")
     if not parts.hostname:
-        raise _custom("url", f"bad URL {value!r}: no host")
+        raise _custom("url", f"bad URL {shown}: no host")
     if port == 0:
-        raise _custom("url", f"bad URL {value!r}: port 0")
+        raise _custom("url", f"bad URL {shown}: port 0")
     return url
 
 
