@@ -351,6 +351,8 @@ def test_signal_prints_partial_results_and_exits_with_its_code(
     assert process.returncode == code, stdout + stderr
     assert "Traceback" not in stdout + stderr
     assert f"{label}: partial results" in stdout
+    # the report file is whole: written beside, then renamed; no temporary left behind
+    assert sorted(p.name for p in report_file.parent.iterdir()) == ["partial.json", "services.yaml"]
     data = json.loads(report_file.read_text())
     assert data["interrupted"] == label and data["exit_code"] == code
     assert check_of(data, "fast")["verdict"] == "pass"
