@@ -3,7 +3,8 @@
 - the manifest loader: a `Manifest`, or a `ManifestError` whose every line is `FILE:LINE:COL: ...`
   (or `FILE: ...`); never another exception;
 - the expectation evaluator: a list of `Failure`s, never an exception, whatever the response;
-- the health parser: a `HealthReading` or `None`, and `evaluate` a `CheckResult`.
+- the health verdict: any status, headers and body give pass, warn or fail, with a reason
+  unless it passes (the health parser itself is fuzzed in test_health.py).
 
 Example counts and deadlines are set explicitly so that the whole module stays
 within a few seconds on CI (each test prints nothing when it passes).
@@ -23,9 +24,9 @@ from hypothesis import strategies as st
 
 from svccheck.evaluate import evaluate
 from svccheck.expect import evaluate_expect
-from svccheck.health import HealthReading, parse_health
 from svccheck.manifest import ManifestError, load_manifest, parse_manifest
 from svccheck.model import Check, CheckResult, Failure, ProbeOutcome, Snapshot, Verdict
+from test_health import CONTENT_TYPES, health_bodies
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _POSITIONED = re.compile(r"^m\.yaml(:\d+:\d+)?: \S")
@@ -166,43 +167,16 @@ def test_expectations_against_any_response_give_failures_only(
     assert isinstance(evaluate(check, outcome(snapshot), critical=True), CheckResult)
 
 
-# --- the health parser --------------------------------------------------------------------
-
-_status_words = st.sampled_from(
-    ["UP", "DOWN", "pass", "fail", "warn", "ok", "OUT_OF_SERVICE", "Healthy", "Degraded", "Unhealthy", "error", ""]
-)  # fmt: skip
-_health_values = st.recursive(
-    _status_words | st.none() | st.booleans() | st.integers() | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(
-        st.sampled_from(["status", "state", "health", "checks", "components", "details", "entries", "info",
-                         "error", "healthy", "ok", "db", "cache"]) | st.text(max_size=6),
-        inner,
-        max_size=4,
-    ),
-    max_leaves=30,
-)  # fmt: skip
-_content_types = st.sampled_from(
-    [None, "application/json", "application/health+json", "text/plain", "text/html",
-     "application/json; charset=utf-16", "text/plain; charset=bogus", "application/vnd.spring-boot.actuator.v3+json"]
-)  # fmt: skip
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    body=st.binary(max_size=300) | _health_values.map(lambda v: json.dumps(v).encode()), ctype=_content_types
-)
-def test_health_parser_reads_any_body(body: bytes, ctype: str | None) -> None:
-    reading = parse_health(body, ctype)
-    assert reading is None or isinstance(reading, HealthReading)
+# --- the health verdict ---------------------------------------------------------------------
+# parse_health itself is fuzzed in test_health.py; here its readings go on through evaluate().
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     status=st.integers(100, 599),
     headers=st.lists(st.tuples(st.text(max_size=10), st.text(max_size=30)), max_size=4),
-    body=st.text(max_size=200).map(str.encode) | _health_values.map(lambda v: json.dumps(v).encode()),
-    ctype=_content_types,
+    body=st.text(max_size=200).map(str.encode) | health_bodies.map(lambda v: json.dumps(v).encode()),
+    ctype=CONTENT_TYPES,
 )
 def test_health_check_verdict_for_any_response(
     status: int, headers: list[tuple[str, str]], body: bytes, ctype: str | None

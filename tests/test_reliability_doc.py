@@ -107,8 +107,9 @@ def render() -> str:
         "`tests/test_fuzz.py` (hypothesis, explicit example counts, well under a minute) feeds random",
         "text, bytes, service shapes and edits of a good manifest to the loader (only `ManifestError`",
         "with positions may come out), random expectations and responses to the evaluator (only",
-        "failures), and random bodies, content types and headers to the health parser and the",
-        "health verdict (a reading or none; a verdict with a reason unless it passes).",
+        "failures), and random statuses, headers and health bodies to the health verdict (a verdict,",
+        "with a reason unless it passes). `tests/test_health.py` fuzzes the health-body parser itself",
+        "with random bytes, JSON and health-shaped documents.",
         "",
     ]
     return "\n".join(out)
