@@ -167,6 +167,14 @@ def gzip_bomb(inflated: int = 200 * MiB) -> bytes:
     return b"".join(parts)
 
 
+def encoded(coding: str) -> Response:
+    """{"status": "UP"} compressed with `coding`: gzip, deflate (zlib) or raw-deflate."""
+    bits = {"gzip": zlib.MAX_WBITS | 16, "deflate": zlib.MAX_WBITS, "raw-deflate": -zlib.MAX_WBITS}[coding]
+    compressor = zlib.compressobj(6, zlib.DEFLATED, bits)
+    body = compressor.compress(b'{"status": "UP"}') + compressor.flush()
+    return Response(200, body, {"Content-Encoding": coding.removeprefix("raw-")})
+
+
 def bomb(fleet: Fleet) -> str:
     body = gzip_bomb()
     fleet.seen["compressed"] = len(body)
@@ -256,6 +264,12 @@ FAULTS: list[Fault] = [
           defaults="{timeout: 5s, retries: 0}", max_peak_mib=20, verify=big_body_capped),
     Fault("gzip-bomb", "a 200 KB gzip body that inflates to 200 MiB", "fail", "assertion", "truncated at the read cap", 5.0,
           bomb, defaults="{timeout: 5s, retries: 0}", max_peak_mib=20),
+    Fault("gzip-json", "a gzip-encoded JSON body under a JSON assertion", "pass", None, "", 2.0,
+          lambda f: http(f, answer(encoded("gzip")), "checks: [{name: j, expect: {json: {$.status: UP}}}]")),
+    Fault("deflate-json", "a deflate (zlib) JSON body under a JSON assertion", "pass", None, "", 2.0,
+          lambda f: http(f, answer(encoded("deflate")), "checks: [{name: j, expect: {json: {$.status: UP}}}]")),
+    Fault("raw-deflate-json", "a raw deflate JSON body (no zlib header), as some servers send", "pass", None, "", 2.0,
+          lambda f: http(f, answer(encoded("raw-deflate")), "checks: [{name: j, expect: {json: {$.status: UP}}}]")),
     Fault("bad-gzip", "says gzip, sends bytes that are not", "fail", "protocol", "cannot decode body", 2.0,
           lambda f: http(f, answer(Response(200, b"not gzip at all", {"Content-Encoding": "gzip"})))),
     Fault("invalid-json", "invalid JSON under a JSON assertion", "fail", "assertion", "body is not valid JSON", 2.0,
