@@ -82,10 +82,11 @@ def expected_prefix(case: BadInput, path: Path) -> str:
 
 
 def test_the_index_lists_every_file_and_enough_of_them() -> None:
-    indexed = {c.name for c in CASES}
+    committed = {c.name for c in CASES if c.name.endswith(".yaml")}  # the others are made by the test
     on_disk = {p.name for p in CORPUS.glob("*.yaml")}
-    assert on_disk == indexed & on_disk, f"not in index.toml: {on_disk - indexed}"
-    assert {c.name for c in CASES if c.make.__name__ == "<lambda>"} == on_disk
+    assert committed == on_disk, (
+        f"in index.toml only: {committed - on_disk}; on disk only: {on_disk - committed}"
+    )
     assert len(CASES) >= 30
 
 

@@ -16,7 +16,7 @@ import socket
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -252,7 +252,8 @@ async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]
     inflater = _inflater(response.headers.get("content-encoding", ""))
     if inflater is None:
         return await _take(response.aiter_bytes(), cap)
-    return await _take(inflater.inflate(response.aiter_raw(), cap + 1), cap)
+    async with contextlib.aclosing(inflater.inflate(response.aiter_raw(), cap + 1)) as chunks:
+        return await _take(chunks, cap)
 
 
 async def _take(chunks: AsyncIterator[bytes], cap: int) -> tuple[bytes, bool]:
@@ -279,7 +280,7 @@ class _Inflater:
             return zlib.decompressobj(-zlib.MAX_WBITS if raw_deflate else zlib.MAX_WBITS)
         return zlib.decompressobj(zlib.MAX_WBITS | 16)
 
-    async def inflate(self, raw: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    async def inflate(self, raw: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
         decompressor = self._decompressor()
         produced = 0
         first = True
