@@ -83,6 +83,7 @@ class Fault:
     defaults: str = "{timeout: 400ms, retries: 0, backoff: 10ms}"
     attempts: int = 1
     max_peak_mib: float | None = None  # peak traced memory of the whole run
+    deadline: float | None = None  # --timeout for the whole run, in seconds
     verify: Callable[[Fleet, CheckResult], None] | None = None
 
 
@@ -244,6 +245,8 @@ FAULTS: list[Fault] = [
           lambda f: http(f, answer(hang()))),
     Fault("hang-retried", "never answers, 2 retries", "fail", "timeout", "timed out after 300ms (3 attempts)", 3.0,
           lambda f: http(f, answer(hang())), defaults="{timeout: 300ms, retries: 2, backoff: 10ms}", attempts=3),
+    Fault("hang-deadline", "never answers; the whole command has `--timeout 500ms`", "fail", "deadline", "deadline exceeded", 2.0,
+          lambda f: http(f, answer(hang())), defaults="{timeout: 60s, retries: 0}", deadline=0.5, attempts=0),
     Fault("trickle", "sends headers, then the body at 1 byte/s", "fail", "timeout", "timed out after 400ms", 2.0,
           lambda f: http(f, answer(trickling_body()))),
     Fault("reset", "sends headers and half the body, then a TCP reset", "fail", "protocol", "connection reset", 2.0,
@@ -335,7 +338,8 @@ def run_fault(fault: Fault, fleet: Fleet) -> tuple[CheckResult, float, float]:
         tracemalloc.start()
     started = time.perf_counter()
     try:
-        report = asyncio.run(execute(manifest.services, ProbeSettings()))
+        deadline = None if fault.deadline is None else time.monotonic() + fault.deadline
+        report = asyncio.run(execute(manifest.services, ProbeSettings(), deadline=deadline))
         elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1] / MiB if tracemalloc.is_tracing() else 0.0
     finally:
@@ -359,7 +363,17 @@ def test_fault(fault: Fault, fleet: Fleet) -> None:
 
 def test_the_fleet_covers_every_class() -> None:
     classes = {f.failure_class for f in FAULTS}
-    assert {"dns", "refused", "timeout", "tls", "protocol", "status", "assertion", "health"} <= classes
+    assert {
+        "dns",
+        "refused",
+        "timeout",
+        "tls",
+        "protocol",
+        "status",
+        "assertion",
+        "health",
+        "deadline",
+    } <= classes
 
 
 def test_gzip_bomb_is_small_on_the_wire() -> None:
