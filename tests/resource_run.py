@@ -1,6 +1,6 @@
 """1,000 checks against one loopback server, in this process: what it costs in descriptors and memory.
 
-Run by test_interruption_and_resources.py in a fresh interpreter, so that the
+Run by test_resources.py in a fresh interpreter, so that the
 peak RSS is this run's and nobody else's; prints one JSON object. By hand:
 `.venv/bin/python tests/resource_run.py 1000`.
 """
