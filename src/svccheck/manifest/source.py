@@ -138,6 +138,30 @@ class _BoundedLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)  # type: ignore[arg-type]
 
 
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values `node` becomes once aliases are expanded (capped just past MAX_NODES).
+
+    Aliased nodes are shared in the graph, so this costs one visit per distinct node.
+    """
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = MAX_NODES + 1  # a node reached again while being sized: treat as huge
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        children = [value for _, value in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    else:
+        children = []
+    for child in children:
+        total += _expanded_size(child, sizes)
+        if total > MAX_NODES:
+            break
+    sizes[id(node)] = min(total, MAX_NODES + 1)
+    return sizes[id(node)]
+
+
 def _position_of(text: str, offset: int) -> tuple[int, int]:
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
@@ -170,6 +194,8 @@ def load_source(text: str) -> Source:
             return Source(None, Positions(), [])
         builder = _Builder(loader)
         try:
+            if _expanded_size(node, {}) > MAX_NODES:
+                raise _TooLarge  # found on the node graph, before expanding a single alias
             data = builder.build(node, ())
         except _TooLarge:
             line, col = _mark(node)
