@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import functools
+import socket
 import ssl
 import textwrap
 import time
@@ -95,8 +96,6 @@ async def ok(request: Request) -> Response:
 
 
 def closed_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
