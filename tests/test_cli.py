@@ -318,8 +318,9 @@ def test_version_and_help_document_exit_codes() -> None:
     ("signum", "code", "label"),
     [(signal.SIGINT, 130, "interrupted (SIGINT)"), (signal.SIGTERM, 143, "terminated (SIGTERM)")],
 )
+@pytest.mark.parametrize("output", ["table", "json"])
 def test_signal_prints_partial_results_and_exits_with_its_code(
-    servers: ServerThread, manifest_file: WriteManifest, signum: int, code: int, label: str
+    servers: ServerThread, manifest_file: WriteManifest, signum: int, code: int, label: str, output: str
 ) -> None:
     reached = threading.Event()
 
@@ -336,7 +337,18 @@ def test_signal_prints_partial_results_and_exits_with_its_code(
     """)
     report_file = path.parent / "partial.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "svccheck", "all", "-f", str(path), "--json", str(report_file)],
+        [
+            sys.executable,
+            "-m",
+            "svccheck",
+            "all",
+            "-f",
+            str(path),
+            "--json",
+            str(report_file),
+            "--format",
+            output,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -350,7 +362,11 @@ def test_signal_prints_partial_results_and_exits_with_its_code(
         process.kill()
     assert process.returncode == code, stdout + stderr
     assert "Traceback" not in stdout + stderr
-    assert f"{label}: partial results" in stdout
+    if output == "json":
+        printed = json.loads(stdout)  # the whole report, not a cut-off one
+        assert printed["interrupted"] == label and printed["exit_code"] == code
+    else:
+        assert f"{label}: partial results" in stdout
     # the report file is whole: written beside, then renamed; no temporary left behind
     assert sorted(p.name for p in report_file.parent.iterdir()) == ["partial.json", "services.yaml"]
     data = json.loads(report_file.read_text())
