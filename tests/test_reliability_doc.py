@@ -85,8 +85,8 @@ def render() -> str:
         "",
         "| event | exit code | what is left |",
         "| --- | --- | --- |",
-        "| SIGINT (Ctrl-C) during a run | 130 | partial results printed (`interrupted (SIGINT): partial results`), "
-        "unfinished checks `skip`, `--json` file complete |",
+        "| SIGINT (Ctrl-C) during a run | 130 | partial results printed (`interrupted (SIGINT): partial results`, "
+        'or a whole JSON report with `"interrupted"` set), unfinished checks `skip`, `--json` file complete |',
         "| SIGTERM (CI cancel) during a run | 143 | the same, `terminated (SIGTERM)` |",
         f"| 1,000 checks against one loopback server | 0 | no client socket open after the run, the "
         f"same descriptors after as before, peak RSS < {PEAK_RSS_MIB} MB |",
