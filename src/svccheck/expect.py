@@ -12,6 +12,7 @@ from typing import Any
 
 from svccheck.durations import format_duration
 from svccheck.model import Expect, Failure, FailureClass, Matcher, Snapshot
+from svccheck.redact import MASK, is_sensitive_header
 
 _MISSING = object()
 _MAX_SHOWN = 80
@@ -27,6 +28,9 @@ def evaluate_expect(snapshot: Snapshot, expect: Expect) -> list[Failure]:
     for name, matcher in expect.headers:
         value = snapshot.header(name)
         problem = check_matcher(matcher, _MISSING if value is None else value)
+        if problem and value and is_sensitive_header(name):
+            # a session cookie or token the server sets is a secret the redactor cannot know by value
+            problem = problem.replace(show(value), json.dumps(MASK))
         if problem:
             failures.append(Failure(FailureClass.ASSERTION, f"header {name}: {problem}"))
     if expect.body is not None:

@@ -12,11 +12,13 @@ exponential backoff and jitter, honouring `Retry-After`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+import zlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -248,17 +250,70 @@ class _TooManyRedirects(Exception):
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
-    """Read at most `cap` decoded bytes: a huge or gzip-bomb body cannot exhaust memory."""
-    chunks: list[bytes] = []
+    """Read at most `cap` decoded bytes: a huge or gzip-bomb body cannot exhaust memory.
+
+    httpx inflates each raw chunk in full (a 64 KiB gzip chunk of zeros is 64 MiB),
+    so gzip and deflate bodies are inflated here, never more than the room left.
+    """
+    inflater = _inflater(response.headers.get("content-encoding", ""))
+    if inflater is None:
+        return await _take(response.aiter_bytes(), cap)
+    async with contextlib.aclosing(inflater.inflate(response.aiter_raw(), cap + 1)) as chunks:
+        return await _take(chunks, cap)
+
+
+async def _take(chunks: AsyncIterator[bytes], cap: int) -> tuple[bytes, bool]:
+    kept: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
+    async for chunk in chunks:
         room = cap - size
         if len(chunk) > room:
-            chunks.append(chunk[:room])
-            return b"".join(chunks), True
-        chunks.append(chunk)
+            kept.append(chunk[:room])
+            return b"".join(kept), True
+        kept.append(chunk)
         size += len(chunk)
-    return b"".join(chunks), False
+    return b"".join(kept), False
+
+
+class _Inflater:
+    """Incremental gzip/deflate decoding with a bound on the output (zlib's max_length)."""
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+
+    def _decompressor(self, raw_deflate: bool = False) -> zlib._Decompress:
+        if self._encoding == "deflate":
+            return zlib.decompressobj(-zlib.MAX_WBITS if raw_deflate else zlib.MAX_WBITS)
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+
+    async def inflate(self, raw: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
+        decompressor = self._decompressor()
+        produced = 0
+        first = True
+        async for chunk in raw:
+            try:
+                data = decompressor.decompress(chunk, limit - produced)
+            except zlib.error as exc:
+                if not (first and self._encoding == "deflate"):
+                    raise httpx.DecodingError(f"{self._encoding}: {exc}") from None
+                # some servers send raw deflate without the zlib header, as httpx tolerates
+                decompressor = self._decompressor(raw_deflate=True)
+                try:
+                    data = decompressor.decompress(chunk, limit - produced)
+                except zlib.error as again:
+                    raise httpx.DecodingError(f"{self._encoding}: {again}") from None
+            first = False
+            produced += len(data)
+            yield data
+            if produced >= limit:
+                return
+
+
+def _inflater(content_encoding: str) -> _Inflater | None:
+    encoding = content_encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return _Inflater("deflate" if encoding == "deflate" else "gzip")
+    return None  # identity, or an encoding httpx decodes itself (br, zstd, lists of codings)
 
 
 async def _retry(

@@ -142,14 +142,26 @@ def _yaml_str(value: str) -> str:
     return json.dumps(value)
 
 
-def _safe_url(url: str, name: str) -> tuple[str, str | None]:
-    """A password in the URL goes into a variable, so the file carries no secret."""
+def _safe_url(url: str, name: str) -> tuple[str, list[str]]:
+    """A password or a token in the URL goes into a variable, so the file carries no secret."""
+    from svccheck.redact import is_sensitive_param
+
     parts = urlsplit(url)
-    if parts.password is None:
-        return url, None
-    variable = re.sub(r"[^A-Z0-9]", "_", name.upper()) + "_PASSWORD"
-    netloc = f"{parts.username}:${{{variable}}}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), variable
+    prefix = re.sub(r"[^A-Z0-9]", "_", name.upper())
+    variables: list[str] = []
+    netloc = parts.netloc
+    if parts.password is not None:
+        variables.append(f"{prefix}_PASSWORD")
+        host = f"{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        netloc = f"{parts.username}:${{{variables[-1]}}}@{host}"
+    fields = []
+    for field in parts.query.split("&") if parts.query else []:
+        key, sep, value = field.partition("=")
+        if sep and is_sensitive_param(key):
+            variables.append(f"{prefix}_{re.sub(r'[^A-Z0-9]', '_', key.upper())}")
+            value = f"${{{variables[-1]}}}"
+        fields.append(f"{key}{sep}{value}")
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(fields), parts.fragment)), variables
 
 
 HEADER = f"""\
@@ -171,10 +183,10 @@ def render(found: list[Found], *, insecure: bool = False) -> str:
     lines = [HEADER, "services:"]
     for item in found:
         name = service_name(item.url, taken)
-        url, variable = _safe_url(item.url, name)
+        url, variables = _safe_url(item.url, name)
         lines.append(f"  {name}:")
-        if variable:
-            lines.append(f"    # the password is read from ${{{variable}}} (environment or --var)")
+        for variable in variables:
+            lines.append(f"    # a secret is read from ${{{variable}}} (environment or --var)")
         if insecure and url.startswith("https:"):
             # verification stays on in the file: turning it off is a decision, not a default
             lines.append("    # discovered with --insecure: if its CA is not in the system store, set")

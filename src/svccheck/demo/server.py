@@ -150,10 +150,13 @@ def trickle(data: bytes, interval: float, chunk: int = 1) -> Raw:
     return Raw(write)
 
 
-def reset() -> Raw:
-    """Answer with a TCP RST instead of a response (``connection reset by peer``)."""
+def reset(after: bytes = b"") -> Raw:
+    """Send `after` (say, headers and half a body), then a TCP RST (``connection reset by peer``)."""
 
     async def write(writer: asyncio.StreamWriter) -> None:
+        if after:
+            writer.write(after)
+            await writer.drain()
         _abort_with_rst(writer)
 
     return Raw(write)

@@ -22,7 +22,8 @@ from svccheck.manifest.interpolate import Resolver, interpolate_tree
 from svccheck.manifest.source import Path, Positions, load_source
 from svccheck.model import Manifest
 
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+# Real manifests are a few KiB; parsing YAML costs about a second per dense MiB.
+MAX_MANIFEST_BYTES = 1024 * 1024
 _PLAIN_KEY = re.compile(r"[\w$@.\-\[\]*?:()'\" ]+")
 # Service names end up in reports, metric labels and file names: keep them plain.
 SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
@@ -69,6 +70,8 @@ def parse_manifest(
 
     if "services" not in data:
         issues.append(ManifestIssue("missing required key 'services'", 1, 1))
+    elif ("services",) in source.rejected:
+        pass  # already reported as an unsupported tag
     elif not data["services"]:
         issues.append(at(("services",), "'services' is empty: list at least one service", key=True))
 
@@ -106,7 +109,7 @@ def parse_manifest(
     try:
         spec = schema.ManifestSpec.model_validate(expanded)
     except ValidationError as exc:
-        issues.extend(_pydantic_issues(exc, positions))
+        issues.extend(_pydantic_issues(exc, positions, source.rejected))
         raise ManifestError(path, issues, secrets=resolver.secrets) from None
     if issues:
         raise ManifestError(path, issues, secrets=resolver.secrets)
@@ -219,12 +222,18 @@ _MESSAGES = {
 }
 
 
-def _pydantic_issues(exc: ValidationError, positions: Positions) -> list[ManifestIssue]:
+def _pydantic_issues(
+    exc: ValidationError, positions: Positions, rejected: frozenset[Path] = frozenset()
+) -> list[ManifestIssue]:
     issues: list[ManifestIssue] = []
     seen: set[tuple[Path, str]] = set()
     for error in exc.errors(include_url=False):
         loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
         kind = error["type"]
+        if any(loc[: len(r)] == r for r in rejected):
+            continue  # a value dropped for its tag, reported once already
+        if kind == "missing" and loc == ("services",):
+            continue  # reported by the loader with a plainer message
         if kind == "extra_forbidden":
             key = str(loc[-1])
             allowed = _allowed_keys(loc[:-1])

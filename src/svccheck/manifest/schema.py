@@ -281,20 +281,23 @@ class CheckSpec(Tunables):
 def _url(value: str) -> str:
     from urllib.parse import urlsplit
 
+    from svccheck.redact import Redactor
+
     url = value.strip()
+    shown = repr(Redactor().url(value))  # an error message may not quote a password or a token
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise _custom("url", f"bad URL {value!r}: {exc}") from None
+        raise _custom("url", f"bad URL {shown}: {exc}") from None
     if parts.scheme not in ("http", "https", "tcp"):
-        raise _custom("url", f"bad URL {value!r}: expected http://, https:// or tcp://host:port")
+        raise _custom("url", f"bad URL {shown}: expected http://, https:// or tcp://host:port")
     if not parts.hostname:
-        raise _custom("url", f"bad URL {value!r}: no host")
+        raise _custom("url", f"bad URL {shown}: no host")
     if port == 0:
-        raise _custom("url", f"bad URL {value!r}: port 0")
+        raise _custom("url", f"bad URL {shown}: port 0")
     if parts.scheme == "tcp" and (port is None or parts.path not in ("", "/") or parts.query):
-        raise _custom("url", f"bad URL {value!r}: a TCP check is tcp://host:port, nothing more")
+        raise _custom("url", f"bad URL {shown}: a TCP check is tcp://host:port, nothing more")
     return url
 
 

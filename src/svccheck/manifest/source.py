@@ -55,6 +55,8 @@ class Source:
     data: Any
     positions: Positions
     issues: list[ManifestIssue]
+    # Values dropped for an unsupported tag: they read as null, so errors about them are noise.
+    rejected: frozenset[Path] = frozenset()
 
 
 class _TooLarge(Exception):
@@ -70,6 +72,7 @@ class _Builder:
         self.loader = loader
         self.positions = Positions()
         self.issues: list[ManifestIssue] = []
+        self.rejected: set[Path] = set()
         self.visited = 0
 
     def issue(self, node: yaml.Node, message: str) -> None:
@@ -86,11 +89,13 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
                 self.issue(node, f"unsupported YAML tag {node.tag!r}")
+                self.rejected.add(path)
                 return None
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         if node.tag not in _SAFE_SCALAR_TAGS:
             self.issue(node, f"unsupported YAML tag {node.tag!r}: only plain values are allowed")
+            self.rejected.add(path)
             return None
         try:
             return self.loader.construct_object(node)
@@ -101,6 +106,7 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any] | None:
         if node.tag != _MAP_TAG:
             self.issue(node, f"unsupported YAML tag {node.tag!r}")
+            self.rejected.add(path)
             return None
         self.loader.flatten_mapping(node)  # resolves `<<` merge keys
         result: dict[Any, Any] = {}
@@ -120,8 +126,46 @@ class _Builder:
         return result
 
 
-# libyaml's parser when PyYAML has it (~10× faster on a 1,000-check manifest); same nodes and marks
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _BoundedLoader(yaml.SafeLoader):
+    """Stops composing after MAX_NODES nodes: a big file of tiny keys costs seconds per MiB."""
+
+    composed = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self.composed += 1
+        if self.composed > MAX_NODES:
+            raise _TooLarge
+        return super().compose_node(parent, index)  # type: ignore[arg-type]
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values `node` becomes once aliases are expanded (capped just past MAX_NODES).
+
+    Aliased nodes are shared in the graph, so this costs one visit per distinct node.
+    """
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = MAX_NODES + 1  # a node reached again while being sized: treat as huge
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        children = [value for _, value in node.value]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    else:
+        children = []
+    for child in children:
+        total += _expanded_size(child, sizes)
+        if total > MAX_NODES:
+            break
+    sizes[id(node)] = min(total, MAX_NODES + 1)
+    return sizes[id(node)]
+
+
+# libyaml composes the same nodes with the same marks ~10× faster (a 1,000-check manifest is
+# ~30 KiB), but it cannot be stopped midway; a text this small cannot hold MAX_NODES nodes.
+_FAST_LOADER_MAX = 64 * 1024
+_FastLoader: type[yaml.SafeLoader] | None = getattr(yaml, "CSafeLoader", None)
 
 
 def _position_of(text: str, offset: int) -> tuple[int, int]:
@@ -136,8 +180,18 @@ def _not_yaml(text: str, exc: yaml.reader.ReaderError) -> Source:
 
 def load_source(text: str) -> Source:
     """Parse YAML text; never raises for bad input, returns issues instead."""
+    if _FastLoader is not None and len(text) <= _FAST_LOADER_MAX:
+        source = _load(text, _FastLoader)
+        if source.data is not None or not source.issues:
+            return source
+        # PyYAML's own parser explains a syntax error better ("found character '\t'"), and a
+        # broken file is rare enough to parse twice
+    return _load(text, _BoundedLoader)
+
+
+def _load(text: str, loader_class: type[yaml.SafeLoader]) -> Source:
     try:
-        loader = _Loader(text)
+        loader = loader_class(text)
     except yaml.reader.ReaderError as exc:  # the pure-Python reader checks characters up front
         return _not_yaml(text, exc)
     try:
@@ -154,10 +208,16 @@ def load_source(text: str) -> Source:
             return Source(None, Positions(), [ManifestIssue(f"YAML syntax error: {problem}", line, col)])
         except yaml.YAMLError as exc:
             return Source(None, Positions(), [ManifestIssue(f"YAML error: {exc}", 1, 1)])
+        except _TooLarge:
+            return Source(
+                None, Positions(), [ManifestIssue(f"document has more than {MAX_NODES} values", 1, 1)]
+            )
         if node is None:
             return Source(None, Positions(), [])
         builder = _Builder(loader)
         try:
+            if _expanded_size(node, {}) > MAX_NODES:
+                raise _TooLarge  # found on the node graph, before expanding a single alias
             data = builder.build(node, ())
         except _TooLarge:
             line, col = _mark(node)
@@ -167,6 +227,6 @@ def load_source(text: str) -> Source:
             return Source(None, builder.positions, [issue])
         except RecursionError:
             return Source(None, builder.positions, [ManifestIssue("document is nested too deeply", 1, 1)])
-        return Source(data, builder.positions, builder.issues)
+        return Source(data, builder.positions, builder.issues, frozenset(builder.rejected))
     finally:
         loader.dispose()
