@@ -28,9 +28,11 @@ from tenacity import (
 )
 
 from svccheck._version import __version__
+from svccheck.certificate import peer_certificate
 from svccheck.durations import format_duration
 from svccheck.model import Attempt, Check, FailureClass, ProbeOutcome, Snapshot
 from svccheck.redact import is_sensitive_header
+from svccheck.timing import AttemptTrace, DnsTimer
 
 DEFAULT_BODY_CAP = 1024 * 1024
 MAX_REDIRECTS = 5
@@ -78,6 +80,7 @@ class Prober:
         self.progress = Progress()
         self._clients: dict[object, httpx.AsyncClient] = {}
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
+        self._dns = DnsTimer()
 
     async def __aenter__(self) -> Prober:
         return self
@@ -87,6 +90,7 @@ class Prober:
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
+        self._dns.close()
         for client in clients:
             # closing is best effort; a broken pool must not mask results
             with contextlib.suppress(Exception):
@@ -205,10 +209,17 @@ class Prober:
         headers = dict(check.headers)
         body = check.body
         origin = (url.scheme, url.host, url.port)
+        trace = AttemptTrace(self._dns, start)
+        extensions = {"trace": trace}
         for _ in range(MAX_REDIRECTS + 1):
             client = self._client(url.scheme, verify)
             request = client.build_request(
-                method, url, headers=headers, content=body, timeout=httpx.Timeout(attempt_timeout)
+                method,
+                url,
+                headers=headers,
+                content=body,
+                timeout=httpx.Timeout(attempt_timeout),
+                extensions=extensions,
             )
             response = await client.send(request, stream=True)
             try:
@@ -223,16 +234,20 @@ class Prober:
                         headers = {k: v for k, v in headers.items() if not is_sensitive_header(k)}
                     continue
                 data, truncated = await _read_capped(response, self.settings.body_cap)
+                certificate = peer_certificate(response.extensions) if url.scheme == "https" else None
             finally:
                 await response.aclose()
+            end = time.perf_counter()
             return Snapshot(
                 status_code=response.status_code,
                 headers=tuple(response.headers.multi_items()),
                 body=data,
                 truncated=truncated,
-                latency=time.perf_counter() - start,
+                latency=end - start,
                 http_version=response.http_version,
                 url=str(response.url),
+                timings=trace.timings(end),
+                certificate=certificate,
             )
         raise _TooManyRedirects(f"too many redirects (more than {MAX_REDIRECTS})")
 

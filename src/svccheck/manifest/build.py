@@ -172,6 +172,16 @@ def _expect(spec: schema.ExpectSpec | None, kind: str, where: Path, ctx: _Contex
         except Exception as exc:  # the library raises its own hierarchy; any failure is a bad path
             ctx.error((*where, "json", query), f"bad JSONPath {query!r}: {exc}", key=True)
         json_paths.append((query, to_matcher(value)))
+    if (
+        spec.tls_min_days is not None
+        and spec.tls_warn_days is not None
+        and spec.tls_warn_days < spec.tls_min_days
+    ):
+        ctx.error(
+            (*where, "tls_warn_days"),
+            f"tls_warn_days ({spec.tls_warn_days}) is below tls_min_days ({spec.tls_min_days}): "
+            "the warning would never show",
+        )
     return Expect(
         status=_status(spec.status) if spec.status is not None else ANY_2XX,
         max_latency=spec.max_latency,
@@ -179,6 +189,12 @@ def _expect(spec: schema.ExpectSpec | None, kind: str, where: Path, ctx: _Contex
         headers=tuple((name, to_matcher(v)) for name, v in (spec.headers or {}).items()),
         body=to_matcher(spec.body) if spec.body is not None else None,
         json=tuple(json_paths),
+        max_dns=spec.max_dns,
+        max_connect=spec.max_connect,
+        max_tls=spec.max_tls,
+        max_ttfb=spec.max_ttfb,
+        tls_min_days=spec.tls_min_days,
+        tls_warn_days=spec.tls_warn_days,
     )
 
 

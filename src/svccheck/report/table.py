@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from svccheck.model import CheckResult, Report, Verdict
+from svccheck.model import CheckResult, Report, Timings, Verdict
 from svccheck.redact import Redactor
 
 STYLE = {Verdict.PASS: "green", Verdict.WARN: "yellow", Verdict.FAIL: "bold red", Verdict.SKIP: "dim"}
@@ -101,6 +103,12 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
     check = result.check
     detail = Text(f"{check.method} {redactor.url(check.url)}", style="dim")
     table.add_row("", "", detail, "", "", "", "")
+    if result.timings is not None:
+        table.add_row("", "", "", "", "", "", Text(timings_line(result.timings), style="dim"))
+    if result.certificate is not None:
+        cert = result.certificate
+        line = f"TLS certificate: {certificate_line(cert.days_left, cert.not_after)}"
+        table.add_row("", "", "", "", "", "", Text(line, style="dim"))
     for component in result.components:
         style = STYLE[Verdict(component.status)] if component.status in ("pass", "warn", "fail") else "dim"
         line = f"  component {component.name}: {component.raw_status}"
@@ -116,6 +124,29 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
             table.add_row("", "", Text(line, style="dim"), "", "", "", "")
     for failure in result.failures[1:]:
         table.add_row("", "", "", "", "", "", Text(redactor.text(failure.message), style="dim"))
+
+
+def timings_line(timings: Timings) -> str:
+    """``dns 1ms · connect 0ms · tls 4ms · ttfb 6ms · total 7ms``; phases that did not happen are left out."""
+    parts = [
+        f"{name} {value * 1000:.0f}ms"
+        for name, value in (
+            ("dns", timings.dns),
+            ("connect", timings.connect),
+            ("tls", timings.tls),
+            ("ttfb", timings.ttfb),
+            ("total", timings.total),
+        )
+        if value is not None
+    ]
+    if timings.connect is None:
+        parts.insert(0, "reused connection")
+    return " · ".join(parts)
+
+
+def certificate_line(days_left: float, not_after: str) -> str:
+    days = math.floor(days_left)
+    return f"expired {-days} days ago ({not_after})" if days < 0 else f"expires in {days} days ({not_after})"
 
 
 def render_quiet(report: Report) -> RenderableType:
@@ -141,4 +172,4 @@ def make_console(*, color: bool, stderr: bool = False) -> Console:
     )
 
 
-__all__ = ["make_console", "render", "render_quiet", "summary_line"]
+__all__ = ["certificate_line", "make_console", "render", "render_quiet", "summary_line", "timings_line"]
