@@ -113,6 +113,7 @@ class RunOptions:
     verbose: bool = False
     quiet: bool = False
     no_color: bool = False
+    story: bool = False  # `check NAME -v`: the whole story of each check before the table
 
 
 def _fail_usage(message: str) -> NoReturn:
@@ -236,6 +237,13 @@ def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
     from svccheck.report import table
 
     console = table.make_console(color=not options.no_color)
+    if options.story and not options.quiet:
+        from svccheck.report import story
+
+        # soft wrap: the curl line stays one line, whatever the width, so it can be copied as it is
+        console.print(story.render(report, manifest, redactor, insecure=options.insecure), soft_wrap=True)
+        console.print(table.render(report, redactor))
+        return
     if options.quiet:
         console.print(table.render_quiet(report))
     else:
@@ -301,8 +309,11 @@ def check_command(
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Check the named services only. Example: svccheck check payment-service -v"""
-    _run(_options(**locals()), names)
+    """Check the named services only; with -v, the whole story of each check and a curl line to reproduce it.
+
+    Example: svccheck check payment-service -v
+    """
+    _run(_options(**locals(), story=verbose), names)
 
 
 @app.command("validate", epilog=EXIT_CODES_HELP)

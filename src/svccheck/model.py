@@ -123,6 +123,8 @@ class Manifest:
     path: str
     services: tuple[Service, ...]
     secrets: frozenset[str] = frozenset()
+    # (secret value, the `${NAME}` it was interpolated from): reproductions refer to `$NAME`
+    secret_vars: tuple[tuple[str, str], ...] = ()
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)

@@ -38,6 +38,7 @@ def build_manifest(
     env: str | None,
     positions: Positions,
     secrets: frozenset[str],
+    secret_vars: tuple[tuple[str, str], ...] = (),
 ) -> tuple[Manifest, list[ManifestIssue]]:
     ctx = _Context(path, positions)
     if spec.version != 1:
@@ -46,7 +47,7 @@ def build_manifest(
     if env is not None and spec.environments[env].defaults is not None:
         layers.append(_tunables(spec.environments[env].defaults))
     services = tuple(_service(name, svc, layers, ctx) for name, svc in spec.services.items())
-    return Manifest(path=path, services=services, secrets=secrets), ctx.issues
+    return Manifest(path=path, services=services, secrets=secrets, secret_vars=secret_vars), ctx.issues
 
 
 def _tunables(spec: schema.Tunables | None) -> dict[str, Any]:
