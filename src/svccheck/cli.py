@@ -396,6 +396,63 @@ def demo_command(
         fleet.stop()
 
 
+@app.command("watch")
+def watch_command(
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+    env: EnvOpt = None,
+    only: OnlyOpt = None,
+    tag: TagOpt = None,
+    skip: SkipOpt = None,
+    var: VarOpt = None,
+    interval: Annotated[str, typer.Option("--interval", help="Time between round starts, e.g. 5s.")] = "5s",
+    rounds: Annotated[
+        int | None, typer.Option("--rounds", min=1, help="Stop after N rounds (exit code of the last).")
+    ] = None,
+    concurrency: ConcurrencyOpt = 100,
+    timeout: Annotated[
+        str | None, typer.Option("--timeout", help="Bound on each round; unfinished checks fail.")
+    ] = None,
+    request_timeout: RequestTimeoutOpt = None,
+    retries: RetriesOpt = None,
+    insecure: InsecureOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Re-check every interval: a live table on a terminal, one line per state change otherwise.
+
+    Ctrl-C leaves (exit 0) with a summary of what changed. Example: svccheck watch --interval 10s
+    """
+    options = _options(**locals())
+    every = _duration_option("--interval", interval)
+    round_timeout = _duration_option("--timeout", timeout)
+    request = _duration_option("--request-timeout", request_timeout)
+    loaded = _load(options)
+    from svccheck.run import Selection, SelectionError, select
+
+    try:
+        services = select(loaded, Selection(names=options.only, tags=options.tags, skip=options.skip))
+    except SelectionError as exc:
+        _fail_usage(str(exc))
+    from svccheck.probe import ProbeSettings
+    from svccheck.redact import Redactor
+    from svccheck.report.table import make_console
+    from svccheck.watch import run_watch
+
+    settings = ProbeSettings(
+        concurrency=concurrency, request_timeout=request, retries=retries, insecure=insecure
+    )
+    code = run_watch(
+        services,
+        settings,
+        console=make_console(color=not no_color),
+        redactor=Redactor.for_manifest(loaded),
+        interval=every or 5.0,
+        rounds=rounds,
+        round_timeout=round_timeout,
+        manifest_path=loaded.path,
+    )
+    raise typer.Exit(code)
+
+
 def run_app() -> None:
     try:
         app()
