@@ -114,6 +114,7 @@ class RunOptions:
     quiet: bool = False
     no_color: bool = False
     story: bool = False  # `check NAME -v`: the whole story of each check before the table
+    reproduce: str | None = None  # command template with {name} suggested under a failing table
 
 
 def _fail_usage(message: str) -> NoReturn:
@@ -242,12 +243,12 @@ def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
 
         # soft wrap: the curl line stays one line, whatever the width, so it can be copied as it is
         console.print(story.render(report, manifest, redactor, insecure=options.insecure), soft_wrap=True)
-        console.print(table.render(report, redactor))
+        console.print(table.render(report, redactor, reproduce=""))  # the story is the closer look
         return
     if options.quiet:
         console.print(table.render_quiet(report))
     else:
-        console.print(table.render(report, redactor, verbose=options.verbose))
+        console.print(table.render(report, redactor, verbose=options.verbose, reproduce=options.reproduce))
 
 
 # Command parameters are named for the command line (`--tag`, `--var`); RunOptions for the code.
@@ -382,7 +383,13 @@ def demo_command(
 
     if serve:
         raise typer.Exit(serve_until_interrupted(scenario.value))
-    options = _options(**params, manifest=bundled_manifest_path())
+    options = _options(
+        **params,
+        manifest=bundled_manifest_path(),
+        # the demo's ports are gone when it exits: point at the fleet on its fixed ports
+        reproduce=f"svccheck demo --serve --scenario {scenario.value}, then in another terminal "
+        "(from this repository): svccheck check {name} -v -f services.yaml",
+    )
     loaded = _load(options)
     try:
         fleet = Fleet(scenario=scenario.value)

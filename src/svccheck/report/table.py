@@ -10,6 +10,7 @@ from rich.text import Text
 
 from svccheck.model import CheckResult, Report, Timings, Verdict
 from svccheck.redact import Redactor
+from svccheck.report.next_step import next_steps
 
 STYLE = {Verdict.PASS: "green", Verdict.WARN: "yellow", Verdict.FAIL: "bold red", Verdict.SKIP: "dim"}
 LABEL = {Verdict.PASS: "PASS", Verdict.WARN: "WARN", Verdict.FAIL: "FAIL", Verdict.SKIP: "SKIP"}
@@ -39,7 +40,10 @@ def _verdict_text(result: CheckResult) -> Text:
     return Text(label, style=STYLE[result.verdict])
 
 
-def render(report: Report, redactor: Redactor, *, verbose: bool = False) -> RenderableType:
+def render(
+    report: Report, redactor: Redactor, *, verbose: bool = False, reproduce: str | None = None
+) -> RenderableType:
+    """`reproduce`: the command template (with `{name}`) suggested under the table for a failure."""
     table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("service", no_wrap=True)
@@ -71,8 +75,8 @@ def render(report: Report, redactor: Redactor, *, verbose: bool = False) -> Rend
                 "", "", Text(f"↳ caused by {service_result.root_cause}", style="bold magenta"), "", "", "", ""
             )
     footer = Text()
-    if report.root_causes:
-        footer.append("root cause: " + ", ".join(report.root_causes) + "\n", style="bold magenta")
+    for line in next_steps(report, redactor, reproduce):
+        footer.append(line + "\n", style="bold magenta" if not line.startswith(" ") else "")
     if report.tls_unverified:
         shown = ", ".join(report.tls_unverified[:5])
         more = f" and {len(report.tls_unverified) - 5} more" if len(report.tls_unverified) > 5 else ""
