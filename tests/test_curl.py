@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import ssl
 import subprocess
 import textwrap
 from pathlib import Path
 
 import pytest
+import trustme
 
 from conftest import assert_no_traceback, run_cli
 from svccheck.curl import curl_command, shell_word
@@ -154,3 +156,38 @@ def test_check_verbose_tells_the_whole_story(servers: ServerThread, tmp_path: Pa
     assert "curl -sS -i --max-time 5 -L --max-redirs 5" in out
     assert '-H "Authorization: Bearer ${SMOKE_TOKEN}"' in out
     assert f"http://127.0.0.1:{port}/orders" in out
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_line_verifies_tls_with_the_same_ca_bundle(servers: ServerThread, tmp_path: Path) -> None:
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost", "127.0.0.1").configure_cert(context)
+
+    async def hello(request: Request) -> Response:
+        return json_response({"status": "ok"}, status=202)
+
+    port = servers.add(hello, tls=context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    manifest = parse_manifest(
+        f"services:\n  s: {{url: 'https://localhost:{port}', health: /h, verify_tls: ca.pem}}\n",
+        str(tmp_path / "services.yaml"),
+        environ={},
+    )
+    line, _, _ = command_for(manifest)
+    assert f"--cacert {tmp_path / 'ca.pem'}" in line
+    env = {"PATH": os.environ["PATH"]}
+    result = subprocess.run(
+        ["bash", "-c", line], capture_output=True, text=True, env=env, timeout=30, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].split()[1] == "202"
+    untrusted = subprocess.run(
+        ["bash", "-c", line.replace(f" --cacert {tmp_path / 'ca.pem'}", "")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
+    )
+    assert untrusted.returncode != 0  # without the bundle curl refuses, as svccheck would
