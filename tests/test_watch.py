@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import queue
+import select
 import signal
 import subprocess
 import sys
@@ -182,3 +185,49 @@ def test_watch_rounds_ends_by_itself_with_the_last_rounds_exit_code(
     assert process.returncode == 1, err
     assert "watched 3 rounds" in out and "0 state changes" in out
     assert down.calls == 3  # one request per round: rounds do not overlap or repeat
+
+
+def test_watch_on_a_terminal_shows_the_live_table_and_leaves_with_the_summary(
+    servers: ServerThread, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "services.yaml"
+    manifest.write_text(
+        f"services:\n  web: {{url: 'http://127.0.0.1:{servers.add(Counting([200]))}', health: /h}}\n"
+    )
+    leader, follower = pty.openpty()
+    env = cli_env({"COLUMNS": "150", "LINES": "40", "TERM": "xterm"})
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "svccheck", "watch", "-f", str(manifest), "--interval", "0.05"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    seen = b""
+
+    def read_until(needle: bytes) -> None:
+        nonlocal seen
+        while needle not in seen:
+            ready, _, _ = select.select([leader], [], [], 30)
+            assert ready, f"no {needle!r} in {seen[-2000:]!r}"
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the process is gone
+                chunk = b""
+            assert chunk, f"output ended before {needle!r}: {seen[-2000:]!r}"
+            seen += chunk
+
+    try:
+        read_until(b"round 3")
+        assert b"p95" in seen and b"flaps" in seen and b"web" in seen
+        process.send_signal(signal.SIGINT)
+        read_until(b"now: 1/1 services healthy")
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+        process.wait()
+        os.close(leader)
+    assert b"Traceback" not in seen
+    assert b"0 state changes" in seen
