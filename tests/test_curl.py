@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import ssl
@@ -17,7 +18,8 @@ from svccheck.curl import curl_command, shell_word
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.manifest import parse_manifest
 from svccheck.model import Check, Manifest
-from svccheck.redact import secret_values
+from svccheck.redact import Redactor, secret_values
+from svccheck.report.story import readable_body
 
 TOKEN = "s3cr3t-token-value"
 LITERAL_KEY = "literal-api-key-42"
@@ -191,3 +193,11 @@ def test_the_line_verifies_tls_with_the_same_ca_bundle(servers: ServerThread, tm
         check=False,
     )
     assert untrusted.returncode != 0  # without the bundle curl refuses, as svccheck would
+
+
+def test_body_excerpt_masks_secrets_the_server_escaped() -> None:
+    redactor = Redactor(['pa"ss/wo\\rd'])
+    body = b'{"echo": "pa\\"ss\\/wo\\\\rd", "also": "\\u0070a\\"ss/wo\\\\rd", "n": 1}'
+    text = readable_body(body, False, redactor)
+    assert json.loads(text) == {"echo": "***", "also": "***", "n": 1}
+    assert readable_body(b'token pa"ss/wo\\rd here', False, redactor) == "token *** here"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -99,7 +100,7 @@ def _story(
             out.append(f"{_INDENT}{name}: {value}\n", style="dim")
         if response.body:
             out.append("body" + (" (first 2 KiB)" if response.truncated else "") + "\n", style="bold")
-            text = redactor.text(_readable(response.body, response.truncated))
+            text = readable_body(response.body, response.truncated, redactor)
             lines = text.splitlines() or [""]
             for line in lines[:_MAX_BODY_LINES]:
                 out.append(f"{_INDENT}{line}\n", style="dim")
@@ -225,15 +226,30 @@ def assertions(result: CheckResult) -> list[tuple[bool, str, str]]:
     return rows
 
 
-def _readable(body: bytes, truncated: bool) -> str:
-    """JSON indented for reading; anything else as text."""
+def readable_body(body: bytes, truncated: bool, redactor: Redactor) -> str:
+    """JSON indented for reading, anything else as text; secrets masked either way.
+
+    JSON strings are masked once decoded, so a secret the server escaped
+    (``\\u0041``, ``\\"``) is caught too.
+    """
     text = body.decode("utf-8", errors="replace")
     if not truncated and text.lstrip()[:1] in ("{", "["):
         try:
-            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+            document = _masked(json.loads(text), redactor)
+            return redactor.text(json.dumps(document, indent=2, ensure_ascii=False))
         except (ValueError, RecursionError):
             pass
-    return text
+    return redactor.text(text)
+
+
+def _masked(value: Any, redactor: Redactor) -> Any:
+    if isinstance(value, str):
+        return redactor.text(value)
+    if isinstance(value, dict):
+        return {redactor.text(str(k)): _masked(v, redactor) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, redactor) for v in value]
+    return value
 
 
 def _matcher_text(matcher: Matcher) -> str:
