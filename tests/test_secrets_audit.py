@@ -133,6 +133,7 @@ OUTPUTS: list[Output] = [
     Output("prometheus file", lambda p: p.with_file("all", "--prometheus", "{out}")),
     Output("github annotations and step summary", lambda p: p.reached_server(p.github("all"))),
     Output("wait", lambda p: p.reached_server(p.cli("wait", "--timeout", "1s", "--interval", "100ms"))),
+    Output("watch", lambda p: p.cli("watch", "--rounds", "2", "--interval", "10ms")),
     Output("init", lambda p: p.init()),
     Output("serve /metrics and /report.json", lambda p: p.serve()),
 ]

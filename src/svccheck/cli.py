@@ -142,6 +142,8 @@ class RunOptions:
     verbose: bool = False
     quiet: bool = False
     no_color: bool = False
+    story: bool = False  # `check NAME -v`: the whole story of each check before the table
+    reproduce: str | None = None  # command template with {name} suggested under a failing table
 
 
 def _fail_usage(message: str) -> NoReturn:
@@ -273,10 +275,17 @@ def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
     from svccheck.report import table
 
     console = table.make_console(color=not options.no_color)
+    if options.story and not options.quiet:
+        from svccheck.report import story
+
+        # soft wrap: the curl line stays one line, whatever the width, so it can be copied as it is
+        console.print(story.render(report, manifest, redactor, insecure=options.insecure), soft_wrap=True)
+        console.print(table.render(report, redactor, reproduce=""))  # the story is the closer look
+        return
     if options.quiet:
         console.print(table.render_quiet(report))
     else:
-        console.print(table.render(report, redactor, verbose=options.verbose))
+        console.print(table.render(report, redactor, verbose=options.verbose, reproduce=options.reproduce))
 
 
 def _write_report_files(report: Report, redactor: Redactor, options: RunOptions) -> None:
@@ -383,8 +392,11 @@ def check_command(
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Check the named services only. Example: svccheck check payment-service -v"""
-    _run(_options(**locals()), names)
+    """Check the named services only; with -v, the whole story of each check and a curl line to reproduce it.
+
+    Example: svccheck check payment-service -v
+    """
+    _run(_options(**locals(), story=verbose), names)
 
 
 @app.command("validate", epilog=EXIT_CODES_HELP)
@@ -457,7 +469,13 @@ def demo_command(
 
     if serve:
         raise typer.Exit(serve_until_interrupted(scenario.value))
-    options = _options(**params, manifest=bundled_manifest_path())
+    options = _options(
+        **params,
+        manifest=bundled_manifest_path(),
+        # the demo's ports are gone when it exits: point at the fleet on its fixed ports
+        reproduce=f"svccheck demo --serve --scenario {scenario.value}, then in another terminal "
+        "(from this repository): svccheck check {name} -v -f services.yaml",
+    )
     loaded = _load(options)
     try:
         fleet = Fleet(scenario=scenario.value)
@@ -732,6 +750,63 @@ def serve_command(
     finally:
         server.shutdown()
         server.server_close()
+
+
+@app.command("watch")
+def watch_command(
+    manifest: ManifestOpt = DEFAULT_MANIFEST,
+    env: EnvOpt = None,
+    only: OnlyOpt = None,
+    tag: TagOpt = None,
+    skip: SkipOpt = None,
+    var: VarOpt = None,
+    interval: Annotated[str, typer.Option("--interval", help="Time between round starts, e.g. 5s.")] = "5s",
+    rounds: Annotated[
+        int | None, typer.Option("--rounds", min=1, help="Stop after N rounds (exit code of the last).")
+    ] = None,
+    concurrency: ConcurrencyOpt = 100,
+    timeout: Annotated[
+        str | None, typer.Option("--timeout", help="Bound on each round; unfinished checks fail.")
+    ] = None,
+    request_timeout: RequestTimeoutOpt = None,
+    retries: RetriesOpt = None,
+    insecure: InsecureOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Re-check every interval: a live table on a terminal, one line per state change otherwise.
+
+    Ctrl-C leaves (exit 0) with a summary of what changed. Example: svccheck watch --interval 10s
+    """
+    options = _options(**locals())
+    every = _duration_option("--interval", interval)
+    round_timeout = _duration_option("--timeout", timeout)
+    request = _duration_option("--request-timeout", request_timeout)
+    loaded = _load(options)
+    from svccheck.run import Selection, SelectionError, select
+
+    try:
+        services = select(loaded, Selection(names=options.only, tags=options.tags, skip=options.skip))
+    except SelectionError as exc:
+        _fail_usage(str(exc))
+    from svccheck.probe import ProbeSettings
+    from svccheck.redact import Redactor
+    from svccheck.report.table import make_console
+    from svccheck.watch import run_watch
+
+    settings = ProbeSettings(
+        concurrency=concurrency, request_timeout=request, retries=retries, insecure=insecure
+    )
+    code = run_watch(
+        services,
+        settings,
+        console=make_console(color=not no_color),
+        redactor=Redactor.for_manifest(loaded),
+        interval=every or 5.0,
+        rounds=rounds,
+        round_timeout=round_timeout,
+        manifest_path=loaded.path,
+    )
+    raise typer.Exit(code)
 
 
 def run_app() -> None:

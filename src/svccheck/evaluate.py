@@ -5,15 +5,19 @@ One place decides how failures become verdicts, so every renderer agrees.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from svccheck.expect import evaluate_expect
 from svccheck.health import Component, HealthReading, parse_health
 from svccheck.model import (
+    RESPONSE_EXCERPT,
     Attempt,
     Check,
     CheckResult,
     Failure,
     FailureClass,
     ProbeOutcome,
+    Snapshot,
     Verdict,
 )
 
@@ -50,8 +54,22 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckRes
     else:
         failures = _health_failures(snapshot.status_code, reading)
     return _result(
-        check, failures, outcome.attempts, snapshot.status_code, snapshot.latency, components, critical
+        check,
+        failures,
+        outcome.attempts,
+        snapshot.status_code,
+        snapshot.latency,
+        components,
+        critical,
+        response=_excerpt(snapshot),
     )
+
+
+def _excerpt(snapshot: Snapshot) -> Snapshot:
+    """The answer kept for the report: headers, timings, certificate and the start of the body."""
+    if len(snapshot.body) <= RESPONSE_EXCERPT:
+        return snapshot
+    return replace(snapshot, body=snapshot.body[:RESPONSE_EXCERPT], truncated=True)
 
 
 def _health_failures(status_code: int, reading: HealthReading | None) -> list[Failure]:
@@ -82,6 +100,7 @@ def _result(
     latency: float | None,
     components: tuple[Component, ...],
     critical: bool,
+    response: Snapshot | None = None,
 ) -> CheckResult:
     attempts = len(attempt_log)
     hard = [f for f in failures if not f.warn_only]
@@ -111,6 +130,7 @@ def _result(
         attempts=attempts,
         components=components,
         attempt_log=attempt_log,
+        response=response,
     )
 
 

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from svccheck.durations import format_duration
-from svccheck.model import Expect, Failure, FailureClass, Matcher, Snapshot
+from svccheck.model import Expect, Failure, FailureClass, Matcher, Snapshot, Timings
 from svccheck.redact import MASK, is_sensitive_header
 
 _MISSING = object()
@@ -25,6 +25,8 @@ def evaluate_expect(snapshot: Snapshot, expect: Expect) -> list[Failure]:
             Failure(FailureClass.STATUS, f"expected status {expect.status.text}, got {snapshot.status_code}")
         )
     failures.extend(_latency(snapshot.latency, expect))
+    failures.extend(phase_failures(snapshot.timings, expect))
+    failures.extend(certificate_failures(snapshot, expect))
     for name, matcher in expect.headers:
         value = snapshot.header(name)
         problem = check_matcher(matcher, _MISSING if value is None else value)
@@ -60,6 +62,52 @@ def _latency(latency: float, expect: Expect) -> list[Failure]:
                 f"{format_duration(expect.warn_latency)}",
                 warn_only=True,
             )
+        ]
+    return []
+
+
+def phase_failures(timings: Timings | None, expect: Expect) -> list[Failure]:
+    """`max_dns`, `max_connect`, `max_tls`, `max_ttfb`: a phase that did not happen is not judged."""
+    if timings is None:
+        return []
+    failures = []
+    for phase, actual, bound in (
+        ("dns", timings.dns, expect.max_dns),
+        ("connect", timings.connect, expect.max_connect),
+        ("tls", timings.tls, expect.max_tls),
+        ("ttfb", timings.ttfb, expect.max_ttfb),
+    ):
+        if bound is not None and actual is not None and actual > bound:
+            failures.append(
+                Failure(
+                    FailureClass.ASSERTION,
+                    f"{phase} {format_duration(actual)} over max_{phase} {format_duration(bound)}",
+                )
+            )
+    return failures
+
+
+def certificate_failures(snapshot: Snapshot, expect: Expect) -> list[Failure]:
+    """`tls_min_days` fails and `tls_warn_days` warns below their number of days left."""
+    if expect.tls_min_days is None and expect.tls_warn_days is None:
+        return []
+    cert = snapshot.certificate
+    if cert is None:
+        why = "plain HTTP" if snapshot.url.lower().startswith("http:") else "certificate not verified"
+        return [
+            Failure(
+                FailureClass.TLS,
+                f"no TLS certificate to check ({why})",
+                warn_only=expect.tls_min_days is None,
+            )
+        ]
+    days = math.floor(cert.days_left)
+    when = f"expired {-days} days ago" if days < 0 else f"expires in {days} days"
+    if expect.tls_min_days is not None and cert.days_left < expect.tls_min_days:
+        return [Failure(FailureClass.TLS, f"TLS certificate {when} (< {expect.tls_min_days})")]
+    if expect.tls_warn_days is not None and cert.days_left < expect.tls_warn_days:
+        return [
+            Failure(FailureClass.TLS, f"TLS certificate {when} (< {expect.tls_warn_days})", warn_only=True)
         ]
     return []
 

@@ -78,6 +78,13 @@ class Expect:
     headers: tuple[tuple[str, Matcher], ...] = ()
     body: Matcher | None = None
     json: tuple[tuple[str, Matcher], ...] = ()
+    # phase bounds (seconds); a phase that did not happen (reused connection) is not judged
+    max_dns: float | None = None
+    max_connect: float | None = None
+    max_tls: float | None = None
+    max_ttfb: float | None = None
+    tls_min_days: int | None = None
+    tls_warn_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +134,37 @@ class Manifest:
     path: str
     services: tuple[Service, ...]
     secrets: frozenset[str] = frozenset()
+    # (secret value, the `${NAME}` it was interpolated from): reproductions refer to `$NAME`
+    secret_vars: tuple[tuple[str, str], ...] = ()
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Where an attempt's time went, in seconds; `None` where a phase did not happen.
+
+    `dns`, `connect` and `tls` are phase durations of a newly opened connection
+    (absent when a keep-alive connection was reused); `ttfb` and `total` count
+    from the start of the attempt, so `connect <= ttfb <= total`.
+    """
+
+    dns: float | None
+    connect: float | None
+    tls: float | None
+    ttfb: float | None
+    total: float
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """The verified peer certificate of an HTTPS answer."""
+
+    not_after: str  # ISO 8601, UTC
+    days_left: float
+    subject: str | None = None
+    issuer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +178,8 @@ class Snapshot:
     latency: float
     http_version: str
     url: str
+    timings: Timings | None = None
+    certificate: Certificate | None = None
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -189,10 +226,23 @@ class CheckResult:
     attempts: int
     components: tuple[Component, ...] = ()
     attempt_log: tuple[Attempt, ...] = ()
+    # the last answer, its body cut to the first RESPONSE_EXCERPT bytes (for `check -v`)
+    response: Snapshot | None = None
+
+    @property
+    def timings(self) -> Timings | None:
+        return None if self.response is None else self.response.timings
+
+    @property
+    def certificate(self) -> Certificate | None:
+        return None if self.response is None else self.response.certificate
 
     @property
     def recovered(self) -> bool:
         return self.verdict is Verdict.PASS and self.attempts > 1
+
+
+RESPONSE_EXCERPT = 2048
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,10 +26,12 @@ import httpx
 
 from svccheck import tcp_probe
 from svccheck._version import __version__
+from svccheck.certificate import peer_certificate
 from svccheck.durations import format_duration
 from svccheck.lanes import Lanes, Origin
 from svccheck.model import Attempt, Check, FailureClass, ProbeOutcome, Snapshot
 from svccheck.redact import is_sensitive_header
+from svccheck.timing import AttemptTrace, DnsTimer
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -83,6 +85,7 @@ class Prober:
         concurrency = max(1, settings.concurrency)
         self._slots = asyncio.Semaphore(concurrency)
         self._lanes = Lanes(_new_client, per_origin=min(settings.per_origin, concurrency), total=concurrency)
+        self._dns = DnsTimer()
 
     async def __aenter__(self) -> Prober:
         return self
@@ -91,6 +94,7 @@ class Prober:
         await self.aclose()
 
     async def aclose(self) -> None:
+        self._dns.close()
         await self._lanes.aclose()
 
     async def probe(self, check: Check) -> ProbeOutcome:
@@ -177,10 +181,17 @@ class Prober:
         headers = dict(check.headers)
         body = check.body
         origin = _origin(url, verify)
+        trace = AttemptTrace(self._dns, start)
+        extensions = {"trace": trace}
         for _ in range(MAX_REDIRECTS + 1):
             async with self._lanes.lane(_origin(url, verify)) as client:
                 request = client.build_request(
-                    method, url, headers=headers, content=body, timeout=httpx.Timeout(attempt_timeout)
+                    method,
+                    url,
+                    headers=headers,
+                    content=body,
+                    timeout=httpx.Timeout(attempt_timeout),
+                    extensions=extensions,
                 )
                 response = await client.send(request, stream=True)
                 try:
@@ -195,16 +206,20 @@ class Prober:
                             headers = {k: v for k, v in headers.items() if not is_sensitive_header(k)}
                         continue
                     data, truncated = await _read_capped(response, self.settings.body_cap)
+                    certificate = peer_certificate(response.extensions) if url.scheme == "https" else None
                 finally:
                     await response.aclose()
+            end = time.perf_counter()
             return Snapshot(
                 status_code=response.status_code,
                 headers=tuple(response.headers.multi_items()),
                 body=data,
                 truncated=truncated,
-                latency=time.perf_counter() - start,
+                latency=end - start,
                 http_version=response.http_version,
                 url=str(response.url),
+                timings=trace.timings(end),
+                certificate=certificate,
             )
         raise _TooManyRedirects(f"too many redirects (more than {MAX_REDIRECTS})")
 

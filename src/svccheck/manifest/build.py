@@ -38,6 +38,7 @@ def build_manifest(
     env: str | None,
     positions: Positions,
     secrets: frozenset[str],
+    secret_vars: tuple[tuple[str, str], ...] = (),
 ) -> tuple[Manifest, list[ManifestIssue]]:
     ctx = _Context(path, positions)
     if spec.version != 1:
@@ -46,7 +47,7 @@ def build_manifest(
     if env is not None and spec.environments[env].defaults is not None:
         layers.append(_tunables(spec.environments[env].defaults))
     services = tuple(_service(name, svc, layers, ctx) for name, svc in spec.services.items())
-    return Manifest(path=path, services=services, secrets=secrets), ctx.issues
+    return Manifest(path=path, services=services, secrets=secrets, secret_vars=secret_vars), ctx.issues
 
 
 def _tunables(spec: schema.Tunables | None) -> dict[str, Any]:
@@ -183,6 +184,16 @@ def _expect(spec: schema.ExpectSpec | None, kind: str, where: Path, ctx: _Contex
         except Exception as exc:  # the library raises its own hierarchy; any failure is a bad path
             ctx.error((*where, "json", query), f"bad JSONPath {query!r}: {exc}", key=True)
         json_paths.append((query, to_matcher(value)))
+    if (
+        spec.tls_min_days is not None
+        and spec.tls_warn_days is not None
+        and spec.tls_warn_days < spec.tls_min_days
+    ):
+        ctx.error(
+            (*where, "tls_warn_days"),
+            f"tls_warn_days ({spec.tls_warn_days}) is below tls_min_days ({spec.tls_min_days}): "
+            "the warning would never show",
+        )
     return Expect(
         status=_status(spec.status) if spec.status is not None else ANY_2XX,
         max_latency=spec.max_latency,
@@ -190,6 +201,12 @@ def _expect(spec: schema.ExpectSpec | None, kind: str, where: Path, ctx: _Contex
         headers=tuple((name, to_matcher(v)) for name, v in (spec.headers or {}).items()),
         body=to_matcher(spec.body) if spec.body is not None else None,
         json=tuple(json_paths),
+        max_dns=spec.max_dns,
+        max_connect=spec.max_connect,
+        max_tls=spec.max_tls,
+        max_ttfb=spec.max_ttfb,
+        tls_min_days=spec.tls_min_days,
+        tls_warn_days=spec.tls_warn_days,
     )
 
 

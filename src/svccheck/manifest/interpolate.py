@@ -36,6 +36,8 @@ class Resolver:
     env_vars: Mapping[str, object]
     top_vars: Mapping[str, object]
     secrets: set[str] = field(default_factory=set)
+    # secret value -> the variable it came from, so a reproduction can say `$NAME` instead
+    secret_names: dict[str, str] = field(default_factory=dict)
 
     def lookup(self, name: str, stack: tuple[str, ...]) -> str | None:
         if name in self.cli_vars:
@@ -50,6 +52,7 @@ class Resolver:
             return None
         if is_secret_name(name) and value:
             self.secrets.add(value)
+            self.secret_names.setdefault(value, name)
         return value
 
     def _nested(self, name: str, raw: object, stack: tuple[str, ...]) -> str:

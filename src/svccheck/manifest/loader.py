@@ -115,7 +115,12 @@ def parse_manifest(
         raise ManifestError(path, issues, secrets=resolver.secrets)
 
     manifest, build_issues = build_manifest(
-        spec, path=path, env=env, positions=positions, secrets=frozenset(resolver.secrets)
+        spec,
+        path=path,
+        env=env,
+        positions=positions,
+        secrets=frozenset(resolver.secrets),
+        secret_vars=tuple(resolver.secret_names.items()),
     )
     if build_issues:
         raise ManifestError(path, build_issues, secrets=resolver.secrets)

@@ -256,6 +256,18 @@ class ExpectSpec(_Model):
         description="JSONPath (RFC 9535) -> literal or matcher",
         examples=[{"$.status": "UP", "$.data": {"len": {"gte": 1}}}],
     )
+    max_dns: Duration | None = Field(None, description="name resolution slower than this fails")
+    max_connect: Duration | None = Field(None, description="TCP connect slower than this fails")
+    max_tls: Duration | None = Field(None, description="TLS handshake slower than this fails")
+    max_ttfb: Duration | None = Field(
+        None, description="time to first byte (from the start of the attempt) over this fails"
+    )
+    tls_min_days: int | None = Field(
+        None, ge=0, le=36500, description="fail when the TLS certificate expires in fewer days"
+    )
+    tls_warn_days: int | None = Field(
+        None, ge=0, le=36500, description="warn when the TLS certificate expires in fewer days"
+    )
 
 
 class CheckSpec(Tunables):

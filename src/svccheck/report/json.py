@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from svccheck.model import CheckResult, Report, ServiceResult
+from svccheck.model import CheckResult, Report, ServiceResult, Timings
 from svccheck.redact import Redactor
 
 SCHEMA = "svccheck/report-v1"
@@ -75,6 +75,18 @@ def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
             for f in result.failures
         ],
     }
+    data["timings"] = timings_dict(result.timings)
+    cert = result.certificate
+    data["tls"] = (
+        None
+        if cert is None
+        else {
+            "days_left": round(cert.days_left, 1),
+            "not_after": cert.not_after,
+            "subject": cert.subject,
+            "issuer": cert.issuer,
+        }
+    )
     if check.kind == "health":
         data["components"] = [
             {
@@ -86,6 +98,23 @@ def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
             for c in result.components
         ]
     return data
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def timings_dict(timings: Timings | None) -> dict[str, float | None] | None:
+    """Milliseconds per phase; `null` for a phase that did not happen (a reused connection)."""
+    if timings is None:
+        return None
+    return {
+        "dns_ms": _ms(timings.dns),
+        "connect_ms": _ms(timings.connect),
+        "tls_ms": _ms(timings.tls),
+        "ttfb_ms": _ms(timings.ttfb),
+        "total_ms": _ms(timings.total),
+    }
 
 
 def render(report: Report, redactor: Redactor) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from svccheck.model import CheckResult, Report, Verdict
+from svccheck.model import CheckResult, Report, Timings, Verdict
 from svccheck.redact import Redactor
+from svccheck.report.next_step import next_steps
 
 STYLE = {Verdict.PASS: "green", Verdict.WARN: "yellow", Verdict.FAIL: "bold red", Verdict.SKIP: "dim"}
 LABEL = {Verdict.PASS: "PASS", Verdict.WARN: "WARN", Verdict.FAIL: "FAIL", Verdict.SKIP: "SKIP"}
@@ -37,7 +40,10 @@ def _verdict_text(result: CheckResult) -> Text:
     return Text(label, style=STYLE[result.verdict])
 
 
-def render(report: Report, redactor: Redactor, *, verbose: bool = False) -> RenderableType:
+def render(
+    report: Report, redactor: Redactor, *, verbose: bool = False, reproduce: str | None = None
+) -> RenderableType:
+    """`reproduce`: the command template (with `{name}`) suggested under the table for a failure."""
     table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("service", no_wrap=True)
@@ -69,8 +75,8 @@ def render(report: Report, redactor: Redactor, *, verbose: bool = False) -> Rend
                 "", "", Text(f"↳ caused by {service_result.root_cause}", style="bold magenta"), "", "", "", ""
             )
     footer = Text()
-    if report.root_causes:
-        footer.append("root cause: " + ", ".join(report.root_causes) + "\n", style="bold magenta")
+    for line in next_steps(report, redactor, reproduce):
+        footer.append(line + "\n", style="bold magenta" if not line.startswith(" ") else "")
     if report.tls_unverified:
         shown = ", ".join(report.tls_unverified[:5])
         more = f" and {len(report.tls_unverified) - 5} more" if len(report.tls_unverified) > 5 else ""
@@ -101,6 +107,12 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
     check = result.check
     detail = Text(f"{check.method} {redactor.url(check.url)}", style="dim")
     table.add_row("", "", detail, "", "", "", "")
+    if result.timings is not None:
+        table.add_row("", "", "", "", "", "", Text(timings_line(result.timings), style="dim"))
+    if result.certificate is not None:
+        cert = result.certificate
+        line = f"TLS certificate: {certificate_line(cert.days_left, cert.not_after)}"
+        table.add_row("", "", "", "", "", "", Text(line, style="dim"))
     for component in result.components:
         style = STYLE[Verdict(component.status)] if component.status in ("pass", "warn", "fail") else "dim"
         line = f"  component {component.name}: {component.raw_status}"
@@ -116,6 +128,29 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
             table.add_row("", "", Text(line, style="dim"), "", "", "", "")
     for failure in result.failures[1:]:
         table.add_row("", "", "", "", "", "", Text(redactor.text(failure.message), style="dim"))
+
+
+def timings_line(timings: Timings) -> str:
+    """``dns 1ms · connect 0ms · tls 4ms · ttfb 6ms · total 7ms``; phases that did not happen are left out."""
+    parts = [
+        f"{name} {value * 1000:.0f}ms"
+        for name, value in (
+            ("dns", timings.dns),
+            ("connect", timings.connect),
+            ("tls", timings.tls),
+            ("ttfb", timings.ttfb),
+            ("total", timings.total),
+        )
+        if value is not None
+    ]
+    if timings.connect is None:
+        parts.insert(0, "reused connection")
+    return " · ".join(parts)
+
+
+def certificate_line(days_left: float, not_after: str) -> str:
+    days = math.floor(days_left)
+    return f"expired {-days} days ago ({not_after})" if days < 0 else f"expires in {days} days ({not_after})"
 
 
 def render_quiet(report: Report) -> RenderableType:
@@ -141,4 +176,4 @@ def make_console(*, color: bool, stderr: bool = False) -> Console:
     )
 
 
-__all__ = ["make_console", "render", "render_quiet", "summary_line"]
+__all__ = ["certificate_line", "make_console", "render", "render_quiet", "summary_line", "timings_line"]

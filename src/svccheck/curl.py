@@ -1,0 +1,148 @@
+"""Pure: a check → a curl command line that reproduces it, with no secret in it.
+
+A secret that came from a manifest variable (``${SMOKE_TOKEN}``) is written as
+a shell reference to the same name (``"${SMOKE_TOKEN}"``), so the line works in
+a shell where that variable is set. A secret with no variable behind it (a
+literal token in the manifest, a URL password) becomes a placeholder variable,
+``$SVCCHECK_SECRET_1``…, that the reader sets by hand. The value itself is
+never written.
+
+Words are quoted for POSIX shells: literal text in single quotes
+(`shlex.quote`), variable references in double quotes so they still expand.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+from svccheck._version import __version__
+from svccheck.model import Check
+from svccheck.redact import is_sensitive_header, is_sensitive_param
+
+PLACEHOLDER_PREFIX = "SVCCHECK_SECRET_"
+MAX_REDIRECTS = 5
+# Matching short values everywhere would rewrite ordinary text; in a secret place any length counts.
+_MIN_VALUE_LENGTH = 4
+# Characters that keep their literal meaning inside double quotes (no $ ` \ " !).
+_PLAIN_IN_DOUBLE_QUOTES = re.compile(r"[^$`\\\"!]*")
+
+# A word is a sequence of literal text and variable references.
+_Part = tuple[str, str]  # ("text", "...") or ("var", "NAME")
+
+
+@dataclass(frozen=True)
+class CurlCommand:
+    line: str
+    # variables the line refers to: (NAME, where the secret sits), manifest variables first
+    variables: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def placeholders(self) -> tuple[tuple[str, str], ...]:
+        """Variables with no manifest variable behind them: the reader has to set them."""
+        return tuple((n, w) for n, w in self.variables if n.startswith(PLACEHOLDER_PREFIX))
+
+
+@dataclass
+class _Secrets:
+    by_value: Mapping[str, str]  # secret value -> variable name
+    values: tuple[str, ...]  # every secret value, longest first
+    placeholders: dict[str, str] = field(default_factory=dict)  # value -> placeholder name
+    used: dict[str, str] = field(default_factory=dict)  # variable name -> where
+
+    def name_for(self, value: str, where: str) -> str:
+        name = self.by_value.get(value)
+        if name is None:
+            name = self.placeholders.get(value)
+            if name is None:
+                name = f"{PLACEHOLDER_PREFIX}{len(self.placeholders) + 1}"
+                self.placeholders[value] = name
+        self.used.setdefault(name, where)
+        return name
+
+    def split(self, text: str, where: str, place_secrets: Iterable[str] = ()) -> list[_Part]:
+        """`text` with every secret value in it turned into a variable reference."""
+        local = {v for v in place_secrets if v}
+        # Variables first: "Bearer ${TOKEN}" keeps its literal "Bearer " rather than
+        # disappearing into a placeholder for the whole header value.
+        candidates = sorted(
+            {v for v in (*self.by_value, *self.values) if len(v) >= _MIN_VALUE_LENGTH or v in local} | local,
+            key=lambda v: (v not in self.by_value, -len(v)),
+        )
+        parts: list[_Part] = [("text", text)]
+        for value in candidates:
+            next_parts: list[_Part] = []
+            for kind, content in parts:
+                if kind != "text" or value not in content:
+                    next_parts.append((kind, content))
+                    continue
+                pieces = content.split(value)
+                for index, piece in enumerate(pieces):
+                    if index:
+                        next_parts.append(("var", self.name_for(value, where)))
+                    if piece:
+                        next_parts.append(("text", piece))
+            parts = next_parts
+        return parts
+
+
+def shell_word(parts: list[_Part]) -> str:
+    """One shell word: literals quoted, variable references left to expand."""
+    if all(kind == "text" for kind, _ in parts):
+        return shlex.quote("".join(content for _, content in parts))
+    if all(kind == "var" or _PLAIN_IN_DOUBLE_QUOTES.fullmatch(content) for kind, content in parts):
+        inner = "".join(content if kind == "text" else "${" + content + "}" for kind, content in parts)
+        return f'"{inner}"'
+    # Awkward literal characters: concatenate single-quoted text and double-quoted references.
+    return "".join(
+        shlex.quote(content) if kind == "text" else '"${' + content + '}"' for kind, content in parts
+    )
+
+
+def curl_command(
+    check: Check,
+    *,
+    secret_vars: Mapping[str, str],
+    secrets: Iterable[str],
+    verify: bool | str,
+    timeout: float,
+) -> CurlCommand:
+    """`secret_vars` maps secret values to the variable each came from; `secrets` lists every secret value."""
+    known = _Secrets(by_value=secret_vars, values=tuple(sorted(set(secrets), key=len, reverse=True)))
+    words: list[str] = ["curl", "-sS", "-i"]
+    if check.method == "HEAD":
+        words.append("--head")
+    elif check.method != "GET":
+        words += ["-X", check.method]
+    words += ["--max-time", f"{timeout:g}", "-L", "--max-redirs", str(MAX_REDIRECTS)]
+    if verify is False:
+        words.append("-k")
+    elif isinstance(verify, str):
+        words += ["--cacert", shlex.quote(verify)]
+    if not any(name.lower() == "user-agent" for name, _ in check.headers):
+        words += ["-A", shlex.quote(f"svccheck/{__version__}")]
+    for name, value in check.headers:
+        where = f"header {name}"
+        place: list[str] = []
+        if is_sensitive_header(name):
+            _, _, credential = value.partition(" ")
+            place = [value, credential.strip()]
+        words += ["-H", shell_word(known.split(f"{name}: {value}", where, place))]
+    if check.body is not None:
+        text = check.body.decode("utf-8", errors="replace")
+        words += ["--data-binary", shell_word(known.split(text, "request body"))]
+    words.append(shell_word(known.split(check.url, "URL", _url_secrets(check.url))))
+    return CurlCommand(" ".join(words), tuple(known.used.items()))
+
+
+def _url_secrets(url: str) -> list[str]:
+    try:
+        parts = urlsplit(url)
+        found = [parts.password or ""]
+        found += [v for k, v in parse_qsl(parts.query) if is_sensitive_param(k)]
+    except ValueError:
+        return []
+    return [v for v in found if v]

@@ -1,0 +1,70 @@
+"""Pure: where to look first after a failing run, and the command that shows it in detail.
+
+For each root cause: what inside it is broken (its failing health components,
+or its first failure) and which services fail because of it. Without a root
+cause, the first failing service. Each with a command to dig in.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from svccheck.model import Report, ServiceResult, Verdict
+from svccheck.redact import Redactor
+
+DEFAULT_MANIFEST = "services.yaml"
+_MAX_DEPENDENTS = 4
+
+
+def reproduce_command(report: Report) -> str:
+    """`svccheck check {name} -v`, with `-f` when the manifest is not the default one."""
+    path = report.manifest_path
+    manifest = "" if path in ("", DEFAULT_MANIFEST) else f" -f {shlex.quote(path)}"
+    return "svccheck check {name} -v" + manifest
+
+
+def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None) -> list[str]:
+    """Lines for under the table; `reproduce` is a template with `{name}` ("" for none)."""
+    template = reproduce_command(report) if reproduce is None else reproduce
+    by_name = {r.service.name: r for r in report.services}
+    lines: list[str] = []
+    for cause in report.root_causes:
+        result = by_name.get(cause)
+        if result is None:
+            continue
+        dependents = [r.service.name for r in report.services if r.root_cause == cause]
+        line = f"root cause: {cause}"
+        broken = _what_is_broken(result, redactor)
+        if broken:
+            line += f" — {broken}"
+        if dependents:
+            shown = ", ".join(dependents[:_MAX_DEPENDENTS])
+            if len(dependents) > _MAX_DEPENDENTS:
+                shown += f" and {len(dependents) - _MAX_DEPENDENTS} more"
+            line += f"; {shown} {'fails' if len(dependents) == 1 else 'fail'} because of it"
+        lines.append(line)
+        if template:
+            lines.append("  look closer: " + template.format(name=cause))
+    if not lines:
+        failing = next((r for r in report.services if r.verdict is Verdict.FAIL), None)
+        if failing is not None:
+            broken = _what_is_broken(failing, redactor)
+            lines.append(f"look first: {failing.service.name}" + (f" — {broken}" if broken else ""))
+            if template:
+                lines.append("  look closer: " + template.format(name=failing.service.name))
+    return lines
+
+
+def _what_is_broken(result: ServiceResult, redactor: Redactor) -> str:
+    for check in result.checks:
+        failing = [c for c in check.components if c.status == "fail"]
+        if check.verdict is Verdict.FAIL and failing:
+            parts = []
+            for component in failing[:3]:
+                text = f"component {component.name}: {component.raw_status}"
+                if component.message:
+                    text += f" ({component.message})"
+                parts.append(text)
+            return redactor.text(", ".join(parts))
+    first = next((c for c in result.checks if c.verdict is Verdict.FAIL and c.reason), None)
+    return redactor.text(f"{first.check.name}: {first.reason}") if first is not None and first.reason else ""

@@ -1,0 +1,286 @@
+"""`svccheck watch`: re-run the checks every interval and show how they move.
+
+On a terminal, a live table (verdict, last latency, p50/p95, a sparkline, time
+since the last change, flap count; root causes on top). Otherwise one line per
+state change, fit for a log. Rounds never overlap: the next starts only when
+the previous one has finished or hit its deadline. Ctrl-C (or SIGTERM) leaves
+with a one-screen summary of what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+
+from rich.console import Console, Group, JustifyMethod, RenderableType
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from svccheck.durations import format_duration
+from svccheck.model import Report, Service, Verdict
+from svccheck.probe import ProbeSettings
+from svccheck.redact import Redactor
+from svccheck.report.table import LABEL, STYLE, summary_line
+from svccheck.run import EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, Stop, execute
+from svccheck.watch_state import Session, Transition, percentile, since, sparkline
+
+_SUMMARY_CHANGES = 15
+_TICK = 1.0  # the live table's clocks ("since") move between rounds too
+
+
+def run_watch(
+    services: Sequence[Service],
+    settings: ProbeSettings,
+    *,
+    console: Console,
+    redactor: Redactor,
+    interval: float,
+    rounds: int | None = None,
+    round_timeout: float | None = None,
+    manifest_path: str = "",
+    live: bool | None = None,
+) -> int:
+    """Watch until Ctrl-C / SIGTERM (exit 0 / 143) or `rounds` rounds (the last round's exit code)."""
+    use_live = console.is_terminal if live is None else live
+    return asyncio.run(
+        _watch(
+            services,
+            settings,
+            console=console,
+            redactor=redactor,
+            interval=interval,
+            rounds=rounds,
+            round_timeout=round_timeout,
+            manifest_path=manifest_path,
+            use_live=use_live,
+        )
+    )
+
+
+async def _watch(
+    services: Sequence[Service],
+    settings: ProbeSettings,
+    *,
+    console: Console,
+    redactor: Redactor,
+    interval: float,
+    rounds: int | None,
+    round_timeout: float | None,
+    manifest_path: str,
+    use_live: bool,
+) -> int:
+    stop = Stop()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", EXIT_SIGINT)
+    loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", EXIT_SIGTERM)
+    session = Session(started=time.time())
+    checks = sum(len(s.checks) for s in services)
+    display: _Display = (
+        _LiveDisplay(console, redactor, interval) if use_live else _LogDisplay(console, redactor)
+    )
+    last: Report | None = None
+    try:
+        with display:
+            display.start(checks, len(services), interval)
+            while True:
+                round_started = time.monotonic()
+                deadline = None if round_timeout is None else round_started + round_timeout
+                report = await execute(
+                    services, settings, deadline=deadline, stop=stop, manifest_path=manifest_path
+                )
+                if stop.reason is not None:
+                    break  # a round cut short by a signal says nothing about the fleet
+                last = report
+                display.round(session, session.record(report, time.time()))
+                if rounds is not None and session.rounds >= rounds:
+                    break
+                if await _pause(stop, round_started + interval, lambda: display.tick(session)):
+                    break
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        loop.remove_signal_handler(signal.SIGTERM)
+    console.print(summary(session, redactor, interval=interval, now=time.time()), soft_wrap=True)
+    _flush(console)
+    if stop.reason is not None:
+        # Ctrl-C is how one leaves watch: not an error.
+        return EXIT_OK if stop.exit_code == EXIT_SIGINT else stop.exit_code
+    return last.exit_code if last is not None else EXIT_OK
+
+
+async def _pause(stop: Stop, until: float, tick: object) -> bool:
+    """Wait until `until` (monotonic); True when a signal asked to leave."""
+    while (remaining := until - time.monotonic()) > 0:
+        try:
+            await asyncio.wait_for(stop.event.wait(), timeout=min(remaining, _TICK))
+        except TimeoutError:
+            if callable(tick):
+                tick()
+        else:
+            return True
+    return stop.reason is not None
+
+
+def _flush(console: Console) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        console.file.flush()
+
+
+class _Display:
+    def __enter__(self) -> _Display:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    def start(self, checks: int, services: int, interval: float) -> None: ...
+
+    def round(self, session: Session, changes: list[Transition]) -> None: ...
+
+    def tick(self, session: Session) -> None: ...
+
+
+class _LogDisplay(_Display):
+    """No terminal: one line per state change, flushed at once (for `| tee watch.log`)."""
+
+    def __init__(self, console: Console, redactor: Redactor) -> None:
+        self.console = console
+        self.redactor = redactor
+
+    def start(self, checks: int, services: int, interval: float) -> None:
+        self.console.print(
+            f"watching {_count(checks, 'check')} of {_count(services, 'service')} "
+            f"every {format_duration(interval)} (Ctrl-C to stop)",
+            soft_wrap=True,
+        )
+        _flush(self.console)
+
+    def round(self, session: Session, changes: list[Transition]) -> None:
+        for change in changes:
+            self.console.print(transition_line(change, self.redactor), soft_wrap=True, markup=False)
+        _flush(self.console)
+
+
+class _LiveDisplay(_Display):
+    def __init__(self, console: Console, redactor: Redactor, interval: float) -> None:
+        self.redactor = redactor
+        self.interval = interval
+        self.live = Live(console=console, auto_refresh=False, transient=True)
+
+    def __enter__(self) -> _Display:
+        self.live.__enter__()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.live.__exit__(exc_type, exc, tb)
+
+    def start(self, checks: int, services: int, interval: float) -> None:
+        text = f"checking {_count(checks, 'check')} of {_count(services, 'service')}…"
+        self.live.update(Text(text, style="dim"), refresh=True)
+
+    def round(self, session: Session, changes: list[Transition]) -> None:
+        self.tick(session)
+
+    def tick(self, session: Session) -> None:
+        self.live.update(live_table(session, self.redactor, self.interval, time.time()), refresh=True)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _clock(at: float) -> str:
+    return datetime.fromtimestamp(at).strftime("%H:%M:%S")
+
+
+def transition_line(change: Transition, redactor: Redactor) -> str:
+    """``06:30:01 billing-service/health pass -> fail: HTTP 503 (root cause: payment-service)``."""
+    old = "start" if change.old is None else str(change.old)
+    line = f"{_clock(change.at)} {change.name} {old} -> {change.new}"
+    if change.reason:
+        line += f": {redactor.text(change.reason)}"
+    if change.root_cause and change.new in (Verdict.FAIL, Verdict.WARN):
+        line += f" (root cause: {change.root_cause})"
+    return line
+
+
+def _ms(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds * 1000:.0f}ms"
+
+
+def live_table(session: Session, redactor: Redactor, interval: float, now: float) -> RenderableType:
+    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("", "left"),
+        ("service", "left"),
+        ("check", "left"),
+        ("last", "right"),
+        ("p50", "right"),
+        ("p95", "right"),
+        ("trend", "left"),
+        ("since", "right"),
+        ("flaps", "right"),
+        ("reason", "left"),
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=name != "reason", overflow="fold")
+    for track in session.ordered():
+        latencies = list(track.latencies)
+        reason = redactor.text(track.reason or "")
+        if track.root_cause and track.verdict is not Verdict.PASS:
+            reason = f"↳ caused by {track.root_cause}" + (f" · {reason}" if reason else "")
+        table.add_row(
+            Text(LABEL[track.verdict], style=STYLE[track.verdict]),
+            track.service,
+            redactor.text(track.check),
+            _ms(track.last_latency),
+            _ms(percentile(latencies, 50)),
+            _ms(percentile(latencies, 95)),
+            sparkline(latencies),
+            since(now - track.changed_at),
+            str(track.flaps) if track.flaps else "",
+            reason,
+        )
+    title = Text(
+        f"svccheck watch · round {session.rounds} · every {format_duration(interval)} · Ctrl-C to leave",
+        style="bold",
+    )
+    footer = Text(summary_line(session.last)) if session.last is not None else Text("")
+    return Group(title, table, footer)
+
+
+def summary(session: Session, redactor: Redactor, *, interval: float, now: float) -> RenderableType:
+    """One screen: how long, what changed (the latest changes), where it stands, what flapped."""
+    out = Text()
+    changes = session.transitions
+    out.append(
+        f"watched {session.rounds} round{'s' if session.rounds != 1 else ''} over "
+        f"{format_duration(now - session.started)} (every {format_duration(interval)}) · "
+        f"{len(changes)} state change{'s' if len(changes) != 1 else ''}\n",
+        style="bold",
+    )
+    if len(changes) > _SUMMARY_CHANGES:
+        out.append(f"  … {len(changes) - _SUMMARY_CHANGES} earlier changes\n", style="dim")
+    for change in changes[-_SUMMARY_CHANGES:]:
+        out.append("  " + transition_line(change, redactor) + "\n", style=STYLE[change.new])
+    flapping = sorted((t for t in session.tracks.values() if t.flaps), key=lambda t: -t.flaps)
+    if flapping:
+        shown = ", ".join(f"{t.name} ({t.flaps})" for t in flapping[:5])
+        out.append(f"flapping: {shown}\n", style="yellow")
+    report = session.last
+    if report is not None:
+        if report.root_causes:
+            out.append("root cause: " + ", ".join(report.root_causes) + "\n", style="bold magenta")
+        out.append("now: " + summary_line(report))
+    else:
+        out.append("no round finished")
+    return out
