@@ -609,11 +609,12 @@ class ProfileLine:
 
     @property
     def ours(self) -> bool:
-        return "/svccheck/" in self.where
+        return self.where.startswith("svccheck/")
 
     @property
     def http_stack(self) -> bool:
-        return "{method" in self.where or any(f"/{name}/" in self.where for name in HTTP_STACK)
+        package = self.where.split("/", 1)[0].split(".", 1)[0]
+        return package in HTTP_STACK or "_socket.socket" in self.where
 
 
 def profile_thousand(fleet: Fleet, workdir: Path) -> list[ProfileLine]:

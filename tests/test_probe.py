@@ -190,3 +190,18 @@ def test_an_internal_error_costs_one_check_not_the_report(
     health, boom = report.services[0].checks
     assert health.verdict == "pass"
     assert boom.verdict == "fail" and boom.reason == "svccheck internal error: RuntimeError: simulated bug"
+
+
+def test_answers_are_kept_only_when_asked_for(servers: ServerThread) -> None:
+    port = servers.add(ok)
+    manifest = parse_manifest(
+        f"services:\n  s: {{url: 'http://127.0.0.1:{port}', health: /h}}\n", "m.yaml", environ={}
+    )
+    lean = asyncio.run(execute(manifest.services, ProbeSettings()))
+    full = asyncio.run(execute(manifest.services, ProbeSettings(), keep_answers=True))
+    lean_answer, full_answer = only_check(lean).response, only_check(full).response
+    assert lean_answer is not None and full_answer is not None
+    assert lean_answer.headers == () and lean_answer.body == b""
+    assert lean_answer.timings is not None  # what the report shows stays
+    assert dict(full_answer.headers)["content-type"].startswith("application/json")
+    assert b'"status": "ok"' in full_answer.body or b'"status":"ok"' in full_answer.body

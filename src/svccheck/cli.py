@@ -219,7 +219,9 @@ def _run(
     if waiting:
         report = _wait(manifest, services, settings, deadline, options, started)
     else:
-        report = _execute(manifest, services, settings, deadline, options.strict)
+        report = _execute(
+            manifest, services, settings, deadline, options.strict, keep_answers=options.verbose
+        )
     _emit(report, manifest, options)
     raise typer.Exit(report.exit_code)
 
@@ -230,12 +232,20 @@ def _execute(
     settings: ProbeSettings,
     deadline: float | None,
     strict: bool,
+    *,
+    keep_answers: bool,
 ) -> Report:
     from svccheck.run import execute
 
     return _with_signals(
         lambda stop: execute(
-            services, settings, deadline=deadline, stop=stop, manifest_path=manifest.path, strict=strict
+            services,
+            settings,
+            deadline=deadline,
+            stop=stop,
+            manifest_path=manifest.path,
+            strict=strict,
+            keep_answers=keep_answers,
         )
     )
 

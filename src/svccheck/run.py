@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,14 +83,19 @@ async def execute(
     stop: Stop | None = None,
     manifest_path: str = "",
     strict: bool = False,
+    keep_answers: bool = False,
 ) -> Report:
-    """Probe every check of `services` concurrently; `deadline` is a `time.monotonic()` instant."""
+    """Probe every check of `services` concurrently; `deadline` is a `time.monotonic()` instant.
+
+    `keep_answers` keeps each check's answer (headers and the start of the body)
+    for `check -v`; otherwise only its timings and certificate stay in the report.
+    """
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
     results: dict[tuple[str, str], CheckResult] = {}
     async with Prober(settings) as prober:
         tasks: list[asyncio.Future[Any]] = [
-            asyncio.create_task(_service_checks(prober, s, results)) for s in services
+            asyncio.create_task(_service_checks(prober, s, results, keep_answers)) for s in services
         ]
         stop_waiter: asyncio.Future[Any] | None = (
             asyncio.ensure_future(stop.event.wait()) if stop is not None else None
@@ -149,7 +154,7 @@ async def _wait_until_done(
 
 
 async def _service_checks(
-    prober: Prober, service: Service, results: dict[tuple[str, str], CheckResult]
+    prober: Prober, service: Service, results: dict[tuple[str, str], CheckResult], keep_answers: bool
 ) -> None:
     # The health check goes first; sample checks run whatever it says, so the
     # report shows the whole picture.
@@ -159,7 +164,11 @@ async def _service_checks(
     async def one(check: Check) -> None:
         try:
             outcome = await prober.probe(check)
-            results[check.key] = evaluate(check, outcome, critical=service.critical)
+            result = evaluate(check, outcome, critical=service.critical)
+            if not keep_answers and result.response is not None:
+                # a thousand checks' headers and bodies would outweigh everything else in memory
+                result = replace(result, response=replace(result.response, headers=(), body=b""))
+            results[check.key] = result
         except Exception as exc:  # a bug must cost one check its verdict, not the whole report
             results[check.key] = internal_error(check, exc, critical=service.critical)
 
