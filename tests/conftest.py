@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from svccheck.demo.server import ServerThread
+from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
 
 
 @pytest.fixture
@@ -56,3 +57,57 @@ def run_cli(
 
 def assert_no_traceback(result: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+
+
+class Counting:
+    """A handler answering with each status in turn, then the last one again; counts requests.
+
+    The body is a health document saying UP below 400 and DOWN from 400 on.
+    """
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.calls = 0
+
+    async def __call__(self, request: Request) -> Response:
+        status = self.statuses[min(self.calls, len(self.statuses) - 1)]
+        self.calls += 1
+        return json_response({"status": "UP" if status < 400 else "DOWN"}, status=status)
+
+
+def half_stuck_fleet(
+    servers: ServerThread, write_manifest: Callable[[str], Path]
+) -> tuple[Path, threading.Event]:
+    """A manifest of two services: `fast` answers, `slow` never does.
+
+    The event is set once slow's request is in flight: the moment to signal a
+    run that has results to show and a check still open.
+    """
+    reached = threading.Event()
+
+    async def stuck(request: Request) -> Raw:
+        reached.set()
+        return hang()
+
+    async def up(request: Request) -> Response:
+        return json_response({"status": "UP"})
+
+    slow, fast = servers.add(stuck), servers.add(up)
+    path = write_manifest(f"""
+        defaults: {{timeout: 60s, retries: 0}}
+        services:
+          fast: {{url: "http://127.0.0.1:{fast}", health: /health}}
+          slow: {{url: "http://127.0.0.1:{slow}", health: /health}}
+    """)
+    return path, reached
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    """The CLI as a running subprocess, its output captured, for tests that signal it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "svccheck", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )

@@ -6,8 +6,6 @@ import json
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import assert_no_traceback, cli_env, run_cli
+from conftest import Counting, assert_no_traceback, half_stuck_fleet, run_cli, start_cli
 from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
 
 WriteManifest = Callable[..., Path]
@@ -31,19 +29,6 @@ async def ok_handler(request: Request) -> Response:
 
 async def never_answers(request: Request) -> Raw:
     return hang()
-
-
-class Counting:
-    """A handler answering with each status in turn, then the last one; counts requests."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.calls = 0
-
-    async def __call__(self, request: Request) -> Response:
-        status = self.statuses[min(self.calls, len(self.statuses) - 1)]
-        self.calls += 1
-        return json_response({"status": "ok" if status < 400 else "down"}, status=status)
 
 
 def closed_port() -> int:
@@ -322,38 +307,9 @@ def test_version_and_help_document_exit_codes() -> None:
 def test_signal_prints_partial_results_and_exits_with_its_code(
     servers: ServerThread, manifest_file: WriteManifest, signum: int, code: int, label: str, output: str
 ) -> None:
-    reached = threading.Event()
-
-    async def stuck(request: Request) -> Raw:
-        reached.set()
-        return hang()
-
-    slow, fast = servers.add(stuck), servers.add(ok_handler)
-    path = manifest_file(f"""
-        defaults: {{timeout: 60s, retries: 0}}
-        services:
-          fast: {{url: "http://127.0.0.1:{fast}", health: /health}}
-          slow: {{url: "http://127.0.0.1:{slow}", health: /health}}
-    """)
+    path, reached = half_stuck_fleet(servers, manifest_file)
     report_file = path.parent / "partial.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "svccheck",
-            "all",
-            "-f",
-            str(path),
-            "--json",
-            str(report_file),
-            "--format",
-            output,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
-    )
+    process = start_cli("all", "-f", str(path), "--json", str(report_file), "--format", output)
     try:
         assert reached.wait(20), "the CLI never reached the server"
         process.send_signal(signum)

@@ -14,8 +14,8 @@ import pytest
 from junitparser import JUnitXml, Skipped
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import cli_env
-from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
+from conftest import cli_env, half_stuck_fleet, start_cli
+from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 WriteManifest = Callable[..., Path]
 
@@ -32,19 +32,7 @@ async def ok_handler(request: Request) -> Response:
 def test_signal_leaves_every_report_complete(
     servers: ServerThread, manifest_file: WriteManifest, command: str, signum: int, code: int, label: str
 ) -> None:
-    reached = threading.Event()
-
-    async def stuck(request: Request) -> Raw:
-        reached.set()
-        return hang()
-
-    slow, fast = servers.add(stuck), servers.add(ok_handler)
-    path = manifest_file(f"""
-        defaults: {{timeout: 60s, retries: 0}}
-        services:
-          fast: {{url: "http://127.0.0.1:{fast}", health: /health}}
-          slow: {{url: "http://127.0.0.1:{slow}", health: /health}}
-    """)
+    path, reached = half_stuck_fleet(servers, manifest_file)
     out = path.parent
     files = {
         "json": out / "r.json",
@@ -53,13 +41,7 @@ def test_signal_leaves_every_report_complete(
         "prometheus": out / "r.prom",
     }
     args = [arg for name, file in files.items() for arg in (f"--{name}", str(file))]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "svccheck", command, "-f", str(path), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
-    )
+    process = start_cli(command, "-f", str(path), *args)
     try:
         assert reached.wait(20), "the CLI never reached the server"
         process.send_signal(signum)

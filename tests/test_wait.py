@@ -8,26 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import assert_no_traceback, run_cli
+from conftest import Counting, assert_no_traceback, run_cli
 from sample_reports import make_check, result
-from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
+from svccheck.demo.server import Raw, Request, ServerThread, hang
 from svccheck.model import Failure, FailureClass, Service, Verdict
 from svccheck.wait import Readiness
 
 WriteManifest = Callable[..., Path]
-
-
-class Counting:
-    """Answers with each status in turn, then the last one; counts requests."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.calls = 0
-
-    async def __call__(self, request: Request) -> Response:
-        status = self.statuses[min(self.calls, len(self.statuses) - 1)]
-        self.calls += 1
-        return json_response({"status": "UP" if status < 400 else "DOWN"}, status=status)
 
 
 def check_of(data: dict[str, Any], service: str, check: str = "health") -> dict[str, Any]:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli_env
-from svccheck.demo.server import Request, Response, ServerThread, json_response
+from conftest import Counting, cli_env
+from svccheck.demo.server import ServerThread
 from svccheck.model import Check, CheckResult, Report, Service, ServiceResult, Summary, Verdict
 from svccheck.redact import Redactor
 from svccheck.watch import transition_line
@@ -81,19 +81,6 @@ def test_since(seconds: float, text: str) -> None:
 # --- the command -------------------------------------------------------------------------
 
 
-class Counting:
-    """Answers with each status in turn, then the last one again; counts requests."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.calls = 0
-
-    async def __call__(self, request: Request) -> Response:
-        status = self.statuses[min(self.calls, len(self.statuses) - 1)]
-        self.calls += 1
-        return json_response({"status": "ok" if status < 400 else "down"}, status=status)
-
-
 class Lines:
     """A subprocess's stdout, line by line; waiting is bounded so a bug fails instead of hanging."""
 
@@ -154,7 +141,7 @@ def test_watch_prints_each_transition_and_leaves_cleanly_on_sigint(
         assert lines.until("watching") == "watching 2 checks of 2 services every 50ms (Ctrl-C to stop)"
         assert lines.until("flappy/health").endswith("flappy/health start -> pass")
         down = lines.until("flappy/health pass -> fail")
-        assert down.endswith("flappy/health pass -> fail: HTTP 503, health status down")
+        assert down.endswith("flappy/health pass -> fail: HTTP 503, health status DOWN")
         lines.until("flappy/health fail -> pass")
         process.send_signal(signal.SIGINT)
         rest = lines.rest()

@@ -190,6 +190,29 @@ def _load(options: RunOptions) -> Manifest:
         raise typer.Exit(2) from None
 
 
+def _select(manifest: Manifest, options: RunOptions, names: list[str] | None = None) -> tuple[Service, ...]:
+    """The services a command runs: NAMEs and --only, --tag, --skip; a bad name is a usage error."""
+    from svccheck.run import Selection, SelectionError, select
+
+    try:
+        return select(
+            manifest, Selection(names=[*(names or []), *options.only], tags=options.tags, skip=options.skip)
+        )
+    except SelectionError as exc:
+        _fail_usage(str(exc))
+
+
+def _probe_settings(options: RunOptions, request_timeout: float | None) -> ProbeSettings:
+    from svccheck.probe import ProbeSettings
+
+    return ProbeSettings(
+        concurrency=options.concurrency,
+        request_timeout=request_timeout,
+        retries=options.retries,
+        insecure=options.insecure,
+    )
+
+
 def _run(
     options: RunOptions, names: list[str], manifest: Manifest | None = None, *, waiting: bool = False
 ) -> NoReturn:
@@ -199,22 +222,8 @@ def _run(
     request_timeout = _duration_option("--request-timeout", options.request_timeout)
     started = time.monotonic()
     manifest = manifest or _load(options)
-    from svccheck.run import Selection, SelectionError, select
-
-    try:
-        services = select(
-            manifest, Selection(names=[*names, *options.only], tags=options.tags, skip=options.skip)
-        )
-    except SelectionError as exc:
-        _fail_usage(str(exc))
-    from svccheck.probe import ProbeSettings
-
-    settings = ProbeSettings(
-        concurrency=options.concurrency,
-        request_timeout=request_timeout,
-        retries=options.retries,
-        insecure=options.insecure,
-    )
+    services = _select(manifest, options, names)
+    settings = _probe_settings(options, request_timeout)
     deadline = None if deadline_seconds is None else started + deadline_seconds
     if waiting:
         report = _wait(manifest, services, settings, deadline, options, started)
@@ -710,23 +719,15 @@ def serve_command(
     round_timeout = _duration_option("--timeout", timeout) or max(interval_seconds, 60.0)
     request_timeout_seconds = _duration_option("--request-timeout", request_timeout)
     loaded = _load(options)
-    from svccheck.run import Selection, SelectionError, select
-
-    try:
-        services = select(loaded, Selection(names=options.only, tags=options.tags, skip=options.skip))
-    except SelectionError as exc:
-        _fail_usage(str(exc))
+    services = _select(loaded, options)
+    settings = _probe_settings(options, request_timeout_seconds)
     import asyncio
     import signal
 
     from svccheck import serve
-    from svccheck.probe import ProbeSettings
     from svccheck.redact import Redactor
     from svccheck.run import Stop
 
-    settings = ProbeSettings(
-        concurrency=concurrency, request_timeout=request_timeout_seconds, retries=retries, insecure=insecure
-    )
     latest = serve.Latest()
     try:
         server = serve.start_http(host, port, latest)
@@ -792,20 +793,12 @@ def watch_command(
     round_timeout = _duration_option("--timeout", timeout)
     request = _duration_option("--request-timeout", request_timeout)
     loaded = _load(options)
-    from svccheck.run import Selection, SelectionError, select
-
-    try:
-        services = select(loaded, Selection(names=options.only, tags=options.tags, skip=options.skip))
-    except SelectionError as exc:
-        _fail_usage(str(exc))
-    from svccheck.probe import ProbeSettings
+    services = _select(loaded, options)
+    settings = _probe_settings(options, request)
     from svccheck.redact import Redactor
     from svccheck.report.table import make_console
     from svccheck.watch import run_watch
 
-    settings = ProbeSettings(
-        concurrency=concurrency, request_timeout=request, retries=retries, insecure=insecure
-    )
     code = run_watch(
         services,
         settings,
