@@ -139,17 +139,20 @@ class Prober:
         self, check: Check, url: httpx.URL, verify: bool | str, attempt_timeout: float
     ) -> _AttemptResult:
         start = time.perf_counter()
+        trace = AttemptTrace(self._dns, start)
         try:
             async with asyncio.timeout(attempt_timeout):
                 if check.tcp is not None:
                     snapshot = await self._tcp_exchange(check, verify, start)
                 else:
-                    snapshot = await self._exchange(check, url, verify, attempt_timeout, start)
+                    snapshot = await self._exchange(check, url, verify, attempt_timeout, trace)
         except (TimeoutError, httpx.TimeoutException):
+            # where it stalled tells a listener that never answers from a slow body or a dead host
+            stalled = "" if check.tcp is not None else f" {trace.phase}"
             return _AttemptResult(
                 None,
                 FailureClass.TIMEOUT,
-                f"timed out after {format_duration(attempt_timeout)}",
+                f"timed out after {format_duration(attempt_timeout)}{stalled}",
                 time.perf_counter() - start,
                 transient=True,
             )
@@ -175,13 +178,13 @@ class Prober:
         )
 
     async def _exchange(
-        self, check: Check, url: httpx.URL, verify: bool | str, attempt_timeout: float, start: float
+        self, check: Check, url: httpx.URL, verify: bool | str, attempt_timeout: float, trace: AttemptTrace
     ) -> Snapshot:
         method = check.method
         headers = dict(check.headers)
         body = check.body
         origin = _origin(url, verify)
-        trace = AttemptTrace(self._dns, start)
+        start = trace.start
         extensions = {"trace": trace}
         for _ in range(MAX_REDIRECTS + 1):
             async with self._lanes.lane(_origin(url, verify)) as client:

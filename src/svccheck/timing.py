@@ -67,10 +67,17 @@ async def _time_lookup(host: str, port: int) -> float | None:
     return time.perf_counter() - start
 
 
+# Where an attempt was when it ran out of time, as a timeout's reason says it.
+CONNECTING = "connecting"
+HANDSHAKING = "in the TLS handshake"
+WAITING = "waiting for the response"
+READING = "reading the body"
+
+
 class AttemptTrace:
     """The `trace` extension of one attempt (all its redirect hops): phase timestamps."""
 
-    __slots__ = ("_dns", "_dns_timer", "_headers", "_tcp", "_tcp_end", "_tls", "_tls_end", "start")
+    __slots__ = ("_dns", "_dns_timer", "_headers", "_tcp", "_tcp_end", "_tls", "_tls_end", "phase", "start")
 
     def __init__(self, dns_timer: DnsTimer, start: float) -> None:
         self._dns_timer = dns_timer
@@ -81,19 +88,26 @@ class AttemptTrace:
         self._tls: float | None = None
         self._tls_end: float | None = None
         self._headers: float | None = None
+        # what the attempt is doing now, for a timeout's reason; a reused connection starts here
+        self.phase = WAITING
 
     async def __call__(self, name: str, info: dict[str, Any]) -> None:
         if name in _HEADERS_COMPLETE:
             self._headers = time.perf_counter()
+            self.phase = READING
         elif name == _CONNECT_STARTED:
+            self.phase = CONNECTING
             self._dns = await self._dns_timer.duration(str(info.get("host", "")), int(info.get("port") or 0))
             self._tcp, self._tcp_end, self._tls, self._tls_end = time.perf_counter(), None, None, None
         elif name == _CONNECT_COMPLETE:
             self._tcp_end = time.perf_counter()
+            self.phase = WAITING
         elif name == _TLS_STARTED:
             self._tls = time.perf_counter()
+            self.phase = HANDSHAKING
         elif name == _TLS_COMPLETE:
             self._tls_end = time.perf_counter()
+            self.phase = WAITING
 
     def timings(self, end: float) -> Timings:
         """The phases seen so far; the connection phases are those of the last connection opened."""
