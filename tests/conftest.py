@@ -102,12 +102,12 @@ def half_stuck_fleet(
     return path, reached
 
 
-def start_cli(*args: str) -> subprocess.Popen[str]:
+def start_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """The CLI as a running subprocess, its output captured, for tests that signal it."""
     return subprocess.Popen(
         [sys.executable, "-m", "svccheck", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=cli_env(),
+        env=cli_env(env),
     )

@@ -92,6 +92,8 @@ def render() -> str:
         "| SIGINT (Ctrl-C) during a run | 130 | partial results printed (`interrupted (SIGINT): partial results`, "
         'or a whole JSON report with `"interrupted"` set), unfinished checks `skip`, `--json` file complete |',
         "| SIGTERM (CI cancel) during a run | 143 | the same, `terminated (SIGTERM)` |",
+        "| SIGINT or SIGTERM while the final report is written | the run's (0 or 1) | the whole report, "
+        "on the terminal and in every file: the signal waits until it is out |",
         f"| 1,000 checks against one loopback server | 0 | no client socket open after the run, the "
         f"same descriptors after as before, peak RSS < {PEAK_RSS_MIB} MB |",
         "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 from junitparser import JUnitXml, Skipped
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import cli_env, half_stuck_fleet, start_cli
+from conftest import Counting, cli_env, half_stuck_fleet, start_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 WriteManifest = Callable[..., Path]
@@ -116,3 +117,43 @@ def test_signal_between_rounds_of_wait_ends_it_at_once(
     assert data["interrupted"] == "terminated (SIGTERM)" and data["exit_code"] == 143
     # the signal may land while the answer is read (skip) or during the pause (fail)
     assert data["services"][0]["checks"][0]["verdict"] in ("fail", "skip")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_report_is_written_does_not_cut_it(
+    servers: ServerThread, manifest_file: WriteManifest, tmp_path: Path, signum: int
+) -> None:
+    port = servers.add(Counting([503]))
+    path = manifest_file(f"""
+        defaults: {{retries: 0}}
+        services:
+          web: {{url: "http://127.0.0.1:{port}", health: /h}}
+    """)
+    # The step summary is a FIFO: the CLI's open() of it returns only once this test reads,
+    # so when the reader is in, the CLI is writing its report, the run long over.
+    summary = tmp_path / "summary"
+    os.mkfifo(summary)
+    opened, written = threading.Event(), []
+
+    def read_summary() -> None:
+        with summary.open() as fifo:
+            opened.set()
+            written.append(fifo.read())
+
+    reader = threading.Thread(target=read_summary, daemon=True)
+    reader.start()
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    process = start_cli("all", "-f", str(path), env=env)
+    try:
+        if not opened.wait(30):
+            with summary.open("w"):  # let the reader go: the CLI never got to its report
+                pass
+            pytest.fail("the CLI never wrote its step summary")
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    reader.join(10)
+    assert process.returncode == 1, stdout + stderr  # the run's verdict, not the signal's
+    assert "web" in written[0] and "fail" in written[0].lower()
+    assert "0/1 services healthy" in stdout and "interrupted" not in stdout + stderr

@@ -6,8 +6,9 @@ pydantic) are imported inside the commands that need them so `--help` stays fast
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -231,7 +232,8 @@ def _run(
         report = _execute(
             manifest, services, settings, deadline, options.strict, keep_answers=options.verbose
         )
-    _emit(report, manifest, options)
+    with _late_signals_ignored():
+        _emit(report, manifest, options)
     raise typer.Exit(report.exit_code)
 
 
@@ -278,6 +280,25 @@ def _with_signals(run: Callable[[Stop], Awaitable[T]]) -> T:
             loop.remove_signal_handler(signal.SIGTERM)
 
     return asyncio.run(main())
+
+
+@contextlib.contextmanager
+def _late_signals_ignored() -> Iterator[None]:
+    """While the report is written, Ctrl-C and SIGTERM wait: the run is over and what it found is shown.
+
+    A signal during the run stops it and still gets its report; a second one
+    while that report is printed would otherwise cut it short. Writing it is
+    quick, so nothing waits long.
+    """
+    import signal
+
+    held = [signal.SIGINT, signal.SIGTERM]
+    previous = [signal.signal(signum, signal.SIG_IGN) for signum in held]
+    try:
+        yield
+    finally:
+        for signum, handler in zip(held, previous, strict=True):
+            signal.signal(signum, handler)
 
 
 def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
@@ -557,8 +578,6 @@ def _wait(
     options: RunOptions,
     started: float,
 ) -> Report:
-    import contextlib
-
     from svccheck.redact import Redactor
     from svccheck.report.table import make_console
     from svccheck.wait import Readiness, wait_until_ready
