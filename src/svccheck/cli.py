@@ -264,20 +264,12 @@ def _execute(
 def _with_signals(run: Callable[[Stop], Awaitable[T]]) -> T:
     """Run `run(stop)` in an event loop where SIGINT and SIGTERM trigger `stop` instead of killing."""
     import asyncio
-    import signal
 
-    from svccheck.run import EXIT_SIGINT, EXIT_SIGTERM, Stop
+    from svccheck.run import Stop, signals_stop
 
     async def main() -> T:
-        stop = Stop()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", EXIT_SIGINT)
-        loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", EXIT_SIGTERM)
-        try:
+        with signals_stop(Stop()) as stop:
             return await run(stop)
-        finally:
-            loop.remove_signal_handler(signal.SIGINT)
-            loop.remove_signal_handler(signal.SIGTERM)
 
     return asyncio.run(main())
 
@@ -741,11 +733,10 @@ def serve_command(
     services = _select(loaded, options)
     settings = _probe_settings(options, request_timeout_seconds)
     import asyncio
-    import signal
 
     from svccheck import serve
     from svccheck.redact import Redactor
-    from svccheck.run import Stop
+    from svccheck.run import Stop, signals_stop
 
     latest = serve.Latest()
     try:
@@ -758,22 +749,20 @@ def serve_command(
     sys.stdout.flush()
 
     async def main() -> None:
-        stop = Stop()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", 0)
-        loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", 0)
-        await serve.run_rounds(
-            services,
-            settings,
-            latest,
-            Redactor.for_manifest(loaded),
-            manifest_path=loaded.path,
-            interval=interval_seconds,
-            round_timeout=round_timeout,
-            strict=strict,
-            stop=stop,
-            log=serve.log_to_stderr,
-        )
+        # serving is ended by a signal: that is its normal way out, exit 0
+        with signals_stop(Stop(), sigint=0, sigterm=0) as stop:
+            await serve.run_rounds(
+                services,
+                settings,
+                latest,
+                Redactor.for_manifest(loaded),
+                manifest_path=loaded.path,
+                interval=interval_seconds,
+                round_timeout=round_timeout,
+                strict=strict,
+                stop=stop,
+                log=serve.log_to_stderr,
+            )
 
     try:
         asyncio.run(main())

@@ -40,6 +40,11 @@ def _parse_units(original: str, text: str) -> float:
     return total
 
 
+def format_ms(seconds: float | None) -> str:
+    """A latency as the tables show it (``"42ms"``); empty when there is none."""
+    return "" if seconds is None else f"{seconds * 1000:.0f}ms"
+
+
 def format_duration(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.0f}ms"

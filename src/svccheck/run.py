@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -73,6 +75,19 @@ class Stop:
         if self.reason is None:
             self.reason, self.exit_code = reason, exit_code
         self.event.set()
+
+
+@contextlib.contextmanager
+def signals_stop(stop: Stop, *, sigint: int = EXIT_SIGINT, sigterm: int = EXIT_SIGTERM) -> Iterator[Stop]:
+    """In the running loop, SIGINT and SIGTERM trigger `stop` (with these exit codes) instead of killing."""
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", sigint)
+    loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", sigterm)
+    try:
+        yield stop
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def execute(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -22,12 +21,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from svccheck.durations import format_duration
+from svccheck.durations import format_duration, format_ms
 from svccheck.model import Report, Service, Verdict
 from svccheck.probe import ProbeSettings
 from svccheck.redact import Redactor
 from svccheck.report.table import LABEL, STYLE, summary_line
-from svccheck.run import EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, Stop, execute
+from svccheck.run import EXIT_OK, EXIT_SIGINT, Stop, execute, signals_stop
 from svccheck.watch_state import Session, Transition, percentile, since, sparkline
 
 _SUMMARY_CHANGES = 15
@@ -76,35 +75,28 @@ async def _watch(
     use_live: bool,
 ) -> int:
     stop = Stop()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", EXIT_SIGINT)
-    loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", EXIT_SIGTERM)
     session = Session(started=time.time())
     checks = sum(len(s.checks) for s in services)
     display: _Display = (
         _LiveDisplay(console, redactor, interval) if use_live else _LogDisplay(console, redactor)
     )
     last: Report | None = None
-    try:
-        with display:
-            display.start(checks, len(services), interval)
-            while True:
-                round_started = time.monotonic()
-                deadline = None if round_timeout is None else round_started + round_timeout
-                report = await execute(
-                    services, settings, deadline=deadline, stop=stop, manifest_path=manifest_path
-                )
-                if stop.reason is not None:
-                    break  # a round cut short by a signal says nothing about the fleet
-                last = report
-                display.round(session, session.record(report, time.time()))
-                if rounds is not None and session.rounds >= rounds:
-                    break
-                if await _pause(stop, round_started + interval, lambda: display.tick(session)):
-                    break
-    finally:
-        loop.remove_signal_handler(signal.SIGINT)
-        loop.remove_signal_handler(signal.SIGTERM)
+    with signals_stop(stop), display:
+        display.start(checks, len(services), interval)
+        while True:
+            round_started = time.monotonic()
+            deadline = None if round_timeout is None else round_started + round_timeout
+            report = await execute(
+                services, settings, deadline=deadline, stop=stop, manifest_path=manifest_path
+            )
+            if stop.reason is not None:
+                break  # a round cut short by a signal says nothing about the fleet
+            last = report
+            display.round(session, session.record(report, time.time()))
+            if rounds is not None and session.rounds >= rounds:
+                break
+            if await _pause(stop, round_started + interval, lambda: display.tick(session)):
+                break
     console.print(summary(session, redactor, interval=interval, now=time.time()), soft_wrap=True)
     _flush(console)
     if stop.reason is not None:
@@ -213,10 +205,6 @@ def transition_line(change: Transition, redactor: Redactor) -> str:
     return line
 
 
-def _ms(seconds: float | None) -> str:
-    return "" if seconds is None else f"{seconds * 1000:.0f}ms"
-
-
 def live_table(session: Session, redactor: Redactor, interval: float, now: float) -> RenderableType:
     table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     columns: tuple[tuple[str, JustifyMethod], ...] = (
@@ -242,9 +230,9 @@ def live_table(session: Session, redactor: Redactor, interval: float, now: float
             Text(LABEL[track.verdict], style=STYLE[track.verdict]),
             track.service,
             redactor.text(track.check),
-            _ms(track.last_latency),
-            _ms(percentile(latencies, 50)),
-            _ms(percentile(latencies, 95)),
+            format_ms(track.last_latency),
+            format_ms(percentile(latencies, 50)),
+            format_ms(percentile(latencies, 95)),
             sparkline(latencies),
             since(now - track.changed_at),
             str(track.flaps) if track.flaps else "",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from svccheck.durations import format_ms
 from svccheck.model import CheckResult, Report, ServiceResult, Verdict
 from svccheck.redact import Redactor
 from svccheck.report.table import summary_line
@@ -60,7 +61,7 @@ def _table(
             escape(redactor.text(service.service.name)),
             escape(redactor.text(result.check.name)),
             "" if result.status_code is None else str(result.status_code),
-            "" if result.latency is None else f"{result.latency * 1000:.0f}ms",
+            format_ms(result.latency),
             str(result.attempts) if result.attempts else "",
             _reason(service, result, redactor, causes),
         )

@@ -8,6 +8,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from svccheck.durations import format_ms
 from svccheck.model import CheckResult, Report, Timings, Verdict
 from svccheck.redact import Redactor
 from svccheck.report.next_step import next_steps
@@ -32,7 +33,7 @@ def summary_line(report: Report) -> str:
 
 
 def _latency(result: CheckResult) -> str:
-    return "" if result.latency is None else f"{result.latency * 1000:.0f}ms"
+    return format_ms(result.latency)
 
 
 def _verdict_text(result: CheckResult) -> Text:
@@ -122,9 +123,9 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
     if len(result.attempt_log) > 1:
         for attempt in result.attempt_log:
             outcome = attempt.reason or (f"HTTP {attempt.status_code}" if attempt.status_code else "answered")
-            line = f"  attempt {attempt.number}: {redactor.text(outcome)} in {attempt.latency * 1000:.0f}ms"
+            line = f"  attempt {attempt.number}: {redactor.text(outcome)} in {format_ms(attempt.latency)}"
             if attempt.wait_after:
-                line += f", then waited {attempt.wait_after * 1000:.0f}ms"
+                line += f", then waited {format_ms(attempt.wait_after)}"
             table.add_row("", "", Text(line, style="dim"), "", "", "", "")
     for failure in result.failures[1:]:
         table.add_row("", "", "", "", "", "", Text(redactor.text(failure.message), style="dim"))
@@ -133,7 +134,7 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
 def timings_line(timings: Timings) -> str:
     """``dns 1ms · connect 0ms · tls 4ms · ttfb 6ms · total 7ms``; phases that did not happen are left out."""
     parts = [
-        f"{name} {value * 1000:.0f}ms"
+        f"{name} {format_ms(value)}"
         for name, value in (
             ("dns", timings.dns),
             ("connect", timings.connect),
