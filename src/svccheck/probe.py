@@ -183,11 +183,11 @@ class Prober:
         method = check.method
         headers = dict(check.headers)
         body = check.body
-        origin = _origin(url, verify)
+        origin = hop_origin = _origin(url, verify)
         start = trace.start
         extensions = {"trace": trace}
         for _ in range(MAX_REDIRECTS + 1):
-            async with self._lanes.lane(_origin(url, verify)) as client:
+            async with self._lanes.lane(hop_origin) as client:
                 request = client.build_request(
                     method,
                     url,
@@ -205,7 +205,8 @@ class Prober:
                             response.status_code in (301, 302) and method == "POST"
                         ):
                             method, body = "GET", None
-                        if _origin(url, verify) != origin:
+                        hop_origin = _origin(url, verify)
+                        if hop_origin != origin:
                             headers = {k: v for k, v in headers.items() if not is_sensitive_header(k)}
                         continue
                     data, truncated = await _read_capped(response, self.settings.body_cap)
