@@ -102,6 +102,18 @@ def half_stuck_fleet(
     return path, reached
 
 
+def interrupt_when(reached: threading.Event, process: subprocess.Popen[str], signum: int) -> tuple[str, str]:
+    """Send `signum` once `reached` is set; the CLI's stdout and stderr (no traceback in either)."""
+    try:
+        assert reached.wait(20), "the CLI never reached the server"
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    assert "Traceback" not in stdout + stderr, stdout + stderr
+    return stdout, stderr
+
+
 def start_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """The CLI as a running subprocess, its output captured, for tests that signal it."""
     return subprocess.Popen(
