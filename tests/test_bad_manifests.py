@@ -92,7 +92,7 @@ def test_the_index_lists_every_file_and_enough_of_them() -> None:
 
 @pytest.fixture(scope="module")
 def warm() -> None:
-    """Pay the one-off costs (imports, pydantic's validator build) outside the timings."""
+    """Pay the one-off costs (imports, the first manifest's regular expressions) outside the timings."""
     with contextlib.suppress(ManifestError):
         load_manifest(str(CORPUS / "typo-expect.yaml"))
 

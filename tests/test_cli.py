@@ -6,6 +6,7 @@ import json
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,15 @@ from typing import Any
 
 import pytest
 
-from conftest import Counting, assert_no_traceback, half_stuck_fleet, interrupt_when, run_cli, start_cli
+from conftest import (
+    Counting,
+    assert_no_traceback,
+    cli_env,
+    half_stuck_fleet,
+    interrupt_when,
+    run_cli,
+    start_cli,
+)
 from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
 
 WriteManifest = Callable[..., Path]
@@ -294,6 +303,55 @@ def test_version_and_help_document_exit_codes() -> None:
     assert version.returncode == 0 and version.stdout.startswith("svccheck ")
     help_text = run_cli("all", "--help").stdout
     assert "130" in help_text and "usage or manifest error" in help_text
+
+
+def imported_modules(
+    *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run the CLI under `-X importtime`: its result, and every module the run imported."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "svccheck", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(env),
+        timeout=60,
+        check=False,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    return result, modules
+
+
+def top_level(modules: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in modules}
+
+
+def test_start_up_imports_only_what_the_command_needs(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    # Start-up is most of a small fleet's wall time; what a command imports is its cost, asserted here
+    # by module rather than by a timing that would flake.
+    port = servers.add(ok_handler)
+    path = manifest_file(f"""
+        services:
+          api: {{url: "http://127.0.0.1:{port}", health: /health, checks: [{{path: /api/items}}]}}
+    """)
+    result, modules = imported_modules("all", "-f", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["verdict"] == "pass"
+    loaded = top_level(modules)
+    assert {"httpx", "yaml", "typer"} <= loaded  # the test would pass vacuously without them
+    # no validation library; tenacity only once a check retries; no tables for a JSON report
+    assert not loaded & {"pydantic", "pydantic_core", "tenacity"}
+    assert "rich.table" not in modules
+
+    help_result, help_modules = imported_modules("--help")
+    assert help_result.returncode == 0
+    assert not top_level(help_modules) & {"httpx", "yaml", "asyncio", "pydantic", "svccheck.manifest"}
+    assert not any(name.startswith("svccheck.manifest") for name in help_modules)
 
 
 @pytest.mark.parametrize(

@@ -147,3 +147,56 @@ def test_field_and_graph_errors_come_together() -> None:
 def test_one_problem_is_reported_once(text: str) -> None:
     # a value dropped for its tag reads as null: no second error about that null
     assert len(_errors(text)) == 1, _errors(text)
+
+
+def _service(text: str, **kwargs: object) -> object:
+    manifest = parse_manifest(textwrap.dedent(text), "services.yaml", **kwargs)  # type: ignore[arg-type]
+    return manifest.services[0]
+
+
+def test_numbers_and_booleans_written_as_text_are_read() -> None:
+    # `${VAR}` always expands to text, so "3" must mean 3 and "no" must mean false
+    service = _service(
+        "services:\n  a: {url: 'http://h:1', health: /h, retries: '${R}', critical: '${C}', timeout: '${T}'}\n",
+        environ={"R": "3", "C": "no", "T": "1.5"},
+    )
+    assert service.critical is False  # type: ignore[attr-defined]
+    check = service.checks[0]  # type: ignore[attr-defined]
+    assert (check.retries, check.timeout) == (3, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("retries: 2.5", "services.a.retries: expected an integer, got a number (2.5)"),
+        ("retries: true", "services.a.retries: expected an integer, got a boolean (True)"),
+        ("retries: -1", "services.a.retries: expected an integer between 0 and 20, got -1"),
+        ("critical: maybe", "services.a.critical: expected true or false, got a string ('maybe')"),
+        ("critical: 2", "services.a.critical: expected true or false, got a number (2)"),
+        ("headers: {X-Num: 5}", "services.a.headers.X-Num: expected a string, got a number (5)"),
+        ("protocol: mysql", "services.a.protocol: expected 'redis' or 'postgres', got a string ('mysql')"),
+        ("tags: [[x]]", "services.a.tags[0]: expected a string, got a list"),
+        ("timeout: 0", "services.a.timeout: expected a duration above 0, got 0"),
+    ],
+)
+def test_a_wrong_value_is_named_with_its_place(value: str, message: str) -> None:
+    lines = _errors(f"services:\n  a: {{url: 'http://h:1', health: /h, {value}}}\n")
+    assert any(line.startswith("services.yaml:2:") and line.endswith(message) for line in lines), lines
+
+
+def test_a_missing_key_points_at_its_mapping_and_unknown_keys_at_themselves() -> None:
+    lines = _errors("services:\n  a:\n    health: /h\n    colour: blue\n")
+    assert "services.yaml:3:5: services.a.url: missing required key 'url'" in lines
+    assert any(
+        line.startswith("services.yaml:4:5: unknown key 'colour' in services.a; allowed: ") for line in lines
+    )
+
+
+def test_every_problem_in_one_mapping_is_reported() -> None:
+    lines = _errors(
+        "services:\n  a:\n    url: 'http://h:1'\n    health: {path: 5, method: FETCH, expect: {status: 999}}\n"
+    )
+    text = "\n".join(lines)
+    assert "services.a.health.path: expected a string" in text
+    assert "services.a.health.method: unknown HTTP method 'FETCH'" in text
+    assert "services.a.health.expect.status: status code 999 is not between 100 and 599" in text

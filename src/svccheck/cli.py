@@ -1,7 +1,7 @@
 """Typer commands: options in, one call of the core, an exit code out.
 
 No probing or evaluation logic lives here. Heavy modules (httpx, rich tables,
-pydantic) are imported inside the commands that need them so `--help` stays fast.
+the manifest loader) are imported inside the commands that need them so `--help` stays fast.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Validated manifest spec → the immutable runtime model, plus cross-field checks.
 
-What pydantic cannot see field by field is checked here: URLs, duplicate
+What the shape cannot see field by field is checked here: URLs, duplicate
 check names, JSONPath syntax, `depends_on` names and cycles, CA bundle paths.
 """
 
@@ -50,10 +50,11 @@ def build_manifest(
     return Manifest(path=path, services=services, secrets=secrets, secret_vars=secret_vars), ctx.issues
 
 
-def _tunables(spec: schema.Tunables | None) -> dict[str, Any]:
+def _tunables(spec: schema.Tunables | schema.ServiceSpec | schema.CheckSpec | None) -> dict[str, Any]:
+    """The settings this level sets (timeout, retries, ...), by name."""
     if spec is None:
         return {}
-    return spec.model_dump(exclude_none=True)
+    return {name: value for name in schema.TUNABLE_NAMES if (value := getattr(spec, name)) is not None}
 
 
 def _merge(layers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -77,7 +78,7 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]], c
 
         return tcp_service(name, svc, layers, ctx)
     for key in ("tls", "protocol"):
-        if key in svc.model_fields_set:
+        if key in svc.fields_set:
             ctx.error(
                 (*where, key),
                 f"'{key}' is for tcp:// services; {name!r} is {svc.url.split(':')[0]}",

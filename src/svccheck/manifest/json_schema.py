@@ -1,10 +1,10 @@
-"""The manifest's JSON Schema, generated from the pydantic models the loader validates with.
+"""The manifest's JSON Schema, generated from the shape the loader validates with.
 
 Editors (any YAML language server) validate and complete `services.yaml` with
-it. The loader reads the file *after* `${VAR}` interpolation and validates in
-pydantic's lax mode, so a typed field may hold a `${VAR}` reference or a quoted
-scalar (`retries: "3"`); the schema accepts those strings too, or it would flag
-manifests that load fine.
+it. The loader reads the file *after* `${VAR}` interpolation and reads a
+number or a boolean written as text (`retries: "3"`, `critical: "yes"`), so a
+typed field may hold a `${VAR}` reference or a quoted scalar; the schema accepts
+those strings too, or it would flag manifests that load fine.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 # A string that interpolation may turn into anything.
 _INTERPOLATED_DEF = {"type": "string", "pattern": r"\$\{", "description": "a ${VAR} reference"}
 _INTERPOLATED = {"$ref": "#/$defs/Interpolated"}
-# Strings pydantic's lax mode reads as a number, an integer or a boolean.
+# Strings the loader reads as a number, an integer or a boolean.
 _LAX_STRINGS = {
     "integer": r"^\s*[+-]?[0-9][0-9_]*(\.0*)?\s*$",
     "number": r"^\s*[+-]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$",
@@ -28,8 +28,6 @@ _LAX_STRINGS = {
     )
     + ")$",
 }
-# pydantic copies field constraints it has no JSON Schema word for; they mean nothing to an editor.
-_NON_STANDARD = ("gt",)
 _SUBSCHEMA_MAPS = ("properties", "$defs", "patternProperties")
 _SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _ANNOTATIONS = ("title", "description", "examples", "default")
@@ -38,10 +36,11 @@ _SUBSCHEMAS = ("additionalProperties", "items", "propertyNames", "not")
 
 def manifest_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a manifest, as a dict."""
-    from svccheck.manifest.schema import ManifestSpec
+    from svccheck.manifest.schema import MANIFEST
 
-    generated = ManifestSpec.model_json_schema(by_alias=True, mode="validation")
-    body = _loosen(generated)
+    defs: dict[str, Any] = {}
+    root = defs.pop(MANIFEST.schema(defs)["$ref"].rsplit("/", 1)[-1])
+    body = _loosen({**root, "$defs": defs})
     body["$defs"]["Interpolated"] = _INTERPOLATED_DEF
     return {"$schema": SCHEMA_DIALECT, **body}
 
@@ -57,8 +56,6 @@ def _loosen(node: Any) -> Any:
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key in _NON_STANDARD:
-            continue
         if key in _SUBSCHEMA_MAPS and isinstance(value, dict):
             out[key] = {name: _loosen(sub) for name, sub in value.items()}
         elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
@@ -80,7 +77,7 @@ def _with_string_forms(node: dict[str, Any]) -> dict[str, Any]:
             _INTERPOLATED,
         ]
         if kind == "boolean":
-            alternatives.insert(0, {"enum": [0, 1]})  # lax mode reads 0 and 1 as booleans too
+            alternatives.insert(0, {"enum": [0, 1]})  # the loader reads 0 and 1 as booleans too
     elif kind == "string" and ("pattern" in node or "enum" in node):
         alternatives = [_INTERPOLATED]
     else:

@@ -12,19 +12,17 @@ from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from svccheck.manifest import schema
 from svccheck.manifest.build import build_manifest
 from svccheck.manifest.dependencies import check_dependencies, dependency_graph
 from svccheck.manifest.errors import ManifestError, ManifestIssue
 from svccheck.manifest.interpolate import Resolver, interpolate_tree
+from svccheck.manifest.shape import Problem, describe, dotted, read_document
 from svccheck.manifest.source import Path, Positions, load_source
 from svccheck.model import Manifest
 
 # Real manifests are a few KiB; parsing YAML costs about a second per dense MiB.
 MAX_MANIFEST_BYTES = 1024 * 1024
-_PLAIN_KEY = re.compile(r"[\w$@.\-\[\]*?:()'\" ]+")
 # Service names end up in reports, metric labels and file names: keep them plain.
 SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
 
@@ -60,7 +58,11 @@ def parse_manifest(
     if not isinstance(data, dict):
         raise ManifestError(
             path,
-            [ManifestIssue(f"expected a mapping with 'services' at the top level, got {_kind(data)}", 1, 1)],
+            [
+                ManifestIssue(
+                    f"expected a mapping with 'services' at the top level, got {describe(data)}", 1, 1
+                )
+            ],
         )
     positions = source.positions
 
@@ -106,12 +108,9 @@ def parse_manifest(
         dependency_graph(data.get("services")), lambda p, msg, key: issues.append(at(p, msg, key=key))
     )
 
-    try:
-        spec = schema.ManifestSpec.model_validate(expanded)
-    except ValidationError as exc:
-        issues.extend(_pydantic_issues(exc, positions, source.rejected))
-        raise ManifestError(path, issues, secrets=resolver.secrets) from None
-    if issues:
+    spec, problems = read_document(schema.MANIFEST, expanded)
+    issues.extend(_shape_issues(problems, positions, source.rejected))
+    if issues or spec is None:
         raise ManifestError(path, issues, secrets=resolver.secrets)
 
     manifest, build_issues = build_manifest(
@@ -188,124 +187,21 @@ def _read_text(path: str) -> str:
         ) from None
 
 
-def _kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({value})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    return f"a string ({value!r})" if len(str(value)) < 60 else "a string"
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-            continue
-        text = part if _PLAIN_KEY.fullmatch(part) else repr(part)
-        out += f".{text}" if out else text
-    return out
-
-
-_MESSAGES = {
-    "dict_type": "expected a mapping, got {kind}",
-    "model_type": "expected a mapping, got {kind}",
-    "model_attributes_type": "expected a mapping, got {kind}",
-    "list_type": "expected a list, got {kind}",
-    "string_type": "expected a string, got {kind}",
-    "int_type": "expected an integer, got {kind}",
-    "int_parsing": "expected an integer, got {kind}",
-    "int_from_float": "expected an integer, got {kind}",
-    "bool_type": "expected true or false, got {kind}",
-    "bool_parsing": "expected true or false, got {kind}",
-}
-
-
-def _pydantic_issues(
-    exc: ValidationError, positions: Positions, rejected: frozenset[Path] = frozenset()
+def _shape_issues(
+    problems: list[Problem], positions: Positions, rejected: frozenset[Path] = frozenset()
 ) -> list[ManifestIssue]:
     issues: list[ManifestIssue] = []
-    seen: set[tuple[Path, str]] = set()
-    for error in exc.errors(include_url=False):
-        loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
-        kind = error["type"]
+    for problem in problems:
+        loc = problem.loc
         if any(loc[: len(r)] == r for r in rejected):
             continue  # a value dropped for its tag, reported once already
-        if kind == "missing" and loc == ("services",):
-            continue  # reported by the loader with a plainer message
-        if kind == "extra_forbidden":
-            key = str(loc[-1])
-            allowed = _allowed_keys(loc[:-1])
-            import difflib  # only when something is misspelt
-
-            hint = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            where = _dotted(loc[:-1]) or "top level"
-            message = f"unknown key {key!r} in {where}"
-            if hint:
-                message += f" (did you mean {hint[0]!r}?)"
-            elif allowed:
-                message += f"; allowed: {', '.join(allowed)}"
-            pos = positions.of_key(loc)
-        elif kind == "missing":
-            message = f"{_dotted(loc)}: missing required key {str(loc[-1])!r}"
-            pos = positions.of_value(loc[:-1])
+        if loc == ("services",) and problem.point is not None:
+            continue  # a missing 'services': reported by the loader with a plainer message
+        if problem.on_key:
+            message, pos = problem.message, positions.of_key(loc)
         else:
-            template = _MESSAGES.get(kind)
-            text = template.format(kind=_kind(error.get("input"))) if template else error["msg"]
-            message = f"{_dotted(loc)}: {text}"
-            pos = positions.of_value(loc)
-        if (loc, message) in seen:
-            continue
-        seen.add((loc, message))
+            message = f"{dotted(loc)}: {problem.message}"
+            point = loc if problem.point is None else problem.point
+            pos = positions.of_value(point)
         issues.append(ManifestIssue(message, *(pos or (1, 1))))
     return issues
-
-
-def _is_union_tag(part: str | int) -> bool:
-    # pydantic inserts the member type into the location of union errors
-    return isinstance(part, str) and (part in ("str", "bool", "int", "float") or "[" in part)
-
-
-def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
-    model = _model_at(loc)
-    if model is None:
-        return []
-    return [field.alias or name for name, field in model.model_fields.items()]
-
-
-def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    """The model that owns the mapping at `loc`, following the manifest's fixed shape."""
-    shape: list[str | int] = list(loc)
-    if not shape:
-        return schema.ManifestSpec
-    head, rest = shape[0], shape[1:]
-    if head == "defaults" and not rest:
-        return schema.Tunables
-    if head == "environments":
-        if len(rest) == 1:
-            return schema.EnvironmentSpec
-        if len(rest) == 2 and rest[1] == "defaults":
-            return schema.Tunables
-        return None
-    if head != "services" or not rest:
-        return None
-    rest = rest[1:]
-    if not rest:
-        return schema.ServiceSpec
-    if rest[0] == "health":
-        rest = rest[1:]
-    elif rest[0] == "checks" and len(rest) >= 2:
-        rest = rest[2:]
-    else:
-        return None
-    if not rest:
-        return schema.CheckSpec
-    if rest == ["expect"]:
-        return schema.ExpectSpec
-    return None

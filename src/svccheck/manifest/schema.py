@@ -1,18 +1,33 @@
-"""The manifest's shape as pydantic models: validation and JSON Schema from one place.
+"""The manifest's shape: validation and JSON Schema from one declaration.
 
-These models describe the file as written (after `${VAR}` interpolation);
+These specs describe the file as written (after `${VAR}` interpolation);
 `svccheck.manifest.build` turns them into the immutable runtime model.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from typing import Any
 
 from svccheck.durations import parse_duration
+from svccheck.manifest.shape import (
+    Before,
+    Field,
+    Invalid,
+    Json,
+    ListOf,
+    MapOf,
+    Nullable,
+    Scalar,
+    Shape,
+    Spec,
+    anything,
+    describe,
+    integer,
+    one_of,
+    parse_bool,
+    text,
+)
 
 MATCHER_OPS = (
     "eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "not_contains",
@@ -20,60 +35,62 @@ MATCHER_OPS = (
 )  # fmt: skip
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
-def _custom(kind: str, message: str) -> PydanticCustomError:
-    return PydanticCustomError(kind, message)
+TCP_PROTOCOLS = ("redis", "postgres")
 
 
 def _duration(value: object) -> float:
     try:
         return parse_duration(value)
     except ValueError as exc:
-        raise _custom("duration", str(exc)) from None
+        raise Invalid(str(exc)) from None
 
 
-Duration = Annotated[
-    float,
-    BeforeValidator(_duration),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": r"^\s*((\d+(\.\d+)?([mM][sS]|[sSmMhH]))+|\d+(\.\d+)?)\s*$"},
-                {"type": "number", "minimum": 0},
-            ],
-            "description": "a duration: 250ms, 5s, 1m, or plain seconds",
-            "examples": ["250ms", "5s", "1m"],
-        }
-    ),
-]
+def _positive_duration(value: object) -> float:
+    seconds = _duration(value)
+    if seconds <= 0:
+        raise Invalid(f"expected a duration above 0, got {value!r}")
+    return seconds
+
+
+_DURATION_SCHEMA: Json = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^\s*((\d+(\.\d+)?([mM][sS]|[sSmMhH]))+|\d+(\.\d+)?)\s*$"},
+        {"type": "number", "minimum": 0},
+    ],
+    "description": "a duration: 250ms, 5s, 1m, or plain seconds",
+    "examples": ["250ms", "5s", "1m"],
+}
+DURATION = Nullable(Scalar(_duration, _DURATION_SCHEMA))
+POSITIVE_DURATION = Nullable(Scalar(_positive_duration, _DURATION_SCHEMA))
+TEXT = Scalar(text, {"type": "string"})
+BOOL = Scalar(parse_bool, {"type": "boolean"})
+ANY = Scalar(anything, {})
 
 
 def _status(value: object) -> object:
     """int, list of ints, or a class like "2xx"; validated here so errors read plainly."""
     items = value if isinstance(value, list) else [value]
     if not items:
-        raise _custom("status", "expected at least one status code")
+        raise Invalid("expected at least one status code")
     for item in items:
         if isinstance(item, bool):
-            raise _custom("status", f"expected a status code like 200 or '2xx', got {item!r}")
+            raise Invalid(f"expected a status code like 200 or '2xx', got {item!r}")
         if isinstance(item, int):
             if not 100 <= item <= 599:
-                raise _custom("status", f"status code {item} is not between 100 and 599")
+                raise Invalid(f"status code {item} is not between 100 and 599")
         elif isinstance(item, str) and re.fullmatch(r"[1-5]xx", item.strip().lower()):
             continue
         elif isinstance(item, str) and item.strip().isdigit():
             if not 100 <= int(item) <= 599:
-                raise _custom("status", f"status code {item} is not between 100 and 599")
+                raise Invalid(f"status code {item} is not between 100 and 599")
         else:
-            raise _custom("status", f"expected a status code like 200 or '2xx', got {item!r}")
+            raise Invalid(f"expected a status code like 200 or '2xx', got {item!r}")
     return value
 
 
-StatusSpec = Annotated[
-    Any,
-    BeforeValidator(_status),
-    WithJsonSchema(
+STATUS = Nullable(
+    Scalar(
+        _status,
         {
             "description": "an HTTP status (200), a list ([200, 204]) or a class ('2xx')",
             "anyOf": [
@@ -90,9 +107,9 @@ StatusSpec = Annotated[
                 },
             ],
             "examples": [200, [200, 204], "2xx"],
-        }
-    ),
-]
+        },
+    )
+)
 
 
 def is_matcher_mapping(value: object) -> bool:
@@ -103,12 +120,12 @@ def is_matcher_mapping(value: object) -> bool:
 def _matcher(value: object) -> object:
     """A bare value means equality; a mapping of operators must all hold."""
     if isinstance(value, dict) and not value:
-        raise _custom("matcher", "empty matcher: give an operator like {contains: ok} (or {eq: {}})")
+        raise Invalid("empty matcher: give an operator like {contains: ok} (or {eq: {}})")
     if not isinstance(value, dict):
         return value
     unknown = [k for k in value if k not in MATCHER_OPS]
     if unknown and len(unknown) < len(value):
-        raise _custom("matcher", _unknown_op_message(unknown[0]))
+        raise Invalid(_unknown_op_message(unknown[0]))
     if unknown:
         import difflib
 
@@ -116,7 +133,7 @@ def _matcher(value: object) -> object:
         # is plainly a misspelt operator: then a silent equality would mislead.
         for key in unknown:
             if difflib.get_close_matches(str(key), MATCHER_OPS, n=1, cutoff=0.75):
-                raise _custom("matcher", _unknown_op_message(key))
+                raise Invalid(_unknown_op_message(key))
         return value
     for op, operand in value.items():
         _check_operand(op, operand)
@@ -134,75 +151,67 @@ def _unknown_op_message(op: object) -> str:
 def _check_operand(op: str, operand: object) -> None:
     if op == "matches":
         if not isinstance(operand, str):
-            raise _custom("matcher", f"matches: expected a regular expression string, got {operand!r}")
+            raise Invalid(f"matches: expected a regular expression string, got {operand!r}")
         try:
             re.compile(operand)
         except re.error as exc:
-            raise _custom("matcher", f"matches: invalid regular expression {operand!r}: {exc}") from None
+            raise Invalid(f"matches: invalid regular expression {operand!r}: {exc}") from None
     elif op == "type" and operand not in JSON_TYPES:
-        raise _custom("matcher", f"type: expected one of {', '.join(JSON_TYPES)}, got {operand!r}")
+        raise Invalid(f"type: expected one of {', '.join(JSON_TYPES)}, got {operand!r}")
     elif op == "exists" and not isinstance(operand, bool):
-        raise _custom("matcher", f"exists: expected true or false, got {operand!r}")
+        raise Invalid(f"exists: expected true or false, got {operand!r}")
     elif op == "in" and not isinstance(operand, list):
-        raise _custom("matcher", f"in: expected a list, got {operand!r}")
+        raise Invalid(f"in: expected a list, got {operand!r}")
     elif op in ("lt", "lte", "gt", "gte") and (
         isinstance(operand, bool) or not isinstance(operand, int | float | str)
     ):
-        raise _custom("matcher", f"{op}: expected a number, got {operand!r}")
+        raise Invalid(f"{op}: expected a number, got {operand!r}")
     elif op == "len":
         if isinstance(operand, dict):
             if not is_matcher_mapping(operand):
                 bad = next(iter(k for k in operand if k not in MATCHER_OPS), None)
-                raise _custom("matcher", _unknown_op_message(bad) if bad else "len: empty matcher")
+                raise Invalid(_unknown_op_message(bad) if bad else "len: empty matcher")
             for inner_op, inner in operand.items():
                 if inner_op in ("lt", "lte", "gt", "gte", "eq", "ne") and (
                     isinstance(inner, bool) or not isinstance(inner, int)
                 ):
-                    raise _custom("matcher", f"len.{inner_op}: expected an integer, got {inner!r}")
+                    raise Invalid(f"len.{inner_op}: expected an integer, got {inner!r}")
         elif isinstance(operand, bool) or not isinstance(operand, int):
-            raise _custom("matcher", f"len: expected an integer or a comparison, got {operand!r}")
+            raise Invalid(f"len: expected an integer or a comparison, got {operand!r}")
 
 
-MatcherSpec = Annotated[
-    Any,
-    BeforeValidator(_matcher),
-    WithJsonSchema(
-        {
-            "description": (
-                "a literal (equality) or a mapping of operators that must all hold: " + ", ".join(MATCHER_OPS)
-            ),
-            "anyOf": [
-                {
-                    "type": "object",
-                    "properties": {op: {} for op in MATCHER_OPS},
-                    "additionalProperties": False,
-                    "minProperties": 1,
-                },
-                {"type": ["string", "number", "boolean", "null", "array"]},
-            ],
-            "examples": [{"contains": "ok"}, {"len": {"gte": 1}}, "UP"],
-        }
-    ),
-]
+MATCHER = Scalar(
+    _matcher,
+    {
+        "description": (
+            "a literal (equality) or a mapping of operators that must all hold: " + ", ".join(MATCHER_OPS)
+        ),
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {op: {} for op in MATCHER_OPS},
+                "additionalProperties": False,
+                "minProperties": 1,
+            },
+            {"type": ["string", "number", "boolean", "null", "array"]},
+        ],
+        "examples": [{"contains": "ok"}, {"len": {"gte": 1}}, "UP"],
+    },
+)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _verify_tls(value: object) -> object:
+def _verify_tls(value: object) -> bool | str:
     # `verify_tls: ${VERIFY}` arrives as text: "true"/"false" are the booleans, not file names
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     if isinstance(value, bool) or (isinstance(value, str) and value.strip()):
         return value
-    raise _custom("verify_tls", f"expected true, false or a CA bundle path, got {value!r}")
+    raise Invalid(f"expected true, false or a CA bundle path, got {value!r}")
 
 
-VerifyTLS = Annotated[
-    bool | str,
-    BeforeValidator(_verify_tls),
-    WithJsonSchema(
+VERIFY_TLS = Nullable(
+    Scalar(
+        _verify_tls,
         {
             "description": (
                 "verify certificates against the system trust store and certifi (true), "
@@ -210,84 +219,9 @@ VerifyTLS = Annotated[
             ),
             "type": ["boolean", "string"],
             "examples": [True, False, "certs/internal-ca.pem"],
-        }
-    ),
-]
-
-
-class Tunables(_Model):
-    """Settings that `defaults`, a service and a check may each set; the most specific wins."""
-
-    timeout: Duration | None = Field(
-        None,
-        gt=0,
-        description="bound on each attempt as a whole (connect, headers and body)",
-        examples=["5s"],
+        },
     )
-    retries: int | None = Field(
-        None, ge=0, le=20, description="extra attempts on transient failures", examples=[2]
-    )
-    backoff: Duration | None = Field(
-        None, description="first wait between attempts; grows exponentially", examples=["200ms"]
-    )
-    headers: dict[str, str] | None = Field(
-        None,
-        description="request headers; merged across levels (names case-insensitive)",
-        examples=[{"Authorization": "Bearer ${API_TOKEN}"}],
-    )
-    verify_tls: VerifyTLS | None = Field(
-        None, description="true (system trust store and certifi), false, or a CA bundle path"
-    )
-
-
-class ExpectSpec(_Model):
-    status: StatusSpec | None = Field(None, description="expected status; a sample check defaults to 2xx")
-    max_latency: Duration | None = Field(None, description="slower than this fails", examples=["800ms"])
-    warn_latency: Duration | None = Field(None, description="slower than this warns", examples=["300ms"])
-    headers: dict[str, MatcherSpec] | None = Field(
-        None,
-        description="response header name -> literal or matcher (names case-insensitive)",
-        examples=[{"content-type": {"contains": "application/json"}}],
-    )
-    body: MatcherSpec | None = Field(None, description="matcher on the body text, e.g. {contains: ok}")
-    json_: dict[str, MatcherSpec] | None = Field(
-        None,
-        alias="json",
-        description="JSONPath (RFC 9535) -> literal or matcher",
-        examples=[{"$.status": "UP", "$.data": {"len": {"gte": 1}}}],
-    )
-    max_dns: Duration | None = Field(None, description="name resolution slower than this fails")
-    max_connect: Duration | None = Field(None, description="TCP connect slower than this fails")
-    max_tls: Duration | None = Field(None, description="TLS handshake slower than this fails")
-    max_ttfb: Duration | None = Field(
-        None, description="time to first byte (from the start of the attempt) over this fails"
-    )
-    tls_min_days: int | None = Field(
-        None, ge=0, le=36500, description="fail when the TLS certificate expires in fewer days"
-    )
-    tls_warn_days: int | None = Field(
-        None, ge=0, le=36500, description="warn when the TLS certificate expires in fewer days"
-    )
-
-
-class CheckSpec(Tunables):
-    name: str | None = Field(
-        None, description="shown in reports; defaults to METHOD path; unique in its service"
-    )
-    method: Annotated[str, AfterValidator(_method)] = Field(
-        "GET", description="HTTP method: " + ", ".join(HTTP_METHODS), examples=list(HTTP_METHODS)
-    )
-    path: str = Field("/", description="appended to the service url", examples=["/api/v1/plans"])
-    body: str | None = Field(None, description="request body as text")
-    json_: Any = Field(
-        None, alias="json", description="request body as JSON", examples=[{"client_id": "smoke"}]
-    )
-    idempotent: bool | None = Field(
-        None, description="allow retries of a non-idempotent method (POST, PATCH) on transient failures"
-    )
-    expect: ExpectSpec | None = Field(
-        None, description="what the answer must look like; without it a health check reads the body"
-    )
+)
 
 
 def _url(value: str) -> str:
@@ -301,22 +235,22 @@ def _url(value: str) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise _custom("url", f"bad URL {shown}: {exc}") from None
+        raise Invalid(f"bad URL {shown}: {exc}") from None
     if parts.scheme not in ("http", "https", "tcp"):
-        raise _custom("url", f"bad URL {shown}: expected http://, https:// or tcp://host:port")
+        raise Invalid(f"bad URL {shown}: expected http://, https:// or tcp://host:port")
     if not parts.hostname:
-        raise _custom("url", f"bad URL {shown}: no host")
+        raise Invalid(f"bad URL {shown}: no host")
     if port == 0:
-        raise _custom("url", f"bad URL {shown}: port 0")
+        raise Invalid(f"bad URL {shown}: port 0")
     if parts.scheme == "tcp" and (port is None or parts.path not in ("", "/") or parts.query):
-        raise _custom("url", f"bad URL {shown}: a TCP check is tcp://host:port, nothing more")
+        raise Invalid(f"bad URL {shown}: a TCP check is tcp://host:port, nothing more")
     return url
 
 
 def _method(value: str) -> str:
     method = value.strip().upper()
     if method not in HTTP_METHODS:
-        raise _custom("method", f"unknown HTTP method {value!r}; use one of {', '.join(HTTP_METHODS)}")
+        raise Invalid(f"unknown HTTP method {value!r}; use one of {', '.join(HTTP_METHODS)}")
     return method
 
 
@@ -324,82 +258,278 @@ def _health(value: object) -> object:
     return {"path": value} if isinstance(value, str) else value
 
 
-def _health_shorthand(schema: dict[str, Any]) -> None:
+def _health_shorthand(schema: Json) -> Json:
     """`health: /health` is shorthand for `{path: /health}`: the schema says so too."""
-    schema["anyOf"] = [
-        {"type": "string", "description": "the health path, e.g. /health"},
-        *schema.get("anyOf", []),
-    ]
+    return {"anyOf": [{"type": "string", "description": "the health path, e.g. /health"}, *schema["anyOf"]]}
 
 
-TcpProtocol = Literal["redis", "postgres"]
+_TUNABLES = (
+    Field(
+        "timeout",
+        POSITIVE_DURATION,
+        description="bound on each attempt as a whole (connect, headers and body)",
+        examples=["5s"],
+    ),
+    Field(
+        "retries",
+        Nullable(Scalar(integer(0, 20), {"type": "integer", "minimum": 0, "maximum": 20})),
+        description="extra attempts on transient failures",
+        examples=[2],
+    ),
+    Field(
+        "backoff",
+        DURATION,
+        description="first wait between attempts; grows exponentially",
+        examples=["200ms"],
+    ),
+    Field(
+        "headers",
+        Nullable(MapOf(TEXT)),
+        description="request headers; merged across levels (names case-insensitive)",
+        examples=[{"Authorization": "Bearer ${API_TOKEN}"}],
+    ),
+    Field(
+        "verify_tls",
+        VERIFY_TLS,
+        description="true (system trust store and certifi), false, or a CA bundle path",
+    ),
+)
 
 
-class ServiceSpec(Tunables):
-    url: Annotated[str, AfterValidator(_url)] = Field(
-        description="base URL; check paths are appended. tcp://host:port checks a TCP service instead",
-        examples=["http://localhost:8080", "tcp://localhost:6379"],
+TUNABLE_NAMES = tuple(f.name for f in _TUNABLES)
+
+
+class Tunables(Spec):
+    """Settings that `defaults`, a service and a check may each set; the most specific wins."""
+
+    FIELDS = _TUNABLES
+    timeout: float | None
+    retries: int | None
+    backoff: float | None
+    headers: dict[str, str] | None
+    verify_tls: bool | str | None
+
+
+def _days(description: str) -> Field:
+    kind = Nullable(Scalar(integer(0, 36500), {"type": "integer", "minimum": 0, "maximum": 36500}))
+    return Field(description.split()[0], kind, description=" ".join(description.split()[1:]))
+
+
+class ExpectSpec(Spec):
+    FIELDS = (
+        Field("status", STATUS, description="expected status; a sample check defaults to 2xx"),
+        Field("max_latency", DURATION, description="slower than this fails", examples=["800ms"]),
+        Field("warn_latency", DURATION, description="slower than this warns", examples=["300ms"]),
+        Field(
+            "headers",
+            Nullable(MapOf(MATCHER)),
+            description="response header name -> literal or matcher (names case-insensitive)",
+            examples=[{"content-type": {"contains": "application/json"}}],
+        ),
+        Field("body", Nullable(MATCHER), description="matcher on the body text, e.g. {contains: ok}"),
+        Field(
+            "json",
+            Nullable(MapOf(MATCHER)),
+            attr="json_",
+            description="JSONPath (RFC 9535) -> literal or matcher",
+            examples=[{"$.status": "UP", "$.data": {"len": {"gte": 1}}}],
+        ),
+        Field("max_dns", DURATION, description="name resolution slower than this fails"),
+        Field("max_connect", DURATION, description="TCP connect slower than this fails"),
+        Field("max_tls", DURATION, description="TLS handshake slower than this fails"),
+        Field(
+            "max_ttfb",
+            DURATION,
+            description="time to first byte (from the start of the attempt) over this fails",
+        ),
+        _days("tls_min_days fail when the TLS certificate expires in fewer days"),
+        _days("tls_warn_days warn when the TLS certificate expires in fewer days"),
     )
-    tls: bool | None = Field(
-        None, description="tcp:// only: handshake TLS after connecting (verified like https)"
-    )
-    protocol: TcpProtocol | None = Field(
-        None,
-        description=(
-            "tcp:// only: a protocol-level ping, so an open port is not taken for a working service: "
-            "redis (PING, expects PONG) or postgres (SSLRequest, expects an answer)"
+    status: Any
+    max_latency: float | None
+    warn_latency: float | None
+    headers: dict[str, Any] | None
+    body: Any
+    json_: dict[str, Any] | None
+    max_dns: float | None
+    max_connect: float | None
+    max_tls: float | None
+    max_ttfb: float | None
+    tls_min_days: int | None
+    tls_warn_days: int | None
+
+
+class CheckSpec(Spec):
+    FIELDS = (
+        *_TUNABLES,
+        Field(
+            "name",
+            Nullable(TEXT),
+            description="shown in reports; defaults to METHOD path; unique in its service",
+        ),
+        Field(
+            "method",
+            Scalar(lambda value: _method(text(value)), {"type": "string"}),
+            default="GET",
+            description="HTTP method: " + ", ".join(HTTP_METHODS),
+            examples=HTTP_METHODS,
+        ),
+        Field(
+            "path", TEXT, default="/", description="appended to the service url", examples=["/api/v1/plans"]
+        ),
+        Field("body", Nullable(TEXT), description="request body as text"),
+        Field(
+            "json", ANY, attr="json_", description="request body as JSON", examples=[{"client_id": "smoke"}]
+        ),
+        Field(
+            "idempotent",
+            Nullable(BOOL),
+            description="allow retries of a non-idempotent method (POST, PATCH) on transient failures",
+        ),
+        Field(
+            "expect",
+            Nullable(Shape(ExpectSpec)),
+            description="what the answer must look like; without it a health check reads the body",
         ),
     )
-    critical: bool = Field(True, description="a failure of a non-critical service only warns")
-    tags: list[str] = Field(
-        default_factory=list, description="labels to select services by (--tag)", examples=[["edge"]]
-    )
-    depends_on: list[str] = Field(
-        default_factory=list,
-        description="names of services this one needs; failures are attributed to the deepest",
-        examples=[["auth-service"]],
-    )
-    description: str | None = Field(None, description="free text for people")
-    health: Annotated[CheckSpec | None, BeforeValidator(_health)] = Field(
-        None,
-        description="health endpoint: a path, or a check mapping",
-        examples=["/health", {"path": "/actuator/health", "expect": {"json": {"$.status": "UP"}}}],
-        json_schema_extra=_health_shorthand,
-    )
-    checks: list[CheckSpec] = Field(default_factory=list, description="sample API checks")
+    timeout: float | None
+    retries: int | None
+    backoff: float | None
+    headers: dict[str, str] | None
+    verify_tls: bool | str | None
+    name: str | None
+    method: str
+    path: str
+    body: str | None
+    json_: Any
+    idempotent: bool | None
+    expect: ExpectSpec | None
 
 
-class EnvironmentSpec(_Model):
-    vars: dict[str, str | int | float | bool] = Field(
-        default_factory=dict, description="values for ${NAME} in this environment"
-    )
-    defaults: Tunables | None = Field(None, description="overrides the top-level defaults")
+_NAMES = ListOf(TEXT)
 
 
-class ManifestSpec(_Model):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        title="svccheck manifest",
-        json_schema_extra={"description": "Services to health-check with svccheck"},
+class ServiceSpec(Spec):
+    FIELDS = (
+        *_TUNABLES,
+        Field(
+            "url",
+            Scalar(lambda value: _url(text(value)), {"type": "string"}),
+            required=True,
+            description="base URL; check paths are appended. tcp://host:port checks a TCP service instead",
+            examples=["http://localhost:8080", "tcp://localhost:6379"],
+        ),
+        Field(
+            "tls",
+            Nullable(BOOL),
+            description="tcp:// only: handshake TLS after connecting (verified like https)",
+        ),
+        Field(
+            "protocol",
+            Nullable(Scalar(one_of(*TCP_PROTOCOLS), {"type": "string", "enum": list(TCP_PROTOCOLS)})),
+            description=(
+                "tcp:// only: a protocol-level ping, so an open port is not taken for a working service: "
+                "redis (PING, expects PONG) or postgres (SSLRequest, expects an answer)"
+            ),
+        ),
+        Field("critical", BOOL, default=True, description="a failure of a non-critical service only warns"),
+        Field(
+            "tags",
+            _NAMES,
+            default=list,
+            description="labels to select services by (--tag)",
+            examples=[["edge"]],
+        ),
+        Field(
+            "depends_on",
+            _NAMES,
+            default=list,
+            description="names of services this one needs; failures are attributed to the deepest",
+            examples=[["auth-service"]],
+        ),
+        Field("description", Nullable(TEXT), description="free text for people"),
+        Field(
+            "health",
+            Before(_health, Nullable(Shape(CheckSpec)), _health_shorthand),
+            description="health endpoint: a path, or a check mapping",
+            examples=["/health", {"path": "/actuator/health", "expect": {"json": {"$.status": "UP"}}}],
+        ),
+        Field("checks", ListOf(Shape(CheckSpec)), default=list, description="sample API checks"),
     )
+    timeout: float | None
+    retries: int | None
+    backoff: float | None
+    headers: dict[str, str] | None
+    verify_tls: bool | str | None
+    url: str
+    tls: bool | None
+    protocol: str | None
+    critical: bool
+    tags: list[str]
+    depends_on: list[str]
+    description: str | None
+    health: CheckSpec | None
+    checks: list[CheckSpec]
 
-    version: int = Field(1, description="manifest format version; 1")
-    defaults: Tunables | None = Field(None, description="apply to every check unless overridden")
-    vars: dict[str, str | int | float | bool] = Field(
-        default_factory=dict,
-        description="values for ${NAME} in string values",
-        examples=[{"host": "localhost"}],
+
+def _var(value: object) -> object:
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise Invalid(f"expected a string, a number or true/false, got {describe(value)}")
+
+
+VARS = MapOf(Scalar(_var, {"type": ["string", "number", "boolean"]}))
+
+
+class EnvironmentSpec(Spec):
+    FIELDS = (
+        Field("vars", VARS, default=dict, description="values for ${NAME} in this environment"),
+        Field("defaults", Nullable(Shape(Tunables)), description="overrides the top-level defaults"),
     )
-    environments: dict[str, EnvironmentSpec] = Field(
-        default_factory=dict,
-        description="overlays selected with --env NAME: vars and defaults",
-        examples=[{"staging": {"vars": {"host": "staging.internal.example"}}}],
+    vars: dict[str, str | int | float | bool]
+    defaults: Tunables | None
+
+
+class ManifestSpec(Spec):
+    TITLE = "svccheck manifest"
+    DESCRIPTION = "Services to health-check with svccheck"
+    FIELDS = (
+        Field(
+            "version",
+            Scalar(integer(1), {"type": "integer", "minimum": 1}),
+            default=1,
+            description="manifest format version; 1",
+        ),
+        Field("defaults", Nullable(Shape(Tunables)), description="apply to every check unless overridden"),
+        Field(
+            "vars",
+            VARS,
+            default=dict,
+            description="values for ${NAME} in string values",
+            examples=[{"host": "localhost"}],
+        ),
+        Field(
+            "environments",
+            MapOf(Shape(EnvironmentSpec)),
+            default=dict,
+            description="overlays selected with --env NAME: vars and defaults",
+            examples=[{"staging": {"vars": {"host": "staging.internal.example"}}}],
+        ),
+        Field(
+            "services",
+            MapOf(
+                Shape(ServiceSpec),
+                {"minProperties": 1, "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"}},
+            ),
+            required=True,
+            description="the services to check, by name",
+        ),
     )
-    services: dict[str, ServiceSpec] = Field(
-        description="the services to check, by name",
-        json_schema_extra={
-            "minProperties": 1,
-            "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"},
-        },
-    )
+    version: int
+    defaults: Tunables | None
+    vars: dict[str, str | int | float | bool]
+    environments: dict[str, EnvironmentSpec]
+    services: dict[str, ServiceSpec]
+
+
+MANIFEST = Shape(ManifestSpec)

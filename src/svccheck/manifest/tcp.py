@@ -29,7 +29,7 @@ def tcp_service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]]
 
     where: Path = ("services", name)
     for key in _HTTP_SERVICE_KEYS:
-        if key in svc.model_fields_set:
+        if key in svc.fields_set:
             ctx.error((*where, key), _http_only(key, name), key=True)
     check_layers = [*layers, _tunables(svc)]
     expect: Expect | None = None
@@ -37,7 +37,7 @@ def tcp_service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]]
     if health is not None:
         health_where: Path = (*where, "health")
         for key in _HTTP_CHECK_KEYS:
-            if key not in health.model_fields_set:
+            if key not in health.fields_set:
                 continue
             if (*health_where, _alias(key)) not in ctx.positions.keys:  # `health: /path` shorthand
                 ctx.error(health_where, _http_only("a health path", name))
@@ -45,7 +45,7 @@ def tcp_service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]]
                 ctx.error((*health_where, _alias(key)), _http_only(_alias(key), name), key=True)
         if health.expect is not None:
             for key in _HTTP_EXPECT_KEYS:
-                if key in health.expect.model_fields_set:
+                if key in health.expect.fields_set:
                     ctx.error((*health_where, "expect", _alias(key)), _http_only(_alias(key), name), key=True)
             expect = Expect(max_latency=health.expect.max_latency, warn_latency=health.expect.warn_latency)
         check_layers.append(_tunables(health))
