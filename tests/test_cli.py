@@ -348,6 +348,10 @@ def test_start_up_imports_only_what_the_command_needs(
     assert not loaded & {"pydantic", "pydantic_core", "tenacity"}
     assert "rich.table" not in modules
 
+    version_result, version_modules = imported_modules("--version")
+    assert version_result.returncode == 0 and version_result.stdout.startswith("svccheck ")
+    assert not top_level(version_modules) & {"typer", "httpx", "yaml", "rich"}
+
     help_result, help_modules = imported_modules("--help")
     assert help_result.returncode == 0
     assert not top_level(help_modules) & {"httpx", "yaml", "asyncio", "pydantic", "svccheck.manifest"}

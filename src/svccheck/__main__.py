@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from typing import NoReturn
+
+TYPE_CHECKING = False  # `typing` costs 10 ms, as much as the rest of `--version`
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 
 def main() -> None:
@@ -40,6 +42,8 @@ def exit_now(code: object) -> NoReturn:
     else:  # sys.exit("message"): Python prints it and exits 1
         sys.stderr.write(f"{code}\n")
         status = 1
+    import contextlib  # already loaded by the command; not by `--version`
+
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`) or a closed stream
             stream.flush()
