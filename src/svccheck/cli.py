@@ -2,9 +2,11 @@
 
 No probing or evaluation logic lives here. Heavy modules (httpx, rich tables,
 the manifest loader) are imported inside the commands that need them so `--help` stays fast.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: Typer reads every command's
+annotations on each start, and as strings they are compiled and evaluated
+twice over (~20 ms a run); names imported only for type checking are quoted.
+"""
 
 import contextlib
 import sys
@@ -176,7 +178,7 @@ def _parse_vars(items: list[str]) -> dict[str, str]:
     return result
 
 
-def _load(options: RunOptions) -> Manifest:
+def _load(options: RunOptions) -> "Manifest":
     from svccheck.manifest import ManifestError, load_manifest
 
     try:
@@ -191,7 +193,9 @@ def _load(options: RunOptions) -> Manifest:
         raise typer.Exit(2) from None
 
 
-def _select(manifest: Manifest, options: RunOptions, names: list[str] | None = None) -> tuple[Service, ...]:
+def _select(
+    manifest: "Manifest", options: RunOptions, names: list[str] | None = None
+) -> tuple["Service", ...]:
     """The services a command runs: NAMEs and --only, --tag, --skip; a bad name is a usage error."""
     from svccheck.run import Selection, SelectionError, select
 
@@ -203,7 +207,7 @@ def _select(manifest: Manifest, options: RunOptions, names: list[str] | None = N
         _fail_usage(str(exc))
 
 
-def _probe_settings(options: RunOptions, request_timeout: float | None) -> ProbeSettings:
+def _probe_settings(options: RunOptions, request_timeout: float | None) -> "ProbeSettings":
     from svccheck.probe import ProbeSettings
 
     return ProbeSettings(
@@ -215,7 +219,7 @@ def _probe_settings(options: RunOptions, request_timeout: float | None) -> Probe
 
 
 def _run(
-    options: RunOptions, names: list[str], manifest: Manifest | None = None, *, waiting: bool = False
+    options: RunOptions, names: list[str], manifest: "Manifest | None" = None, *, waiting: bool = False
 ) -> NoReturn:
     import time
 
@@ -238,14 +242,14 @@ def _run(
 
 
 def _execute(
-    manifest: Manifest,
-    services: tuple[Service, ...],
-    settings: ProbeSettings,
+    manifest: "Manifest",
+    services: tuple["Service", ...],
+    settings: "ProbeSettings",
     deadline: float | None,
     strict: bool,
     *,
     keep_answers: bool,
-) -> Report:
+) -> "Report":
     from svccheck.run import execute
 
     return _with_signals(
@@ -261,7 +265,7 @@ def _execute(
     )
 
 
-def _with_signals(run: Callable[[Stop], Awaitable[T]]) -> T:
+def _with_signals(run: Callable[["Stop"], Awaitable[T]]) -> T:
     """Run `run(stop)` in an event loop where SIGINT and SIGTERM trigger `stop` instead of killing."""
     import asyncio
 
@@ -293,7 +297,7 @@ def _late_signals_ignored() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
+def _emit(report: "Report", manifest: "Manifest", options: RunOptions) -> None:
     from svccheck.redact import Redactor
 
     redactor = Redactor.for_manifest(manifest)
@@ -320,7 +324,7 @@ def _emit(report: Report, manifest: Manifest, options: RunOptions) -> None:
         console.print(table.render(report, redactor, verbose=options.verbose, reproduce=options.reproduce))
 
 
-def _write_report_files(report: Report, redactor: Redactor, options: RunOptions) -> None:
+def _write_report_files(report: "Report", redactor: "Redactor", options: RunOptions) -> None:
     from svccheck.report import formats
     from svccheck.report.files import write_atomically
 
@@ -339,7 +343,7 @@ def _write_report_files(report: Report, redactor: Redactor, options: RunOptions)
             typer.echo(f"svccheck: cannot write {path}: {exc.strerror or exc}", err=True)
 
 
-def _github(report: Report, redactor: Redactor, options: RunOptions) -> None:
+def _github(report: "Report", redactor: "Redactor", options: RunOptions) -> None:
     from svccheck.report import github
 
     if not github.enabled(options.github):
@@ -563,13 +567,13 @@ def wait_command(
 
 
 def _wait(
-    manifest: Manifest,
-    services: tuple[Service, ...],
-    settings: ProbeSettings,
+    manifest: "Manifest",
+    services: tuple["Service", ...],
+    settings: "ProbeSettings",
     deadline: float | None,
     options: RunOptions,
     started: float,
-) -> Report:
+) -> "Report":
     from svccheck.redact import Redactor
     from svccheck.report.table import make_console
     from svccheck.wait import Readiness, wait_until_ready
