@@ -571,9 +571,11 @@ def target_hang(results: Results) -> str:
     bound = HANG_TIMEOUT * 1 + 0.0  # timeout × attempts (retries 0) + backoff (none: no retry)
     worst_wall = max(svc.seconds, default=float("nan"))
     worst_own = max(svc.inner, default=float("nan"))
+    bare = results.get("d", "bare httpx")
     measured = (
         f"whole process {ms(worst_wall)} (median {ms(svc.median)}), own time {ms(worst_own)};"
-        f" worst of the runs"
+        f" worst of the runs (bare httpx: {ms(max(bare.seconds, default=float('nan')))},"
+        f" median {ms(bare.median)})"
     )
     limit = f"≤ {ms(bound + HANG_MARGIN)}"
     what = "a service that hangs: 2 s × 1 attempt + 0 backoff + 0.3 s"
