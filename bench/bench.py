@@ -118,6 +118,17 @@ print(json.dumps({"ok": ok, "failed": failed, "seconds": time.perf_counter() - s
 '''
 
 
+PROFILE_ENTRY = '''\
+"""`svccheck ARGS` in-process, returning instead of ending the process (for cProfile)."""
+import contextlib
+
+from svccheck.cli import run_app
+
+with contextlib.suppress(SystemExit):
+    run_app()
+'''
+
+
 # --- data ---------------------------------------------------------------------------------
 
 
@@ -624,18 +635,11 @@ def profile_thousand(fleet: Fleet, workdir: Path) -> list[ProfileLine]:
     import pstats
 
     out = workdir / "thousand.prof"
-    command = [
-        str(PYTHON),
-        "-m",
-        "cProfile",
-        "-o",
-        str(out),
-        "-m",
-        "svccheck",
-        "all",
-        "-f",
-        str(fleet.manifest),
-    ]
+    # The console script ends with os._exit, which would end cProfile before it writes
+    # its file; this entry runs the same command and returns.
+    entry = workdir / "profile_entry.py"
+    entry.write_text(PROFILE_ENTRY)
+    command = [str(PYTHON), "-m", "cProfile", "-o", str(out), str(entry), "all", "-f", str(fleet.manifest)]
     run([*command, "--format", "json"])
     if not out.exists():
         return []
@@ -684,8 +688,8 @@ def render(results: Results, fleets: list[Fleet]) -> str:
         *target_rows(results, by_key),
         "",
         "Self time by function in one cProfile'd svccheck run on fleet c"
-        " (`python -m cProfile -m svccheck all -f c.yaml --format json`; cProfile slows every call,"
-        " so read ranks, not totals):",
+        " (`svccheck all -f c.yaml --format json` in-process under `python -m cProfile`;"
+        " cProfile slows every call, so read ranks, not totals):",
         "",
         *profile_rows(results.profile),
     ]
