@@ -310,9 +310,7 @@ class Tunables(Spec):
     verify_tls: bool | str | None
 
 
-def _days(description: str) -> Field:
-    kind = Nullable(Scalar(integer(0, 36500), {"type": "integer", "minimum": 0, "maximum": 36500}))
-    return Field(description.split()[0], kind, description=" ".join(description.split()[1:]))
+DAYS = Nullable(Scalar(integer(0, 36500), {"type": "integer", "minimum": 0, "maximum": 36500}))
 
 
 class ExpectSpec(Spec):
@@ -342,8 +340,8 @@ class ExpectSpec(Spec):
             DURATION,
             description="time to first byte (from the start of the attempt) over this fails",
         ),
-        _days("tls_min_days fail when the TLS certificate expires in fewer days"),
-        _days("tls_warn_days warn when the TLS certificate expires in fewer days"),
+        Field("tls_min_days", DAYS, description="fail when the TLS certificate expires in fewer days"),
+        Field("tls_warn_days", DAYS, description="warn when the TLS certificate expires in fewer days"),
     )
     status: Any
     max_latency: float | None
