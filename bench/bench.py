@@ -520,12 +520,27 @@ def timing_table(results: Results, fleets: list[Fleet]) -> list[str]:
 
 
 def ratio_table(results: Results, fleets: list[Fleet]) -> list[str]:
-    lines = ["| fleet | svccheck / bare httpx | svccheck / sequential |", "| --- | ---: | ---: |"]
+    lines = [
+        "| fleet | svccheck / bare httpx | svccheck − bare httpx, paired | svccheck / sequential |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for f in fleets:
         svc = results.get(f.key, "svccheck").median
         bare, seq = results.get(f.key, "bare httpx").median, results.get(f.key, "sequential").median
-        lines.append(f"| {f.key} | {ratio(svc, bare)} | {ratio(svc, seq)} |")
+        paired = paired_difference(results.get(f.key, "svccheck"), results.get(f.key, "bare httpx"))
+        lines.append(f"| {f.key} | {ratio(svc, bare)} | {signed_ms(paired)} | {ratio(svc, seq)} |")
     return lines
+
+
+def paired_difference(a: Series, b: Series) -> float:
+    """Median of a − b over the rounds: each round runs both, one shortly after the other, so
+    machine noise that lasts longer than a round cancels out."""
+    differences = [x - y for x, y in zip(a.seconds, b.seconds, strict=False)]
+    return statistics.median(differences) if differences else float("nan")
+
+
+def signed_ms(seconds: float) -> str:
+    return "n/a" if seconds != seconds else f"{seconds * 1000:+,.0f} ms"
 
 
 HANG_MARGIN = 0.3  # the issue's allowance over timeout × attempts + backoff, seconds
@@ -592,7 +607,8 @@ def target_hang(results: Results) -> str:
     measured = (
         f"whole process median {ms(svc.median)} (worst {ms(worst_wall)});"
         f" own time worst {ms(worst_own)}; bare httpx median {ms(bare.median)}"
-        f" (worst {ms(max(bare.seconds, default=float('nan')))})"
+        f" (worst {ms(max(bare.seconds, default=float('nan')))}), paired difference"
+        f" {signed_ms(paired_difference(svc, bare))}"
     )
     limit = f"≤ {ms(bound + HANG_MARGIN)}"
     what = "a service that hangs: 2 s × 1 attempt + 0 backoff + 0.3 s"
