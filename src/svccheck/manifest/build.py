@@ -179,9 +179,9 @@ def _expect(spec: schema.ExpectSpec | None, kind: str, where: Path, ctx: _Contex
     json_paths: list[tuple[str, Matcher]] = []
     for query, value in (spec.json_ or {}).items():
         try:
-            import jsonpath_rfc9535
+            from svccheck.expect import json_query
 
-            jsonpath_rfc9535.compile(query)
+            json_query(query)
         except Exception as exc:  # the library raises its own hierarchy; any failure is a bad path
             ctx.error((*where, "json", query), f"bad JSONPath {query!r}: {exc}", key=True)
         json_paths.append((query, to_matcher(value)))
