@@ -227,24 +227,28 @@ VERIFY_TLS = Nullable(
 def _url(value: str) -> str:
     from urllib.parse import urlsplit
 
-    from svccheck.redact import Redactor
-
     url = value.strip()
-    shown = repr(Redactor().url(value))  # an error message may not quote a password or a token
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise Invalid(f"bad URL {shown}: {exc}") from None
+        raise _bad_url(value, str(exc)) from None
     if parts.scheme not in ("http", "https", "tcp"):
-        raise Invalid(f"bad URL {shown}: expected http://, https:// or tcp://host:port")
+        raise _bad_url(value, "expected http://, https:// or tcp://host:port")
     if not parts.hostname:
-        raise Invalid(f"bad URL {shown}: no host")
+        raise _bad_url(value, "no host")
     if port == 0:
-        raise Invalid(f"bad URL {shown}: port 0")
+        raise _bad_url(value, "port 0")
     if parts.scheme == "tcp" and (port is None or parts.path not in ("", "/") or parts.query):
-        raise Invalid(f"bad URL {shown}: a TCP check is tcp://host:port, nothing more")
+        raise _bad_url(value, "a TCP check is tcp://host:port, nothing more")
     return url
+
+
+def _bad_url(value: str, why: str) -> Invalid:
+    from svccheck.redact import Redactor
+
+    # an error message may not quote a password or a token
+    return Invalid(f"bad URL {Redactor().url(value)!r}: {why}")
 
 
 def _method(value: str) -> str:
