@@ -145,9 +145,6 @@ class Field:
     def name(self) -> str:
         return self.attr or self.key
 
-    def fresh_default(self) -> Any:
-        return self.default() if callable(self.default) else self.default
-
 
 class Spec:
     """A validated mapping: its fields as attributes, and which keys were written."""
@@ -171,6 +168,12 @@ class Shape(Kind, Generic[S]):
     def __init__(self, spec: type[S]) -> None:
         self.spec = spec
         self.by_key = {f.key: f for f in spec.FIELDS}
+        # Worked out once: a manifest reads one Shape per service and per check.
+        self._defaults = {
+            f.name: f.default for f in spec.FIELDS if not f.required and not callable(f.default)
+        }
+        self._factories = [(f.name, f.default) for f in spec.FIELDS if callable(f.default)]
+        self._required = [f for f in spec.FIELDS if f.required]
 
     @property
     def keys(self) -> list[str]:
@@ -180,20 +183,23 @@ class Shape(Kind, Generic[S]):
         if not isinstance(value, dict):
             problems.append(Problem(loc, f"expected a mapping, got {describe(value)}"))
             return INVALID
-        values: dict[str, Any] = {}
-        for f in self.spec.FIELDS:
-            if f.key in value:
-                values[f.name] = f.kind.read(value[f.key], (*loc, f.key), problems)
-            elif f.required:
+        values = dict(self._defaults)
+        written: set[str] = set()
+        for key, item in value.items():
+            f = self.by_key.get(key)
+            if f is None:
+                problems.append(Problem((*loc, key), self._unknown(key, loc), on_key=True))
+                continue
+            values[f.name] = f.kind.read(item, (*loc, key), problems)
+            written.add(f.name)
+        for name, factory in self._factories:
+            if name not in written:
+                values[name] = factory()
+        for f in self._required:
+            if f.name not in written:
                 problems.append(Problem((*loc, f.key), f"missing required key {f.key!r}", point=loc))
                 values[f.name] = INVALID
-            else:
-                values[f.name] = f.fresh_default()
-        for key in value:
-            if key not in self.by_key:
-                problems.append(Problem((*loc, key), self._unknown(key, loc), on_key=True))
-        written = frozenset(self.by_key[k].name for k in value if k in self.by_key)
-        return self.spec(values, written)
+        return self.spec(values, frozenset(written))
 
     def _unknown(self, key: object, loc: Loc) -> str:
         import difflib  # only when something is misspelt
