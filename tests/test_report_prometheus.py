@@ -11,7 +11,8 @@ from sample_reports import SECRET, STARTED_AT, mixed_report, passing_report
 from svccheck.redact import Redactor
 from svccheck.report.prometheus import escape_label_value, format_value, render_prometheus
 
-ITEMS = 'list "items" \\ all\nnow'
+# the check's name as every output shows it: its newline neutralised to a visible `\n`
+ITEMS = 'list "items" \\ all\\nnow'
 
 
 def parsed(text: str) -> dict[str, list[Sample]]:
@@ -72,7 +73,7 @@ def test_latency_attempts_verdict_and_run_samples() -> None:
 
 def test_label_values_are_escaped_and_round_trip() -> None:
     text = render_prometheus(mixed_report(), Redactor([SECRET]))
-    assert 'check="list \\"items\\" \\\\ all\\nnow"' in text
+    assert 'check="list \\"items\\" \\\\ all\\\\nnow"' in text
     samples = parsed(text)
     assert value(samples["svccheck_check_up"], service="api", check=ITEMS) == 1
 

@@ -46,7 +46,7 @@ def exit_now(code: object) -> NoReturn:
 
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`) or a closed stream
-            stream.flush()
+            getattr(stream, "finish", stream.flush)()
     os._exit(status)
 
 

@@ -301,6 +301,7 @@ def _emit(report: "Report", manifest: "Manifest", options: RunOptions) -> None:
     from svccheck.redact import Redactor
 
     redactor = Redactor.for_manifest(manifest)
+    redactor.learn_report(report)  # cookies and tokens the services handed out are secrets too
     _write_report_files(report, redactor, options)
     _github(report, redactor, options)
     if options.output is not OutputFormat.table:
@@ -348,8 +349,11 @@ def _github(report: "Report", redactor: "Redactor", options: RunOptions) -> None
 
     if not github.enabled(options.github):
         return
+    from svccheck.neutral import raw_stream
+
     # Workflow commands go where the runner reads them; stderr when stdout carries a machine report.
-    stream = sys.stdout if options.output is OutputFormat.table else sys.stderr
+    # They are svccheck's own `::` lines, so they are written past the guard on the CI log.
+    stream = raw_stream(sys.stdout if options.output is OutputFormat.table else sys.stderr)
     for line in github.workflow_commands(report, redactor, strict=options.strict):
         stream.write(line + "\n")
     stream.flush()
@@ -457,6 +461,7 @@ def list_command(
     """List the services in the manifest: url, tags, depends_on, checks. Example: svccheck list"""
     loaded = _load(_options(manifest=manifest, env=env, variables=var))
     from rich.table import Table
+    from rich.text import Text
 
     from svccheck.redact import Redactor
     from svccheck.report.table import make_console
@@ -466,12 +471,13 @@ def list_command(
     for column in ("service", "url", "critical", "tags", "depends_on", "checks"):
         table.add_column(column, overflow="fold")
     for service in loaded.services:
+        # cells are Text: a tag `[beta]` is shown as written, never read as markup
         table.add_row(
-            service.name,
-            redactor.url(service.url),
+            Text(redactor.text(service.name)),
+            Text(redactor.url(service.url)),
             "yes" if service.critical else "no",
-            ", ".join(service.tags),
-            ", ".join(service.depends_on),
+            Text(", ".join(redactor.text(tag) for tag in service.tags)),
+            Text(", ".join(redactor.text(name) for name in service.depends_on)),
             str(len(service.checks)),
         )
     make_console(color=not no_color).print(table)
@@ -824,7 +830,18 @@ def watch_command(
     raise typer.Exit(code)
 
 
+def _guard_ci_log() -> None:
+    """Where output is not a terminal (a CI log), no line may start with `::` (a workflow command)."""
+    from svccheck.neutral import CommandLineGuard
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not stream.isatty():
+            setattr(sys, name, CommandLineGuard(stream))
+
+
 def run_app() -> None:
+    _guard_ci_log()
     try:
         app()
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from svccheck.model import (
     Snapshot,
     Verdict,
 )
+from svccheck.redact import answer_secrets
 
 _MAX_COMPONENTS_IN_REASON = 3
 # Failures whose reason says how many attempts it took: those retries could have changed.
@@ -62,6 +63,7 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckRes
         components,
         critical,
         response=_excerpt(snapshot),
+        secrets=answer_secrets(snapshot.headers, snapshot.body, snapshot.hop_cookies),
     )
 
 
@@ -101,6 +103,7 @@ def _result(
     components: tuple[Component, ...],
     critical: bool,
     response: Snapshot | None = None,
+    secrets: frozenset[str] = frozenset(),
 ) -> CheckResult:
     attempts = len(attempt_log)
     hard = [f for f in failures if not f.warn_only]
@@ -131,6 +134,7 @@ def _result(
         components=components,
         attempt_log=attempt_log,
         response=response,
+        secrets=secrets,
     )
 
 

@@ -180,6 +180,8 @@ class Snapshot:
     url: str
     timings: Timings | None = None
     certificate: Certificate | None = None
+    # `Set-Cookie` headers of the redirect hops before this answer: secrets handed out on the way
+    hop_cookies: tuple[str, ...] = ()
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -228,6 +230,8 @@ class CheckResult:
     attempt_log: tuple[Attempt, ...] = ()
     # the last answer, its body cut to the first RESPONSE_EXCERPT bytes (for `check -v`)
     response: Snapshot | None = None
+    # values the service handed out (cookies, tokens in the body): masked in every output, never shown
+    secrets: frozenset[str] = frozenset()
 
     @property
     def timings(self) -> Timings | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import http.cookiejar
 import socket
 import ssl
 import time
@@ -186,6 +187,10 @@ class Prober:
         origin = hop_origin = _origin(url, verify)
         start = trace.start
         extensions = {"trace": trace}
+        # Cookies live only within this check's redirect chain: the lanes' clients keep none,
+        # so no check's outcome depends on which check ran before it on the same origin.
+        chain: httpx.Cookies | None = None
+        hop_cookies: list[str] = []
         for _ in range(MAX_REDIRECTS + 1):
             async with self._lanes.lane(hop_origin) as client:
                 request = client.build_request(
@@ -196,10 +201,17 @@ class Prober:
                     timeout=httpx.Timeout(attempt_timeout),
                     extensions=extensions,
                 )
+                if chain:
+                    chain.set_cookie_header(request)
                 response = await client.send(request, stream=True)
                 try:
                     location = response.headers.get("location")
                     if response.is_redirect and location:
+                        set_cookies = [v for k, v in _headers(response) if k == "set-cookie"]
+                        if set_cookies:
+                            hop_cookies.extend(set_cookies)
+                            chain = chain if chain is not None else httpx.Cookies()
+                            chain.extract_cookies(response)
                         url = response.url.join(location)
                         if response.status_code == 303 or (
                             response.status_code in (301, 302) and method == "POST"
@@ -216,7 +228,7 @@ class Prober:
             end = time.perf_counter()
             return Snapshot(
                 status_code=response.status_code,
-                headers=tuple(response.headers.multi_items()),
+                headers=_headers(response),
                 body=data,
                 truncated=truncated,
                 latency=end - start,
@@ -224,6 +236,7 @@ class Prober:
                 url=str(response.url),
                 timings=trace.timings(end),
                 certificate=certificate,
+                hop_cookies=tuple(hop_cookies),
             )
         raise _TooManyRedirects(f"too many redirects (more than {MAX_REDIRECTS})")
 
@@ -231,6 +244,39 @@ class Prober:
         assert check.tcp is not None
         context = _ssl_context(verify) if check.tcp.tls else None
         return await tcp_probe.exchange(check.tcp, check.url, context, start)
+
+
+def _headers(response: httpx.Response) -> tuple[tuple[str, str], ...]:
+    """Header names lower-cased, values decoded as UTF-8, each on its own.
+
+    httpx decodes every value of a response with one encoding, Latin-1 as soon as
+    one value is not UTF-8, which turns a UTF-8 U+202E into "â\\x80®", a C1 control
+    on screen. A byte that is not UTF-8 shows as a visible ``\\xNN``.
+    """
+    return tuple(
+        (name.decode("latin-1").lower(), value.decode("utf-8", "backslashreplace"))
+        for name, value in response.headers.raw
+    )
+
+
+class _NoCookies(http.cookiejar.CookiePolicy):
+    """The lanes' clients store and send no cookie: a `Set-Cookie` cannot leak into the next check."""
+
+    netscape = True
+    rfc2965 = False
+    hide_cookie2 = True
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+    def domain_return_ok(self, domain: str, request: object) -> bool:
+        return False
+
+    def path_return_ok(self, path: str, request: object) -> bool:
+        return False
 
 
 def _origin(url: httpx.URL, verify: bool | str) -> Origin:
@@ -260,6 +306,7 @@ def _new_client(origin: Origin) -> httpx.AsyncClient:
         limits=_PLAIN_HTTP_LIMITS,
         follow_redirects=False,
         trust_env=False,
+        cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
         headers={"User-Agent": f"svccheck/{__version__}"},
     )
 

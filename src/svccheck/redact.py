@@ -1,8 +1,14 @@
 """The one place that decides what is secret. Every renderer goes through it.
 
 Secrets are masked by place (sensitive header names, URL passwords, query
-parameters named like tokens) and by value: every secret value known from the
-manifest is masked wherever it shows up again, e.g. echoed in a response body.
+parameters named like tokens, secret-named keys of a JSON body) and by value:
+every secret value known from the manifest, and every one a service handed out
+during the run (a `Set-Cookie` value, a token in a JSON body), is masked
+wherever it shows up again, e.g. echoed in a response body.
+
+Whatever the Redactor returns has also passed the text neutraliser
+(`svccheck.neutral`): masking and neutralising are one step, so a renderer that
+goes through the Redactor can never show a control sequence.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from svccheck.model import Manifest
+from svccheck.model import Manifest, Report
+from svccheck.neutral import neutralise, neutralise_block
 
 MASK = "***"
 _SENSITIVE_HEADER = re.compile(
@@ -38,28 +45,62 @@ def is_sensitive_param(name: str) -> bool:
 
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        values = {s for s in secrets if len(s) >= _MIN_VALUE_LENGTH}
-        self._values = sorted(values, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(v) for v in self._values)) if self._values else None
+        self._known: set[str] = set()
+        self._values: list[str] = []
+        self._pattern: re.Pattern[str] | None = None
+        self.learn(secrets)
 
     @classmethod
     def for_manifest(cls, manifest: Manifest) -> Redactor:
         return cls(secret_values(manifest))
 
-    def text(self, text: str) -> str:
-        if not text:
-            return text
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Mask these values too from now on (what services handed out during the run)."""
+        new = {s for s in secrets if len(s) >= _MIN_VALUE_LENGTH} - self._known
+        if not new:
+            return
+        self._known |= new
+        self._values = sorted(self._known, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(v) for v in self._values))
+
+    def learn_report(self, report: Report) -> None:
+        """Every secret a service handed out in `report`'s answers."""
+        self.learn(
+            value for service in report.services for check in service.checks for value in check.secrets
+        )
+
+    def _mask(self, text: str) -> str:
         if "@" in text:
             text = _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
         if self._pattern is None:
             return text
         return self._pattern.sub(MASK, text)
 
+    def text(self, text: str) -> str:
+        """One line, secrets masked, controls shown as escapes: safe for any renderer."""
+        if not text:
+            return text
+        return neutralise(self._mask(text))
+
+    def block(self, text: str) -> str:
+        """Like `text`, for several lines (a body): newlines and tabs kept."""
+        if not text:
+            return text
+        return neutralise_block(self._mask(text))
+
     def header(self, name: str, value: str) -> str:
         return MASK if is_sensitive_header(name) else self.text(value)
 
     def headers(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-        return [(name, self.header(name, value)) for name, value in pairs]
+        """(name, value) pairs fit to show: both neutralised, the value masked where it is secret."""
+        return [(neutralise(name), self.header(name, value)) for name, value in pairs]
+
+    def form(self, text: str) -> str:
+        """An `application/x-www-form-urlencoded` body: secret-named fields masked, like a query string."""
+        pairs = parse_qsl(text, keep_blank_values=True)
+        if any(is_sensitive_param(k) for k, _ in pairs):
+            text = urlencode([(k, MASK if is_sensitive_param(k) else v) for k, v in pairs], safe="*")
+        return self.text(text)
 
     def url(self, url: str) -> str:
         try:
@@ -77,6 +118,69 @@ class Redactor:
             if any(is_sensitive_param(k) for k, _ in pairs):
                 query = urlencode([(k, MASK if is_sensitive_param(k) else v) for k, v in pairs], safe="*")
         return self.text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
+
+
+# A JSON body is parsed for secret-named keys only when its bytes hold such a key at all:
+# most health bodies do not, and this scan is far cheaper than a parse.
+_SECRET_KEY_BYTES = re.compile(
+    rb'"[^"]{0,64}(?:token|secret|password|passwd|api[-_]?key|auth|session|credential|cookie)[^"]{0,64}"\s*:',
+    re.IGNORECASE,
+)
+# Bounds the walk of a hostile body: a JSON document of this many nodes is far beyond any answer.
+_MAX_JSON_NODES = 100_000
+
+
+def answer_secrets(
+    headers: Iterable[tuple[str, str]], body: bytes, hop_cookies: Iterable[str] = ()
+) -> frozenset[str]:
+    """What a service handed out in an answer: `Set-Cookie` values and secret-named JSON values.
+
+    They are secrets for the rest of the run, masked by value wherever they show up
+    again (an echo of the request's cookie, a token in a later body).
+    """
+    found: set[str] = set()
+    for cookie in (*hop_cookies, *(v for k, v in headers if k.lower() == "set-cookie")):
+        found.update(_cookie_values(cookie))
+    if body and _SECRET_KEY_BYTES.search(body):
+        found.update(_json_secrets(body))
+    return frozenset(v for v in found if v)
+
+
+def _cookie_values(set_cookie: str) -> set[str]:
+    pair = set_cookie.split(";", 1)[0]
+    _, has_value, value = pair.partition("=")
+    value = value.strip().strip('"')
+    return {value} if has_value and value else set()
+
+
+def _json_secrets(body: bytes) -> set[str]:
+    import json
+
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return set()
+    found: set[str] = set()
+    stack: list[object] = [document]
+    visited = 0
+    while stack and visited < _MAX_JSON_NODES:
+        node = stack.pop()
+        visited += 1
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str | int | float) and not isinstance(value, bool):
+                    if is_sensitive_header(str(key)):
+                        found.add(str(value))
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def is_secret_key(name: str) -> bool:
+    """A JSON key whose value is masked wherever a body is shown: named like a secret header."""
+    return is_sensitive_header(name)
 
 
 def secret_values(manifest: Manifest) -> set[str]:

@@ -158,6 +158,7 @@ async def run_rounds(
         if stop.reason is not None:
             break  # a round cut short by the signal is not published
         rounds += 1
+        redactor.learn_report(report)
         latest.publish(report, redactor, rounds)
         log(_round_line(rounds, report))
         remaining = interval - (time.monotonic() - started)

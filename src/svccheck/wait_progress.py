@@ -52,6 +52,11 @@ def closing_lines(outcome: WaitOutcome, redactor: Redactor) -> list[str]:
     return lines
 
 
+def learn(redactor: Redactor, readiness: Readiness) -> None:
+    """What the services handed out so far (cookies, tokens) is masked before anything is shown."""
+    redactor.learn(value for result in readiness.results.values() for value in result.secrets)
+
+
 class PlainProgress:
     """One line per state change, nothing else: readable in a CI log."""
 
@@ -60,6 +65,7 @@ class PlainProgress:
         self.redactor = redactor
 
     def __call__(self, changes: list[Change], readiness: Readiness) -> None:
+        learn(self.redactor, readiness)
         for change in changes:
             self.stream.write(change_line(change, self.redactor) + "\n")
         self.stream.flush()
@@ -92,16 +98,19 @@ class LiveProgress:
         self.live.stop()
 
     def __call__(self, changes: list[Change], readiness: Readiness) -> None:
+        learn(self.redactor, readiness)
         self.live.update(self.render(readiness))
 
     def finish(self, outcome: WaitOutcome) -> None:
+        from rich.text import Text
+
         for service in outcome.readiness.services:
             at = outcome.ready_after.get(service.name)
             if at is not None:
                 name = self.redactor.text(service.name)
-                self.console.print(f"{name} ready after {at:.1f}s", style="green", highlight=False)
+                self.console.print(Text(f"{name} ready after {at:.1f}s", style="green"))
         for line in closing_lines(outcome, self.redactor):
-            self.console.print(line, highlight=False)
+            self.console.print(Text(line))
 
     def render(self, readiness: Readiness) -> RenderableType:
         from rich.console import Group
@@ -125,7 +134,8 @@ class LiveProgress:
                 state = Spinner("dots", style="yellow")
                 failing = [r for r in results if r is not None and r.verdict is not Verdict.PASS]
                 reason = self.redactor.text(failing[0].reason or "") if failing else ""
-            table.add_row(state, name, f"{settled}/{len(results)}", Text(reason, style="dim"))
+            # every cell a Text: no name or reason from a service or a manifest is read as markup
+            table.add_row(state, Text(name), Text(f"{settled}/{len(results)}"), Text(reason, style="dim"))
         return Group(
             _Elapsed(self.start, self.limit, len(readiness.ready_after), len(readiness.services)), table
         )
@@ -137,10 +147,12 @@ class _Elapsed:
     def __init__(self, start: float, limit: float | None, ready: int, total: int) -> None:
         self.start, self.limit, self.ready, self.total = start, limit, ready, total
 
-    def __rich__(self) -> str:
+    def __rich__(self) -> RenderableType:
+        from rich.text import Text
+
         elapsed = time.monotonic() - self.start
         bound = f" / {self.limit:.0f}s" if self.limit is not None else ""
-        return f"waiting: {self.ready}/{self.total} services ready · {elapsed:.0f}s{bound}"
+        return Text(f"waiting: {self.ready}/{self.total} services ready · {elapsed:.0f}s{bound}")
 
 
 __all__ = ["LiveProgress", "PlainProgress", "change_line", "closing_lines"]

@@ -92,6 +92,7 @@ async def _watch(
             if stop.reason is not None:
                 break  # a round cut short by a signal says nothing about the fleet
             last = report
+            redactor.learn_report(report)  # before anything of this round is shown
             display.round(session, session.record(report, time.time()))
             if rounds is not None and session.rounds >= rounds:
                 break
@@ -197,11 +198,11 @@ def _clock(at: float) -> str:
 def transition_line(change: Transition, redactor: Redactor) -> str:
     """``06:30:01 billing-service/health pass -> fail: HTTP 503 (root cause: payment-service)``."""
     old = "start" if change.old is None else str(change.old)
-    line = f"{_clock(change.at)} {change.name} {old} -> {change.new}"
+    line = f"{_clock(change.at)} {redactor.text(change.name)} {old} -> {change.new}"
     if change.reason:
         line += f": {redactor.text(change.reason)}"
     if change.root_cause and change.new in (Verdict.FAIL, Verdict.WARN):
-        line += f" (root cause: {change.root_cause})"
+        line += f" (root cause: {redactor.text(change.root_cause)})"
     return line
 
 
@@ -225,18 +226,19 @@ def live_table(session: Session, redactor: Redactor, interval: float, now: float
         latencies = list(track.latencies)
         reason = redactor.text(track.reason or "")
         if track.root_cause and track.verdict is not Verdict.PASS:
-            reason = f"↳ caused by {track.root_cause}" + (f" · {reason}" if reason else "")
+            reason = f"↳ caused by {redactor.text(track.root_cause)}" + (f" · {reason}" if reason else "")
+        # every cell a Text: no name or reason from a service or a manifest is read as markup
         table.add_row(
             Text(LABEL[track.verdict], style=STYLE[track.verdict]),
-            track.service,
-            redactor.text(track.check),
+            Text(redactor.text(track.service)),
+            Text(redactor.text(track.check)),
             format_ms(track.last_latency),
             format_ms(percentile(latencies, 50)),
             format_ms(percentile(latencies, 95)),
             sparkline(latencies),
             since(now - track.changed_at),
             str(track.flaps) if track.flaps else "",
-            reason,
+            Text(reason),
         )
     title = Text(
         f"svccheck watch · round {session.rounds} · every {format_duration(interval)} · Ctrl-C to leave",
@@ -262,12 +264,13 @@ def summary(session: Session, redactor: Redactor, *, interval: float, now: float
         out.append("  " + transition_line(change, redactor) + "\n", style=STYLE[change.new])
     flapping = sorted((t for t in session.tracks.values() if t.flaps), key=lambda t: -t.flaps)
     if flapping:
-        shown = ", ".join(f"{t.name} ({t.flaps})" for t in flapping[:5])
+        shown = ", ".join(f"{redactor.text(t.name)} ({t.flaps})" for t in flapping[:5])
         out.append(f"flapping: {shown}\n", style="yellow")
     report = session.last
     if report is not None:
         if report.root_causes:
-            out.append("root cause: " + ", ".join(report.root_causes) + "\n", style="bold magenta")
+            causes = ", ".join(redactor.text(name) for name in report.root_causes)
+            out.append(f"root cause: {causes}\n", style="bold magenta")
         out.append("now: " + summary_line(report))
     else:
         out.append("no round finished")

@@ -81,7 +81,12 @@ class Resolver:
             value = self.lookup(name, stack)
             if value is None:
                 if sep:
-                    return self.expand(default, stack)
+                    fallback = self.expand(default, stack)
+                    # a secret-named variable's value is a secret whichever source it came from
+                    if is_secret_name(name) and fallback:
+                        self.secrets.add(fallback)
+                        self.secret_names.setdefault(fallback, name)
+                    return fallback
                 raise InterpolationError(
                     f"undefined variable ${{{name}}}: set it with --var {name}=..., "
                     "in the environment, or under vars"

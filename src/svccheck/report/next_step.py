@@ -32,8 +32,8 @@ def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None)
         result = by_name.get(cause)
         if result is None:
             continue
-        dependents = [r.service.name for r in report.services if r.root_cause == cause]
-        line = f"root cause: {cause}"
+        dependents = [redactor.text(r.service.name) for r in report.services if r.root_cause == cause]
+        line = f"root cause: {redactor.text(cause)}"
         broken = _what_is_broken(result, redactor)
         if broken:
             line += f" — {broken}"
@@ -44,14 +44,15 @@ def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None)
             line += f"; {shown} {'fails' if len(dependents) == 1 else 'fail'} because of it"
         lines.append(line)
         if template:
-            lines.append("  look closer: " + template.format(name=cause))
+            lines.append("  look closer: " + template.replace("{name}", redactor.text(cause)))
     if not lines:
         failing = next((r for r in report.services if r.verdict is Verdict.FAIL), None)
         if failing is not None:
             broken = _what_is_broken(failing, redactor)
-            lines.append(f"look first: {failing.service.name}" + (f" — {broken}" if broken else ""))
+            name = redactor.text(failing.service.name)
+            lines.append(f"look first: {name}" + (f" — {broken}" if broken else ""))
             if template:
-                lines.append("  look closer: " + template.format(name=failing.service.name))
+                lines.append("  look closer: " + template.replace("{name}", name))
     return lines
 
 

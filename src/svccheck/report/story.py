@@ -20,7 +20,8 @@ from svccheck.curl import curl_command
 from svccheck.durations import format_duration
 from svccheck.expect import describe
 from svccheck.model import CheckResult, Failure, FailureClass, Manifest, Matcher, Report, Verdict
-from svccheck.redact import Redactor, secret_values
+from svccheck.neutral import neutralise
+from svccheck.redact import MASK, Redactor, is_secret_key, secret_values
 from svccheck.report.table import LABEL, STYLE, certificate_line, timings_line
 
 _INDENT = "    "
@@ -60,24 +61,23 @@ def _story(
 ) -> RenderableType:
     check = result.check
     out = Text()
-    out.append(f"── {check.service} / {redactor.text(check.name)} ", style="bold")
+    out.append(f"── {redactor.text(check.service)} / {redactor.text(check.name)} ", style="bold")
     out.append(LABEL[result.verdict], style=STYLE[result.verdict])
     if result.reason:
         out.append(f"  {redactor.text(result.reason)}")
     out.append("\n")
     if root_cause:
-        out.append(f"{_INDENT}↳ caused by {root_cause}\n", style="bold magenta")
+        out.append(f"{_INDENT}↳ caused by {redactor.text(root_cause)}\n", style="bold magenta")
 
     out.append("request\n", style="bold")
     out.append(f"{_INDENT}{check.method} {redactor.url(check.url)}\n")
     headers = list(check.headers)
     if not any(name.lower() == "user-agent" for name, _ in headers):
         headers.insert(0, ("User-Agent", f"svccheck/{__version__}"))
-    for name, value in headers:
-        out.append(f"{_INDENT}{name}: {redactor.header(name, value)}\n", style="dim")
+    for name, value in redactor.headers(headers):
+        out.append(f"{_INDENT}{name}: {value}\n", style="dim")
     if check.body is not None:
-        body = redactor.text(check.body[:2048].decode("utf-8", errors="replace"))
-        out.append(f"{_INDENT}body: {body}\n", style="dim")
+        out.append(f"{_INDENT}body: {request_body(check.body, redactor)}\n", style="dim")
 
     out.append("attempts\n", style="bold")
     if not result.attempt_log:
@@ -92,7 +92,7 @@ def _story(
     response = result.response
     if response is not None:
         out.append("response\n", style="bold")
-        out.append(f"{_INDENT}{response.http_version} {response.status_code}")
+        out.append(f"{_INDENT}{redactor.text(response.http_version)} {response.status_code}")
         if response.url != check.url:
             out.append(f"  (from {redactor.url(response.url)})")
         out.append("\n")
@@ -136,7 +136,8 @@ def _story(
     verify: bool | str = False if insecure else check.verify_tls
     curl = curl_command(check, secret_vars=secret_vars, secrets=secrets, verify=verify, timeout=check.timeout)
     out.append("reproduce", style="bold")
-    command = Text(_INDENT + curl.line, style="cyan")
+    # neutralised like everything else: a control character in the manifest is shown, never obeyed
+    command = Text(_INDENT + neutralise(curl.line), style="cyan")
     notes = Text()
     placeholders = {name for name, _ in curl.placeholders}
     for name, where in curl.variables:
@@ -230,15 +231,32 @@ def readable_body(body: bytes, truncated: bool, redactor: Redactor) -> str:
     """JSON indented for reading, anything else as text; secrets masked either way.
 
     JSON strings are masked once decoded, so a secret the server escaped
-    (``\\u0041``, ``\\"``) is caught too.
+    (``\\u0041``, ``\\"``) is caught too; the value of a secret-named key
+    (``access_token``, ``password``…) is masked whatever it is. Bytes that are
+    not UTF-8 show as ``\\xNN``; controls as escapes (`Redactor.block`).
     """
-    text = body.decode("utf-8", errors="replace")
+    text = body.decode("utf-8", errors="backslashreplace")
     if not truncated and text.lstrip()[:1] in ("{", "["):
         try:
             document = _masked(json.loads(text), redactor)
-            return redactor.text(json.dumps(document, indent=2, ensure_ascii=False))
+            return redactor.block(json.dumps(document, indent=2, ensure_ascii=False))
         except (ValueError, RecursionError):
             pass
+    return redactor.block(text)
+
+
+def request_body(body: bytes, redactor: Redactor) -> str:
+    """The request body on one line: secret-named JSON keys and form fields masked, like a query."""
+    text = body[:2048].decode("utf-8", errors="backslashreplace")
+    if len(body) <= 2048:
+        stripped = text.lstrip()
+        if stripped[:1] in ("{", "["):
+            try:
+                return redactor.text(json.dumps(_masked(json.loads(text), redactor), ensure_ascii=False))
+            except (ValueError, RecursionError):
+                pass
+        elif "=" in text and " " not in stripped:
+            return redactor.form(text)
     return redactor.text(text)
 
 
@@ -246,7 +264,12 @@ def _masked(value: Any, redactor: Redactor) -> Any:
     if isinstance(value, str):
         return redactor.text(value)
     if isinstance(value, dict):
-        return {redactor.text(str(k)): _masked(v, redactor) for k, v in value.items()}
+        return {
+            redactor.text(str(k)): MASK
+            if is_secret_key(str(k)) and not isinstance(v, dict | list)
+            else _masked(v, redactor)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_masked(v, redactor) for v in value]
     return value

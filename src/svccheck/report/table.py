@@ -57,13 +57,13 @@ def render(
         if index:
             table.add_section()
         service = service_result.service
-        name = Text(service.name, style=STYLE[service_result.verdict])
+        name = Text(redactor.text(service.name), style=STYLE[service_result.verdict])
         for row, result in enumerate(service_result.checks):
             reason = _reason(result, redactor, critical=service.critical)
             table.add_row(
                 _verdict_text(result),
                 name if row == 0 else "",
-                redactor.text(result.check.name),
+                Text(redactor.text(result.check.name)),
                 "" if result.status_code is None else str(result.status_code),
                 _latency(result),
                 str(result.attempts) if result.attempts else "",
@@ -73,13 +73,19 @@ def render(
                 _verbose_rows(table, result, redactor)
         if service_result.root_cause:
             table.add_row(
-                "", "", Text(f"↳ caused by {service_result.root_cause}", style="bold magenta"), "", "", "", ""
+                "",
+                "",
+                Text(f"↳ caused by {redactor.text(service_result.root_cause)}", style="bold magenta"),
+                "",
+                "",
+                "",
+                "",
             )
     footer = Text()
     for line in next_steps(report, redactor, reproduce):
         footer.append(line + "\n", style="bold magenta" if not line.startswith(" ") else "")
     if report.tls_unverified:
-        shown = ", ".join(report.tls_unverified[:5])
+        shown = ", ".join(redactor.text(name) for name in report.tls_unverified[:5])
         more = f" and {len(report.tls_unverified) - 5} more" if len(report.tls_unverified) > 5 else ""
         footer.append(
             f"TLS certificates not verified (--insecure or verify_tls: false): {shown}{more}\n",
@@ -118,8 +124,8 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
         style = STYLE[Verdict(component.status)] if component.status in ("pass", "warn", "fail") else "dim"
         line = f"  component {component.name}: {component.raw_status}"
         if component.message:
-            line += f" ({redactor.text(component.message)})"
-        table.add_row("", "", Text(line, style=style), "", "", "", "")
+            line += f" ({component.message})"
+        table.add_row("", "", Text(redactor.text(line), style=style), "", "", "", "")
     if len(result.attempt_log) > 1:
         for attempt in result.attempt_log:
             outcome = attempt.reason or (f"HTTP {attempt.status_code}" if attempt.status_code else "answered")
@@ -167,8 +173,11 @@ def make_console(*, color: bool, stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     tty = stream.isatty()
     no_color = not color or "NO_COLOR" in os.environ or not tty
+    # markup and emoji off: no string from a service or a manifest is ever read as `[link=…]` or `:x:`
     return Console(
         file=stream,
+        markup=False,
+        emoji=False,
         no_color=no_color,
         color_system=None if no_color else "auto",
         highlight=False,

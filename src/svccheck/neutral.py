@@ -1,0 +1,164 @@
+"""The one text neutraliser: foreign text is shown, never obeyed.
+
+Everything a service sends (bodies, headers, status text, component names) and
+everything a manifest says (names, tags, URLs) may be hostile. Before any
+renderer sees it, `neutralise` turns every character that could drive a
+terminal or disguise text into a visible escape:
+
+- C0 controls (ESC among them, so no ANSI / OSC sequence survives), DEL and the
+  C1 controls U+0080–U+009F become ``\\x1b``-style escapes (``\\n``, ``\\r``, ``\\t``
+  by name); a newline and a tab are kept only where a format shows several lines
+  (`neutralise_block`);
+- bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the
+  marks U+200E, U+200F, U+061C become ``\\u202e``-style escapes: a reason cannot
+  reorder itself (``exe.gnp`` shown as ``png.exe``);
+- a backslash stays a backslash: the escapes are for reading, not for decoding.
+
+`CommandLineGuard` is the other half for CI logs: GitHub Actions runs any output
+line that starts with ``::`` (after leading whitespace) as a workflow command, so a
+service padding its text until a wrapped line starts with ``::error`` could forge
+an annotation, mask a value or stop command processing. svccheck's own
+annotations are written past the guard (`raw`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import IO
+
+# Every character that is unsafe on one line; \n and \t are allowed by the block variant.
+_UNSAFE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_BLOCK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match.group(0)
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def neutralise(text: str) -> str:
+    """One line of inert text: every control, newline included, shown as an escape."""
+    if text.isascii() and text.isprintable():  # the common case costs one C-level scan
+        return text
+    return _UNSAFE_LINE.sub(_visible, text)
+
+
+def neutralise_block(text: str) -> str:
+    """Several lines of inert text (a body): newlines and tabs kept, every other control escaped."""
+    return _UNSAFE_BLOCK.sub(_visible, text)
+
+
+# What GitHub's runner takes for a workflow command: `::` first on a line, leading whitespace
+# trimmed (actions/runner ActionCommand.TryParseV2 trims the line before looking for "::").
+_COMMAND_START = re.compile(r"^([ \t\f\v]*)::", re.MULTILINE)
+# A visible, non-whitespace mark the runner does not trim: the line no longer starts with `::`.
+COMMAND_BREAK = "›"
+
+
+def break_commands(text: str) -> str:
+    """Every line of `text` that would start with ``::`` gets a mark in front of the colons."""
+    if "::" not in text:
+        return text
+    return _COMMAND_START.sub(rf"\g<1>{COMMAND_BREAK}::", text)
+
+
+class CommandLineGuard:
+    """A text stream that never lets a line start with ``::``; wraps stdout and stderr in a CI log.
+
+    Lines are passed through as soon as their start is known to be safe; only a
+    line start made of whitespace or a single ``:`` waits for the next write, since
+    the runner reads whole lines. `raw` is the stream underneath, for svccheck's
+    own workflow commands.
+    """
+
+    def __init__(self, raw: IO[str]) -> None:
+        self.raw = raw
+        self._pending = ""  # the start of a line whose fate is not known yet
+        self._decided = False  # the current line's start has been written already
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self.raw, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:
+        return getattr(self.raw, "errors", None)
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+    @property
+    def closed(self) -> bool:
+        return self.raw.closed
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # click probes for a binary stream with write(b"")
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        out: list[str] = []
+        for piece in text.splitlines(keepends=True):
+            ends = piece.endswith(("\n", "\r"))
+            if self._decided:
+                out.append(piece)
+            else:
+                line = self._pending + piece
+                self._pending = ""
+                head = line.lstrip(" \t\f\v")
+                if not ends and head in ("", ":"):
+                    self._pending = line  # cannot tell yet
+                    continue
+                out.append(break_commands(line))
+            self._decided = not ends
+        if out:
+            self.raw.write("".join(out))
+        return len(text)
+
+    def writelines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def finish(self) -> None:
+        """At exit: what was held back is written (no later write can complete it)."""
+        if self._pending:
+            self.raw.write(self._pending)
+            self._pending = ""
+        self.raw.flush()
+
+
+def raw_stream(stream: IO[str]) -> IO[str]:
+    """The stream under a `CommandLineGuard` (any other stream as it is), held text written first."""
+    if isinstance(stream, CommandLineGuard):
+        stream.finish()
+        return stream.raw
+    return stream
+
+
+__all__ = [
+    "COMMAND_BREAK",
+    "CommandLineGuard",
+    "break_commands",
+    "neutralise",
+    "neutralise_block",
+    "raw_stream",
+]
