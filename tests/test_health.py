@@ -493,7 +493,8 @@ def test_messages_are_one_printable_line() -> None:
         "components": {"db\x1b[31m": {"status": "DOWN", "details": {"error": "a\n\tb\x1b[2J\x00c"}}},
     }
     (component,) = parsed(json.dumps(body)).components
-    assert (component.name, component.message) == ("db[31m", "a b[2Jc")
+    # one line, every control shown as an escape: what the service sent is visible and inert
+    assert (component.name, component.message) == ("db\\x1b[31m", "a b\\x1b[2J\\x00c")
 
 
 def test_huge_integer_does_not_raise() -> None:

@@ -1,9 +1,10 @@
 """Secrets audit: plant distinctive secrets, produce every output svccheck has, grep them all.
 
 Planted: a bearer token and an API key from environment variables, a URL
-password, a query-string token, a cookie written in the manifest, and what a
-server sends back — the client's credentials echoed in its body and headers,
-and a session of its own in `Set-Cookie` / `X-Auth-Token`.
+password, a query-string token, a cookie written in the manifest, the default of
+an unset secret-named variable, and what a server sends back — the client's
+credentials echoed in its body and headers, a session of its own in
+`Set-Cookie` / `X-Auth-Token`, and tokens in its JSON body.
 
 `OUTPUTS` is the registry: one entry per output, saying how to produce it.
 A new output format (a report file, a command, a view) joins the audit with
@@ -12,6 +13,7 @@ one line there; the audit then fails if any planted secret shows up in it.
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import subprocess
@@ -35,9 +37,26 @@ ENV_SECRETS = {
 URL_PASSWORD = "pw-Hunter2-xyz"
 QUERY_TOKEN = "qtok-77z-Query"
 COOKIE = "cookie-Choc-Chip-55"
-SERVER_SESSION = "srv-Session-Cookie-88"  # only the server knows it: masked by place, never by value
+SERVER_SESSION = "srv-Session-Cookie-88"  # only the server knows it: a cookie it set, masked by value
 SERVER_TOKEN = "srv-Header-Token-99"
-PLANTED = (*ENV_SECRETS.values(), URL_PASSWORD, QUERY_TOKEN, COOKIE, SERVER_SESSION, SERVER_TOKEN)
+BODY_TOKEN = "body-Access-Token-17"  # an `access_token` in the server's JSON body
+BODY_SECRET = "body-Client-Secret-23"  # a `client_secret` nested deeper in it
+# SMOKE_CLIENT_SECRET is unset (cli_env drops SMOKE_*): its default is what is sent
+SECRET_DEFAULT = "dflt-Secret-Sauce-64"
+# the URL's credentials as httpx sends them, `Authorization: Basic …`, echoed by the server
+BASIC_CREDENTIAL = base64.b64encode(f"user:{URL_PASSWORD}".encode()).decode()
+PLANTED = (
+    *ENV_SECRETS.values(),
+    URL_PASSWORD,
+    BASIC_CREDENTIAL,
+    QUERY_TOKEN,
+    COOKIE,
+    SERVER_SESSION,
+    SERVER_TOKEN,
+    BODY_TOKEN,
+    BODY_SECRET,
+    SECRET_DEFAULT,
+)
 
 
 @dataclass
@@ -146,6 +165,8 @@ async def echo(request: Request) -> Response:
     """Sends back everything the client sent that could be a credential, plus its own session."""
     sent = {k: request.headers.get(k, "") for k in ("authorization", "x-api-key", "cookie")}
     body = {"status": "DOWN", "error": f"denied: {sent}", "query": request.query,
+            "sent_body": request.body.decode(), "access_token": BODY_TOKEN,
+            "oauth": {"client": {"client_secret": BODY_SECRET}},
             "components": {"auth": {"status": "DOWN", "details": {"error": f"bad token {sent['authorization']}"}}}}  # fmt: skip
     headers = {
         "X-Echo-Auth": sent["authorization"],
@@ -178,6 +199,11 @@ services:
           body: {{contains: welcome}}
           headers: {{x-echo-auth: {{eq: nope}}, x-echo-cookie: {{eq: nope}}, set-cookie: {{eq: nope}}, x-auth-token: {{eq: nope}}}}
           json: {{$.error: ok, $.query: ok, $.components.auth.details.error: ok}}
+      - name: login
+        method: POST
+        path: /token
+        body: "grant_type=client_credentials&scope=${{SMOKE_CLIENT_SECRET:-{SECRET_DEFAULT}}}"
+        expect: {{status: 200, body: {{contains: "{SECRET_DEFAULT}"}}}}
   db:
     url: http://admin:${{DB_PASSWORD}}@127.0.0.1:{port}
     checks: [{{path: /db, expect: {{status: 200}}}}]

@@ -34,6 +34,8 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from svccheck.neutral import neutralise
+
 HealthStatus = Literal["pass", "warn", "fail"]
 
 MAX_COMPONENTS: Final = 200
@@ -74,9 +76,6 @@ _TEXT_ONLY_PASS: Final = frozenset({"pong"})
 
 _SEPARATORS = re.compile(r"[\s\-]+")
 _SPACE = re.compile(r"\s+")
-# C0/C1 controls and bidi overrides: a body must not be able to drive the
-# terminal (ANSI escapes) or disguise a name when it is printed in a reason.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 _CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:\-]+)", re.IGNORECASE)
 _K8S_CHECK = re.compile(r"\[([+-])\](\S+)[ \t]*(.*)")
 _K8S_SUMMARY = re.compile(r"\S+ check (passed|failed)", re.IGNORECASE)
@@ -527,7 +526,9 @@ def _clean(value: str, limit: int = MAX_TEXT) -> str:
     """One printable line of at most `limit` characters (an ellipsis marks a cut)."""
     # Cleaning only a bounded head keeps the regex work small on huge strings.
     head = value[: limit * 4]
-    text = _UNPRINTABLE.sub("", _SPACE.sub(" ", head)).strip()
+    # C0/C1 controls and bidi overrides are shown as escapes, not dropped: what a service
+    # sent is visible (`\x1b]0;…`), and cannot drive the terminal or disguise a name.
+    text = neutralise(_SPACE.sub(" ", head).strip())
     if len(text) > limit or len(value) > len(head):
         text = text[: limit - 1].rstrip() + "…"
     return text

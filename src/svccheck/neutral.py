@@ -9,9 +9,10 @@ terminal or disguise text into a visible escape:
   C1 controls U+0080–U+009F become ``\\x1b``-style escapes (``\\n``, ``\\r``, ``\\t``
   by name); a newline and a tab are kept only where a format shows several lines
   (`neutralise_block`);
-- bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the
-  marks U+200E, U+200F, U+061C become ``\\u202e``-style escapes: a reason cannot
-  reorder itself (``exe.gnp`` shown as ``png.exe``);
+- bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), the
+  marks U+200E, U+200F, U+061C, the zero-width characters U+200B–U+200D and U+FEFF
+  and the separators U+2028, U+2029 become ``\\u202e``-style escapes: a reason
+  cannot reorder itself (``exe.gnp`` shown as ``png.exe``) or hide a character;
 - a backslash stays a backslash: the escapes are for reading, not for decoding.
 
 `CommandLineGuard` is the other half for CI logs: GitHub Actions runs any output
@@ -27,8 +28,11 @@ import re
 from typing import IO
 
 # Every character that is unsafe on one line; \n and \t are allowed by the block variant.
-_UNSAFE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_BLOCK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Zero-width characters (U+200B–U+200D, U+FEFF) would hide inside a name ("pay\u200bments");
+# U+2028 / U+2029 end a line for some terminals and parsers.
+_INVISIBLE = "\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"
+_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
+_UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
 
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}

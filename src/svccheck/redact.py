@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from svccheck.model import Manifest, Report
 from svccheck.neutral import neutralise, neutralise_block
@@ -68,6 +68,10 @@ class Redactor:
         self.learn(
             value for service in report.services for check in service.checks for value in check.secrets
         )
+
+    def mask(self, text: str) -> str:
+        """Secrets masked, nothing else: for parts of a document neutralised as a whole afterwards."""
+        return self._mask(text) if text else text
 
     def _mask(self, text: str) -> str:
         if "@" in text:
@@ -198,12 +202,21 @@ def secret_values(manifest: Manifest) -> set[str]:
     return {v for v in values if v}
 
 
+def _basic_credential(user: str, password: str) -> str:
+    import base64
+
+    return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
 def _url_secrets(url: str) -> set[str]:
     found: set[str] = set()
     try:
         parts = urlsplit(url)
         if parts.password:
             found.add(parts.password)
+            # httpx sends URL credentials as `Authorization: Basic base64(user:password)`:
+            # a server that echoes that header shows the password in this form
+            found.add(_basic_credential(unquote(parts.username or ""), unquote(parts.password)))
         found.update(v for k, v in parse_qsl(parts.query) if is_sensitive_param(k))
     except ValueError:
         pass

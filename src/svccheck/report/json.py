@@ -83,14 +83,14 @@ def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
         else {
             "days_left": round(cert.days_left, 1),
             "not_after": cert.not_after,
-            "subject": cert.subject,
-            "issuer": cert.issuer,
+            "subject": None if cert.subject is None else redactor.text(cert.subject),
+            "issuer": None if cert.issuer is None else redactor.text(cert.issuer),
         }
     )
     if check.kind == "health":
         data["components"] = [
             {
-                "name": c.name,
+                "name": redactor.text(c.name),
                 "status": c.status,
                 "raw_status": redactor.text(c.raw_status),
                 "message": None if c.message is None else redactor.text(c.message),

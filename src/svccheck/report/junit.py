@@ -101,10 +101,10 @@ def _detail(result: CheckResult, service: ServiceResult, redactor: Redactor) -> 
     lines.append(f"attempts: {result.attempts}")
     lines.extend(f"[{f.failure_class}] {redactor.text(f.message)}" for f in result.failures)
     lines.extend(
-        f"component {c.name}: {redactor.text(c.raw_status)}" for c in result.components if c.status == "fail"
+        redactor.text(f"component {c.name}: {c.raw_status}") for c in result.components if c.status == "fail"
     )
     if service.root_cause:
-        lines.append(f"likely root cause: {service.root_cause}")
+        lines.append(f"likely root cause: {redactor.text(service.root_cause)}")
     return _clean("\n".join(lines))
 
 

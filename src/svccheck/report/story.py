@@ -261,11 +261,12 @@ def request_body(body: bytes, redactor: Redactor) -> str:
 
 
 def _masked(value: Any, redactor: Redactor) -> Any:
+    """Secrets masked in a decoded JSON document; it is neutralised once it is text again."""
     if isinstance(value, str):
-        return redactor.text(value)
+        return redactor.mask(value)
     if isinstance(value, dict):
         return {
-            redactor.text(str(k)): MASK
+            redactor.mask(str(k)): MASK
             if is_secret_key(str(k)) and not isinstance(v, dict | list)
             else _masked(v, redactor)
             for k, v in value.items()

@@ -1,0 +1,107 @@
+"""Each check starts with no cookies; a cookie lives only within its check's redirect chain.
+
+A run used to keep one cookie jar per connection for the whole run: a
+`Set-Cookie` from one check was sent on every later request to the same origin,
+so a check's outcome depended on which check ran before it, and a server that
+echoes request headers printed the session unmasked. `--concurrency 1` puts every
+check on one connection, in manifest order: the old jar would carry the cookie.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_no_traceback, run_cli
+from svccheck.demo.server import Request, Response, ServerThread, json_response
+
+SESSION = "ffsession-Oatmeal-31"
+CHAIN = "chain-Ginger-Snap-47"
+TOKEN = "tok-Issued-By-Login-53"
+
+
+@dataclass
+class Seen:
+    cookies: dict[str, list[str]] = field(default_factory=dict)
+
+    async def __call__(self, request: Request) -> Response:
+        cookie = request.headers.get("cookie", "")
+        self.cookies.setdefault(request.path, []).append(cookie)
+        if request.path == "/login":
+            response = json_response({"access_token": TOKEN, "token_type": "bearer"})
+            response.headers = {"Set-Cookie": f"ffsession={SESSION}; Path=/; HttpOnly"}
+            return response
+        if request.path == "/me":  # echoes what it was sent, as many debugging endpoints do
+            response = json_response({"status": "UP", "cookie": cookie})
+            response.headers = {"X-Echo-Cookie": cookie}
+            return response
+        if request.path == "/start":
+            return Response(302, b"", {"Location": "/landing", "Set-Cookie": f"chain={CHAIN}; Path=/"})
+        if request.path == "/landing":
+            return json_response(
+                {"status": "UP" if CHAIN in cookie else "DOWN"}, 200 if CHAIN in cookie else 401
+            )
+        return json_response({"status": "UP"})
+
+
+@dataclass(frozen=True)
+class Site:
+    manifest: Path
+    seen: Seen
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    servers = ServerThread().start()
+    seen = Seen()
+    try:
+        port = servers.add(seen)
+        manifest = tmp_path / "services.yaml"
+        manifest.write_text(f"""
+defaults: {{retries: 0, timeout: 2s}}
+services:
+  api:
+    url: http://127.0.0.1:{port}
+    checks:
+      - {{name: login, path: /login}}
+      - {{name: me, path: /me}}
+      - {{name: chained, path: /start}}
+      - {{name: landing, path: /landing, expect: {{status: 401}}}}
+""")
+        yield Site(manifest, seen)
+    finally:
+        servers.stop()
+
+
+def test_no_check_is_sent_a_cookie_another_check_was_given(site: Site) -> None:
+    result = run_cli("all", "--concurrency", "1", "--format", "json", "-f", str(site.manifest))
+    assert_no_traceback(result)
+    assert site.seen.cookies["/me"] == [""], site.seen.cookies
+    assert site.seen.cookies["/landing"].count("") == 1  # the check of its own went without
+    checks = {c["name"]: c for c in json.loads(result.stdout)["services"][0]["checks"]}
+    assert {name: c["verdict"] for name, c in checks.items()} == {
+        "login": "pass",
+        "me": "pass",
+        "chained": "pass",  # its own redirect chain kept the cookie it was given on the way
+        "landing": "pass",
+    }
+    assert result.returncode == 0
+
+
+def test_a_cookie_or_token_the_server_handed_out_is_never_shown(site: Site) -> None:
+    outputs = [
+        run_cli("check", "api", "-v", "--concurrency", "1", "-f", str(site.manifest)),
+        run_cli("all", "-v", "--concurrency", "1", "-f", str(site.manifest)),
+        run_cli("all", "--format", "json", "--concurrency", "1", "-f", str(site.manifest)),
+    ]
+    for result in outputs:
+        assert_no_traceback(result)
+        text = result.stdout + result.stderr
+        leaked = [value for value in (SESSION, CHAIN, TOKEN) if value in text]
+        assert not leaked, f"{leaked} in:\n{text}"
+    story = outputs[0].stdout
+    assert '"access_token": "***"' in story and "set-cookie: ***" in story, story
