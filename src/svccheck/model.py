@@ -228,6 +228,9 @@ class CheckResult:
     attempt_log: tuple[Attempt, ...] = ()
     # the last answer, its body cut to the first RESPONSE_EXCERPT bytes (for `check -v`)
     response: Snapshot | None = None
+    # `wait` only: seconds into the wait when this check passed after failing first (a
+    # retry or an earlier round). That is the service coming up, not flakiness (#13).
+    ready_after: float | None = None
 
     @property
     def timings(self) -> Timings | None:
@@ -239,7 +242,8 @@ class CheckResult:
 
     @property
     def recovered(self) -> bool:
-        return self.verdict is Verdict.PASS and self.attempts > 1
+        """Passed on a retry after failing: flaky. A check that became ready in `wait` is not (#13)."""
+        return self.verdict is Verdict.PASS and self.attempts > 1 and self.ready_after is None
 
 
 RESPONSE_EXCERPT = 2048
