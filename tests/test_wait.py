@@ -123,6 +123,7 @@ def test_a_service_that_comes_up_during_wait_is_ready_not_recovered(
     assert set(rows) == {"early", "late"}, result_.stdout
     for row in rows.values():
         assert "↻" not in row and re.search(r"ready after \d+\.\ds$", row.rstrip()), row
+    assert len(re.findall(r"\| ready after \d+\.\ds \|", files["r.md"].read_text())) == 2
     for output in (result_.stdout, files["r.md"].read_text(), files["r.xml"].read_text()):
         assert "recovered" not in output and "↻" not in output, output
     # the same kind of service under `all` is flaky: there it is recovered
