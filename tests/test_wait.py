@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -93,6 +94,52 @@ def test_wait_deadline_bounds_a_check_in_flight(servers: ServerThread, manifest_
     assert check["failure_class"] == "deadline" and check["reason"] == "deadline exceeded"
 
 
+def test_a_service_that_comes_up_during_wait_is_ready_not_recovered(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    # #13: a fleet that starts late passes on a retry; in `wait` that is the
+    # service becoming ready, not flakiness. `early` comes up on a retry of the
+    # first round, `late` on a retry of the second (3 failures fill round 1).
+    early, late = Counting([503, 503, 200]), Counting([503, 503, 503, 503, 200])
+    path = manifest_file(f"""
+        defaults: {{retries: 2, backoff: 10ms}}
+        services:
+          early: {{url: "http://127.0.0.1:{servers.add(early)}", health: /health}}
+          late: {{url: "http://127.0.0.1:{servers.add(late)}", health: /health}}
+    """)
+    files = {name: path.parent / name for name in ("r.json", "r.md", "r.xml")}
+    result_ = run_cli("wait", "-f", str(path), "--interval", "50ms", "--timeout", "30s",
+                      "--json", str(files["r.json"]), "--markdown", str(files["r.md"]),
+                      "--junit", str(files["r.xml"]))  # fmt: skip
+    assert_no_traceback(result_)
+    assert result_.returncode == 0, result_.stdout + result_.stderr
+    assert (early.calls, late.calls) == (3, 5)  # both really passed on a retry
+    data = json.loads(files["r.json"].read_text())
+    assert data["summary"]["recovered"] == 0
+    for name, attempts in (("early", 3), ("late", 2)):
+        check = check_of(data, name)
+        assert (check["verdict"], check["attempts"], check["recovered"]) == ("pass", attempts, False)
+    rows = {line.split()[1]: line for line in result_.stdout.splitlines() if line.startswith("PASS")}
+    assert set(rows) == {"early", "late"}, result_.stdout
+    for row in rows.values():
+        assert "↻" not in row and re.search(r"ready after \d+\.\ds$", row.rstrip()), row
+    assert len(re.findall(r"\| ready after \d+\.\ds \|", files["r.md"].read_text())) == 2
+    for output in (result_.stdout, files["r.md"].read_text(), files["r.xml"].read_text()):
+        assert "recovered" not in output and "↻" not in output, output
+    # the same kind of service under `all` is flaky: there it is recovered
+    flaky = Counting([503, 503, 200])
+    path = manifest_file(f"""
+        defaults: {{retries: 2, backoff: 10ms}}
+        services:
+          flaky: {{url: "http://127.0.0.1:{servers.add(flaky)}", health: /health}}
+    """)
+    all_ = run_cli("all", "-f", str(path), "--json", str(files["r.json"]))
+    assert all_.returncode == 0, all_.stdout
+    assert "1 recovered after retries" in all_.stdout and "ready after" not in all_.stdout
+    check = check_of(json.loads(files["r.json"].read_text()), "flaky")
+    assert (check["attempts"], check["recovered"]) == (3, True)
+
+
 def test_wait_rejects_a_bad_interval(manifest_file: WriteManifest) -> None:
     path = manifest_file("services:\n  api: {url: 'http://127.0.0.1:1', health: /h}\n")
     bad = run_cli("wait", "-f", str(path), "--interval", "soon")
@@ -153,3 +200,24 @@ def test_readiness_under_strict_waits_for_warnings_too() -> None:
     warned = result(api.checks[0], Verdict.WARN, reason="latency", failures=(slow,))
     assert Readiness((api,)).settled(warned)
     assert not Readiness((api,), strict=True).settled(warned)
+
+
+def test_readiness_marks_a_pass_after_a_failure_as_ready_not_recovered() -> None:
+    # #13: what `wait` records for a check that failed first (a retry, or an earlier round)
+    api, side = _services()
+    readiness = Readiness((api, side))
+    down = Failure(FailureClass.STATUS, "expected status 2xx, got 503")
+    readiness.record(
+        [
+            result(api.checks[0], Verdict.PASS),  # up at once
+            result(api.checks[1], Verdict.PASS, attempts=3),  # up on a retry
+            result(side.checks[0], Verdict.WARN, reason="expected status 2xx, got 503", failures=(down,)),
+        ],
+        at=1.0,
+    )
+    readiness.record([result(side.checks[0], Verdict.PASS)], at=2.5)  # up in a later round
+    ready = {key: r.ready_after for key, r in readiness.results.items()}
+    assert ready == {("api", "health"): None, ("api", "extra"): 1.0, ("side", "health"): 2.5}
+    assert not any(r.recovered for r in readiness.results.values())
+    report = readiness.report(duration=2.5, started_at="", manifest_path="")
+    assert report.summary.recovered == 0

@@ -58,6 +58,26 @@ def test_session_records_first_states_changes_and_flaps() -> None:
     assert line.endswith("a/health pass -> fail: down (root cause: b)")
 
 
+def test_one_change_is_a_move_two_are_flapping() -> None:
+    # #16: flapping is changing back and forth; a single pass -> fail is not
+    session = Session(started=0.0)
+    for now, verdicts in enumerate(
+        [
+            {"moved": Verdict.PASS, "flapped": Verdict.PASS, "steady": Verdict.PASS},
+            {"moved": Verdict.FAIL, "flapped": Verdict.FAIL, "steady": Verdict.PASS},
+            {"moved": Verdict.FAIL, "flapped": Verdict.PASS, "steady": Verdict.PASS},
+        ]
+    ):
+        session.record(_report({k: (v, 0.01) for k, v in verdicts.items()}), now=float(now))
+    tracks = {t.service: t for t in session.tracks.values()}
+    assert [(name, t.flaps, t.flapping) for name, t in tracks.items()] == [
+        ("moved", 1, False),
+        ("flapped", 2, True),
+        ("steady", 0, False),
+    ]
+    assert [t.name for t in session.flapping()] == ["flapped/health"]
+
+
 def test_percentiles_are_observed_values() -> None:
     values = [0.05, 0.01, 0.02, 0.04, 0.03]
     assert percentile(values, 50) == 0.03
@@ -218,3 +238,30 @@ def test_watch_on_a_terminal_shows_the_live_table_and_leaves_with_the_summary(
         os.close(leader)
     assert b"Traceback" not in seen
     assert b"0 state changes" in seen
+
+
+def test_watch_summary_names_only_what_flapped_and_says_what_it_left_out(
+    servers: ServerThread, tmp_path: Path
+) -> None:
+    # #16: answers change by request count, one request per round: seven services go
+    # pass -> fail -> pass over three rounds (flapping), one goes pass -> fail (not).
+    flappers = [Counting([200, 503, 200]) for _ in range(7)]
+    once = Counting([200, 503])
+    lines = ["defaults: {retries: 0}", "services:"]
+    lines += [
+        f"  f{n}: {{url: 'http://127.0.0.1:{servers.add(handler)}', health: /h}}"
+        for n, handler in enumerate(flappers, start=1)
+    ]
+    lines.append(f"  once: {{url: 'http://127.0.0.1:{servers.add(once)}', health: /h}}")
+    manifest = tmp_path / "services.yaml"
+    manifest.write_text("\n".join(lines) + "\n")
+    process = _watch(manifest, "--rounds", "3")
+    out, err = process.communicate(timeout=60)
+    assert "Traceback" not in out + err, err
+    assert process.returncode == 1, out + err  # `once` still fails in the last round
+    assert [h.calls for h in flappers] == [3] * 7 and once.calls == 3
+    assert "watched 3 rounds" in out and "15 state changes" in out, out
+    flapping = [line for line in out.splitlines() if line.startswith("flapping:")]
+    shown = ", ".join(f"f{n}/health (2)" for n in range(1, 6))
+    assert flapping == [f"flapping: {shown} and 2 more"], out
+    assert "once/health pass -> fail" in out  # the change itself is still listed

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from svccheck.expect import evaluate_expect
 from svccheck.health import Component, HealthReading, parse_health
+from svccheck.listing import cut
 from svccheck.model import (
     RESPONSE_EXCERPT,
     Attempt,
@@ -79,11 +80,10 @@ def _health_failures(status_code: int, reading: HealthReading | None) -> list[Fa
     ok_status = 200 <= status_code < 300
     if reading is not None and reading.status != "pass":
         failing = reading.failing()
-        parts = [f"component {c.name}: {c.raw_status}" for c in failing[:_MAX_COMPONENTS_IN_REASON]]
-        if len(failing) > _MAX_COMPONENTS_IN_REASON:
-            parts.append(f"+{len(failing) - _MAX_COMPONENTS_IN_REASON} more")
+        # `component a: DOWN, component b: DOWN, component c: DOWN and 2 more` (#16)
+        listed = cut([f"component {c.name}: {c.raw_status}" for c in failing], _MAX_COMPONENTS_IN_REASON)
         word = reading.raw_status or reading.status
-        detail = ", ".join(parts) if parts else f"health status {word}"
+        detail = listed or f"health status {word}"
         if reading.status == "warn" and ok_status:
             return [Failure(FailureClass.HEALTH, f"degraded: {detail}", warn_only=True)]
         if reading.status == "fail" or not ok_status:
@@ -120,7 +120,9 @@ def _result(
         if attempts > 1 and lead.failure_class in _RETRIED_CLASSES:
             notes.append(f"{attempts} attempts")
         if len(failures) > 1:
-            notes.append(f"+{len(failures) - 1} more")
+            # say what the others are: next to "3 attempts", a bare "+2 more" reads as attempts (#16)
+            more = len(failures) - 1
+            notes.append(f"+{more} more failure{'s' if more != 1 else ''}")
         reason = lead.message + (f" ({', '.join(notes)})" if notes else "")
     return CheckResult(
         check=check,

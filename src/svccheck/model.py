@@ -232,6 +232,9 @@ class CheckResult:
     response: Snapshot | None = None
     # values the service handed out (cookies, tokens in the body): masked in every output, never shown
     secrets: frozenset[str] = frozenset()
+    # `wait` only: seconds into the wait when this check passed after failing first (a
+    # retry or an earlier round). That is the service coming up, not flakiness (#13).
+    ready_after: float | None = None
 
     @property
     def timings(self) -> Timings | None:
@@ -243,7 +246,8 @@ class CheckResult:
 
     @property
     def recovered(self) -> bool:
-        return self.verdict is Verdict.PASS and self.attempts > 1
+        """Passed on a retry after failing: flaky. A check that became ready in `wait` is not (#13)."""
+        return self.verdict is Verdict.PASS and self.attempts > 1 and self.ready_after is None
 
 
 RESPONSE_EXCERPT = 2048

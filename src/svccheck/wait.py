@@ -68,6 +68,9 @@ class Readiness:
             previous = self.results.get(key)
             if previous is not None and _unfinished(result):
                 continue  # cut short this round: what was last seen says more
+            if result.verdict is Verdict.PASS and (previous is not None or result.attempts > 1):
+                # it failed first and passes now: the service came up, it did not "recover" (#13)
+                result = replace(result, ready_after=at)
             self.results[key] = result
             if previous is None or _state(previous) != _state(result):
                 changes.append(Change(at, key[0], key[1], result.verdict, result.reason))

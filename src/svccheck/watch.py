@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from svccheck.durations import format_duration, format_ms
+from svccheck.listing import cut
 from svccheck.model import Report, Service, Verdict
 from svccheck.probe import ProbeSettings
 from svccheck.redact import Redactor
@@ -30,6 +31,7 @@ from svccheck.run import EXIT_OK, EXIT_SIGINT, Stop, execute, signals_stop
 from svccheck.watch_state import Session, Transition, percentile, since, sparkline
 
 _SUMMARY_CHANGES = 15
+_SUMMARY_FLAPPING = 5
 _TICK = 1.0  # the live table's clocks ("since") move between rounds too
 
 
@@ -262,9 +264,9 @@ def summary(session: Session, redactor: Redactor, *, interval: float, now: float
         out.append(f"  … {len(changes) - _SUMMARY_CHANGES} earlier changes\n", style="dim")
     for change in changes[-_SUMMARY_CHANGES:]:
         out.append("  " + transition_line(change, redactor) + "\n", style=STYLE[change.new])
-    flapping = sorted((t for t in session.tracks.values() if t.flaps), key=lambda t: -t.flaps)
+    flapping = session.flapping()  # two changes or more (#16)
     if flapping:
-        shown = ", ".join(f"{redactor.text(t.name)} ({t.flaps})" for t in flapping[:5])
+        shown = cut([f"{redactor.text(t.name)} ({t.flaps})" for t in flapping], _SUMMARY_FLAPPING)
         out.append(f"flapping: {shown}\n", style="yellow")
     report = session.last
     if report is not None:

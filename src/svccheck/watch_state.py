@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from svccheck.model import Report, Verdict
 
 KEEP_LATENCIES = 1000
+# Flapping is changing back and forth: one change (pass -> fail) is a move, not a flap (#16).
+FLAPPING_CHANGES = 2
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
 CheckKey = tuple[str, str]
@@ -46,12 +48,16 @@ class Track:
     changed_at: float
     first_verdict: Verdict
     last_latency: float | None = None
-    flaps: int = 0
+    flaps: int = 0  # verdict changes since the first round
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=KEEP_LATENCIES))
 
     @property
     def name(self) -> str:
         return f"{self.service}/{self.check}"
+
+    @property
+    def flapping(self) -> bool:
+        return self.flaps >= FLAPPING_CHANGES
 
 
 @dataclass
@@ -108,6 +114,10 @@ class Session:
 
     def ordered(self) -> list[Track]:
         return [self.tracks[k] for k in self.order if k in self.tracks]
+
+    def flapping(self) -> list[Track]:
+        """The checks that changed back and forth, most changes first (ties: first seen first)."""
+        return sorted((t for t in self.tracks.values() if t.flapping), key=lambda t: -t.flaps)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:

@@ -72,6 +72,8 @@ def _table(
 def _reason(service: ServiceResult, result: CheckResult, redactor: Redactor, causes: tuple[str, ...]) -> str:
     if result.recovered:
         return "recovered after retries"
+    if result.ready_after is not None:
+        return f"ready after {result.ready_after:.1f}s"
     if result.verdict is Verdict.PASS:
         return ""
     text = escape(redactor.text(result.reason or ""))

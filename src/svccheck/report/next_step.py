@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import shlex
 
+from svccheck.listing import cut
 from svccheck.model import Report, ServiceResult, Verdict
 from svccheck.redact import Redactor
 
 DEFAULT_MANIFEST = "services.yaml"
 _MAX_DEPENDENTS = 4
+_MAX_COMPONENTS = 3
 
 
 def reproduce_command(report: Report) -> str:
@@ -38,9 +40,7 @@ def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None)
         if broken:
             line += f" — {broken}"
         if dependents:
-            shown = ", ".join(dependents[:_MAX_DEPENDENTS])
-            if len(dependents) > _MAX_DEPENDENTS:
-                shown += f" and {len(dependents) - _MAX_DEPENDENTS} more"
+            shown = cut(dependents, _MAX_DEPENDENTS)
             line += f"; {shown} {'fails' if len(dependents) == 1 else 'fail'} because of it"
         lines.append(line)
         if template:
@@ -61,11 +61,11 @@ def _what_is_broken(result: ServiceResult, redactor: Redactor) -> str:
         failing = [c for c in check.components if c.status == "fail"]
         if check.verdict is Verdict.FAIL and failing:
             parts = []
-            for component in failing[:3]:
+            for component in failing:
                 text = f"component {component.name}: {component.raw_status}"
                 if component.message:
                     text += f" ({component.message})"
                 parts.append(text)
-            return redactor.text(", ".join(parts))
+            return redactor.text(cut(parts, _MAX_COMPONENTS))  # says how many it left out (#16)
     first = next((c for c in result.checks if c.verdict is Verdict.FAIL and c.reason), None)
     return redactor.text(f"{first.check.name}: {first.reason}") if first is not None and first.reason else ""

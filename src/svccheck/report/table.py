@@ -102,6 +102,8 @@ def render(
 def _reason(result: CheckResult, redactor: Redactor, *, critical: bool) -> Text:
     if result.recovered:
         return Text("recovered after retries", style="yellow")
+    if result.ready_after is not None:
+        return Text(f"ready after {result.ready_after:.1f}s", style="green")
     if result.verdict is Verdict.PASS:
         return Text("")
     prefix = f"[{result.failure_class}] " if result.failure_class is not None else ""
