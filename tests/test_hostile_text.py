@@ -102,6 +102,39 @@ services:
         servers.stop()
 
 
+@dataclass(frozen=True)
+class Hostile:
+    what: str
+    sent: str
+    shown: str  # what every view shows instead (the neutraliser's output; markup is shown as written)
+
+
+# The table docs/reliability.md lists; each row is also checked against the neutraliser below.
+HOSTILE_CASES = [
+    Hostile("OSC: set the terminal's title", TITLE, "\\x1b]0;pwned\\x07"),
+    Hostile("CSI: clear the screen, home the cursor", CLEAR, "\\x1b[2J\\x1b[H"),
+    Hostile("CSI: move the cursor up 5 lines", UP, "\\x1b[5A"),
+    Hostile("NUL, BEL, CR", "\x00\x07\r", "\\x00\\x07\\r"),
+    Hostile("newline inside a one-line field", "a\nb", "a\\nb"),
+    Hostile("C1 control (one-byte CSI)", C1_CSI, "\\x9b2J"),
+    Hostile("bidi override (`exe.gnp` read as `png.exe`)", f"{RLO}gnp.exe", "\\u202egnp.exe"),
+    Hostile("bidi isolate, zero-width space, line separator", "\u2066\u200b\u2028", "\\u2066\\u200b\\u2028"),
+    Hostile("rich markup: a hyperlink", LINK, LINK),
+    Hostile("rich markup: a style that hides its text", STYLED, STYLED),
+    Hostile("rich markup: a closing tag alone (once a crash)", CLOSE, CLOSE),
+    Hostile("an emoji code", EMOJI, EMOJI),
+    Hostile("a header value in UTF-8 (once read as Latin-1)", as_latin1(f"{RLO}x"), "\\u202ex"),
+]
+
+
+@pytest.mark.parametrize("case", HOSTILE_CASES, ids=[c.what for c in HOSTILE_CASES])
+def test_the_neutraliser_shows_each_case_as_the_table_says(case: Hostile) -> None:
+    from svccheck.neutral import neutralise
+
+    sent = case.sent.encode("latin-1").decode("utf-8") if case.what.startswith("a header") else case.sent
+    assert neutralise(sent) == case.shown
+
+
 # Byte sequences that must never reach the terminal from a service or a manifest.
 FORBIDDEN: dict[str, re.Pattern[bytes]] = {
     "a title-setting OSC": re.compile(re.escape(b"\x1b]0;pwned")),

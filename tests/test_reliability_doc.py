@@ -23,6 +23,7 @@ def _seconds(value: float) -> str:
 def render() -> str:
     from test_bad_manifests import CASES, PEAK_MIB, SECONDS
     from test_faults import FAULTS
+    from test_hostile_text import HOSTILE_CASES, LOGGED, VIEWS
     from test_resources import PEAK_RSS_MIB
     from test_secrets_audit import OUTPUTS
 
@@ -103,11 +104,47 @@ def render() -> str:
         "## Secrets",
         "",
         "The audit plants a bearer token and an API key from environment variables, a URL",
-        "password, a query-string token, a cookie in the manifest, credentials the server echoes",
-        "in its body and headers, and a session the server sets (`Set-Cookie`, `X-Auth-Token`).",
-        "None may appear in any of these outputs:",
+        "password (and the `Basic` credential httpx makes of it), a query-string token, a cookie in",
+        "the manifest, the default of an unset secret-named variable (`${SMOKE_CLIENT_SECRET:-…}`),",
+        "credentials the server echoes in its body and headers, a session the server sets",
+        "(`Set-Cookie`, `X-Auth-Token`) and tokens in its JSON body (`access_token`, a nested",
+        "`client_secret`). None may appear in any of these outputs:",
         "",
         *(f"- {o.name}" for o in OUTPUTS),
+        "",
+        "Every check starts with no cookies: a `Set-Cookie` lives only within the check's own",
+        "redirect chain (`tests/test_cookies.py` checks what the server received), and its value is",
+        "a secret for the rest of the run, masked wherever it shows up again.",
+        "",
+        "## Hostile text",
+        "",
+        "Everything a service sends (bodies, headers, component names, status words) and everything",
+        "a manifest says (check names, tags) passes one neutraliser before any renderer, and every",
+        "rich renderable is built from `Text` with markup and emoji off. `tests/test_hostile_text.py`",
+        "runs a service that sends all of these in its component names, messages, headers and body,",
+        "and a manifest with markup in its names and tags:",
+        "",
+        "| sent | the characters, written as escapes | what every view shows, literally |",
+        "| --- | --- | --- |",
+        *(
+            f"| {_cell(c.what)} | `{c.sent.encode('unicode_escape').decode()}` | `{_cell(c.shown)}` |"
+            for c in HOSTILE_CASES
+        ),
+        "",
+        "Each view runs as the real CLI on a real pseudo-terminal, colour on, the live views live;",
+        "none of the sequences above may be among the bytes the terminal receives, the hostile text",
+        "must be visible, and the exit code is the run's (a display never fails a gate):",
+        "",
+        *(f"- `svccheck {' '.join(v.args)}`" for v in VIEWS),
+        "",
+        "In a CI log (output that is not a terminal) no line may start with `::`, which the GitHub",
+        "Actions runner would execute as a workflow command (`::error`, `::add-mask::`,",
+        "`::stop-commands::`): such a line gets a `›` in front of its colons. A service whose",
+        "component name wraps so that `::error title=FAKE::` starts a line is run through:",
+        "",
+        *(f"- `svccheck {' '.join(a)}`" for a in LOGGED),
+        "",
+        "With `--github`, svccheck's own annotations are the only lines that start with `::`.",
         "",
         "## Fuzzing",
         "",
@@ -116,7 +153,11 @@ def render() -> str:
         "with positions may come out), random expectations and responses to the evaluator (only",
         "failures), and random statuses, headers and health bodies to the health verdict (a verdict,",
         "with a reason unless it passes). `tests/test_health.py` fuzzes the health-body parser itself",
-        "with random bytes, JSON and health-shaped documents.",
+        "with random bytes, JSON and health-shaped documents. `tests/test_fuzz_rendering.py` builds",
+        "reports out of escape sequences, controls, bidi characters, markup and emoji codes in every",
+        "name, reason, component, header and body, and renders every view and format: none may raise",
+        "or let a control through; and writes random text through the CI-log guard: no line may",
+        "start with `::` and nothing may be lost.",
         "",
     ]
     return "\n".join(out)
