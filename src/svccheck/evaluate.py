@@ -38,7 +38,11 @@ _RETRIED_CLASSES = frozenset(
 def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckResult:
     snapshot = outcome.snapshot
     if snapshot is None:
-        failure = Failure(outcome.failure_class or FailureClass.PROTOCOL, outcome.reason or "no response")
+        failure = Failure(
+            outcome.failure_class or FailureClass.PROTOCOL,
+            outcome.reason or "no response",
+            connect_failed=outcome.connect_failed,
+        )
         return _result(check, [failure], outcome.attempts, None, None, (), critical)
     if check.tcp is not None:  # a TCP answer has no status and no health body: only latency is judged
         failures = evaluate_expect(snapshot, check.expect) if check.expect is not None else []

@@ -205,6 +205,8 @@ class ProbeOutcome:
     reason: str | None
     attempts: tuple[Attempt, ...]
     elapsed: float
+    # the last attempt never got a connection: refused, DNS, TLS, a timeout while connecting
+    connect_failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +214,9 @@ class Failure:
     failure_class: FailureClass
     message: str
     warn_only: bool = False
+    # no connection was made (refused, DNS, TLS, a connect timeout): the service's own
+    # failure, never blamed on a dependency (#12)
+    connect_failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +245,11 @@ class CheckResult:
     @property
     def recovered(self) -> bool:
         return self.verdict is Verdict.PASS and self.attempts > 1
+
+    @property
+    def connect_failed(self) -> bool:
+        """No answer because no connection was made: refused, DNS, TLS or a connect timeout."""
+        return any(f.connect_failed for f in self.failures)
 
 
 RESPONSE_EXCERPT = 2048
@@ -278,3 +288,5 @@ class Report:
     interrupted: str | None = None
     root_causes: tuple[str, ...] = field(default=())
     tls_unverified: tuple[str, ...] = ()  # "service/check" of HTTPS checks run without verification
+    # every check failed to connect: the host, not a service, is the first suspect (#12)
+    nothing_answered: bool = False

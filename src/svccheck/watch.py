@@ -25,6 +25,7 @@ from svccheck.durations import format_duration, format_ms
 from svccheck.model import Report, Service, Verdict
 from svccheck.probe import ProbeSettings
 from svccheck.redact import Redactor
+from svccheck.report.next_step import nothing_answered_line
 from svccheck.report.table import LABEL, STYLE, summary_line
 from svccheck.run import EXIT_OK, EXIT_SIGINT, Stop, execute, signals_stop
 from svccheck.watch_state import Session, Transition, percentile, since, sparkline
@@ -268,6 +269,8 @@ def summary(session: Session, redactor: Redactor, *, interval: float, now: float
     if report is not None:
         if report.root_causes:
             out.append("root cause: " + ", ".join(report.root_causes) + "\n", style="bold magenta")
+        elif report.nothing_answered:  # no service is to blame (#12)
+            out.append(nothing_answered_line(report, redactor) + "\n", style="bold magenta")
         out.append("now: " + summary_line(report))
     else:
         out.append("no round finished")

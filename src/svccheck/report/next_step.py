@@ -2,18 +2,21 @@
 
 For each root cause: what inside it is broken (its failing health components,
 or its first failure) and which services fail because of it. Without a root
-cause, the first failing service. Each with a command to dig in.
+cause, the first failing service. Each with a command to dig in. When no
+check got a connection, the host is the suspect, not a service.
 """
 
 from __future__ import annotations
 
 import shlex
+from urllib.parse import urlsplit
 
 from svccheck.model import Report, ServiceResult, Verdict
 from svccheck.redact import Redactor
 
 DEFAULT_MANIFEST = "services.yaml"
 _MAX_DEPENDENTS = 4
+_MAX_HOSTS = 3
 
 
 def reproduce_command(report: Report) -> str:
@@ -25,6 +28,8 @@ def reproduce_command(report: Report) -> str:
 
 def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None) -> list[str]:
     """Lines for under the table; `reproduce` is a template with `{name}` ("" for none)."""
+    if report.nothing_answered:
+        return [nothing_answered_line(report, redactor)]
     template = reproduce_command(report) if reproduce is None else reproduce
     by_name = {r.service.name: r for r in report.services}
     lines: list[str] = []
@@ -53,6 +58,20 @@ def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None)
             if template:
                 lines.append("  look closer: " + template.format(name=failing.service.name))
     return lines
+
+
+def nothing_answered_line(report: Report, redactor: Redactor) -> str:
+    """`no service answered: is the host up, is it the right host (localhost)?`, for every format."""
+    hosts = list(
+        dict.fromkeys(
+            urlsplit(c.check.url).hostname or c.check.url for r in report.services for c in r.checks
+        )
+    )
+    shown = ", ".join(hosts[:_MAX_HOSTS])
+    if len(hosts) > _MAX_HOSTS:
+        shown += f" and {len(hosts) - _MAX_HOSTS} more"
+    question = "is the host up, is it the right host" if len(hosts) == 1 else "are the hosts up and right"
+    return redactor.text(f"no service answered: {question} ({shown})?")
 
 
 def _what_is_broken(result: ServiceResult, redactor: Redactor) -> str:
