@@ -290,3 +290,5 @@ class Report:
     tls_unverified: tuple[str, ...] = ()  # "service/check" of HTTPS checks run without verification
     # every check failed to connect: the host, not a service, is the first suspect (#12)
     nothing_answered: bool = False
+    # (service, check) of each warning that fails the run because of --strict (#14)
+    strict_failures: tuple[tuple[str, str], ...] = ()

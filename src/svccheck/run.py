@@ -233,13 +233,16 @@ def build_report(
     verdict = worst(critical_verdicts)
     if verdict is Verdict.SKIP:
         verdict = Verdict.PASS
+    all_checks = [c for r in service_results for c in r.checks]
+    # The one place that says what --strict means: every warning fails the run, and
+    # each report names them (#14).
+    strict_failures = tuple(c.check.key for c in all_checks if strict and c.verdict is Verdict.WARN)
     if interrupted is not None:
         exit_code = interrupt_code
-    elif verdict is Verdict.FAIL or (strict and verdict is Verdict.WARN):
+    elif verdict is Verdict.FAIL or strict_failures:
         exit_code = EXIT_FAILED
     else:
         exit_code = EXIT_OK
-    all_checks = [c for r in service_results for c in r.checks]
     summary = Summary(
         services=len(service_results),
         healthy=sum(r.verdict is Verdict.PASS for r in service_results),
@@ -264,6 +267,7 @@ def build_report(
         root_causes=root_cause_names,
         tls_unverified=tls_unverified,
         nothing_answered=nothing_answered(all_checks),
+        strict_failures=strict_failures,
     )
 
 

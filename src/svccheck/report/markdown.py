@@ -12,7 +12,7 @@ import re
 from svccheck.durations import format_ms
 from svccheck.model import CheckResult, Report, ServiceResult, Verdict
 from svccheck.redact import Redactor
-from svccheck.report.next_step import nothing_answered_line
+from svccheck.report.next_step import nothing_answered_line, strict_line
 from svccheck.report.table import summary_line
 
 ICON = {Verdict.PASS: "✅", Verdict.WARN: "⚠️", Verdict.FAIL: "❌", Verdict.SKIP: "⏭️"}
@@ -28,6 +28,9 @@ def render(report: Report, redactor: Redactor) -> str:
     if report.interrupted:
         lines += [f"**{escape(report.interrupted)}: partial results**", ""]
     lines += [escape(summary_line(report)), ""]
+    strict = strict_line(report, redactor)
+    if strict is not None:
+        lines += [f"**{escape(strict)}**", ""]
     if report.root_causes:
         causes = ", ".join(f"**{escape(redactor.text(name))}**" for name in report.root_causes)
         lines += [f"Root cause: {causes}", ""]

@@ -60,6 +60,20 @@ def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None)
     return lines
 
 
+def strict_line(report: Report, redactor: Redactor) -> str | None:
+    """`2 warnings fail the run (--strict): a/health, b/health`: why a run of warnings exits 1 (#14)."""
+    keys = report.strict_failures
+    if not keys:
+        return None
+    shown = ", ".join(f"{service}/{check}" for service, check in keys[:_MAX_DEPENDENTS])
+    if len(keys) > _MAX_DEPENDENTS:
+        shown += f" and {len(keys) - _MAX_DEPENDENTS} more"
+    also = " also" if report.verdict is Verdict.FAIL else ""
+    verb = "fails" if len(keys) == 1 else "fail"
+    noun = "warning" if len(keys) == 1 else "warnings"
+    return redactor.text(f"{len(keys)} {noun}{also} {verb} the run (--strict): {shown}")
+
+
 def nothing_answered_line(report: Report, redactor: Redactor) -> str:
     """`no service answered: is the host up, is it the right host (localhost)?`, for every format."""
     hosts = list(
