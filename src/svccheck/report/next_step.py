@@ -17,6 +17,7 @@ from svccheck.redact import Redactor
 DEFAULT_MANIFEST = "services.yaml"
 _MAX_DEPENDENTS = 4
 _MAX_HOSTS = 3
+_MAX_STRICT = 4  # warnings named in the --strict line
 
 
 def reproduce_command(report: Report) -> str:
@@ -65,9 +66,9 @@ def strict_line(report: Report, redactor: Redactor) -> str | None:
     keys = report.strict_failures
     if not keys:
         return None
-    shown = ", ".join(f"{service}/{check}" for service, check in keys[:_MAX_DEPENDENTS])
-    if len(keys) > _MAX_DEPENDENTS:
-        shown += f" and {len(keys) - _MAX_DEPENDENTS} more"
+    shown = ", ".join(f"{service}/{check}" for service, check in keys[:_MAX_STRICT])
+    if len(keys) > _MAX_STRICT:
+        shown += f" and {len(keys) - _MAX_STRICT} more"
     also = " also" if report.verdict is Verdict.FAIL else ""
     verb = "fails" if len(keys) == 1 else "fail"
     noun = "warning" if len(keys) == 1 else "warnings"
@@ -76,16 +77,19 @@ def strict_line(report: Report, redactor: Redactor) -> str | None:
 
 def nothing_answered_line(report: Report, redactor: Redactor) -> str:
     """`no service answered: is the host up, is it the right host (localhost)?`, for every format."""
-    hosts = list(
-        dict.fromkeys(
-            urlsplit(c.check.url).hostname or c.check.url for r in report.services for c in r.checks
-        )
-    )
+    hosts = list(dict.fromkeys(_host(c.check.url) for r in report.services for c in r.checks))
     shown = ", ".join(hosts[:_MAX_HOSTS])
     if len(hosts) > _MAX_HOSTS:
         shown += f" and {len(hosts) - _MAX_HOSTS} more"
     question = "is the host up, is it the right host" if len(hosts) == 1 else "are the hosts up and right"
     return redactor.text(f"no service answered: {question} ({shown})?")
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or url
+    except ValueError:  # an unparseable URL never got this far, but the footer must not crash on one
+        return url
 
 
 def _what_is_broken(result: ServiceResult, redactor: Redactor) -> str:
