@@ -60,7 +60,7 @@ def result(
     )
 
 
-def mixed_report(*, interrupted: str | None = None, exit_code: int = 130) -> Report:
+def mixed_report(*, interrupted: str | None = None, exit_code: int = 130, strict: bool = False) -> Report:
     """payments fails (root cause of billing), billing fails, search warns, api passes (one recovered)."""
     api_health = make_check("api", "health", "health")
     api_items = make_check("api", 'list "items" \\ all\nnow')
@@ -126,7 +126,7 @@ def mixed_report(*, interrupted: str | None = None, exit_code: int = 130) -> Rep
         duration=1.5,
         started_at=STARTED_AT,
         manifest_path="services.yaml",
-        strict=False,
+        strict=strict,
         interrupted=interrupted,
         interrupt_code=exit_code,
     )

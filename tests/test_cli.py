@@ -238,7 +238,44 @@ def test_non_critical_failure_warns_and_strict_fails(
     assert lenient.returncode == 0
     check = check_of(report(lenient), "extra", "GET /x")
     assert check["verdict"] == "warn" and check["reason"] == "expected status 2xx, got 404"
-    assert run_cli("all", "-f", str(path), "--strict").returncode == 1
+    strict = run_cli("all", "-f", str(path), "--strict")
+    assert strict.returncode == 1
+    assert "1 warning fails the run (--strict): extra/GET /x" in strict.stdout.splitlines()
+
+
+def test_strict_says_which_warnings_fail_the_run(
+    servers: ServerThread, manifest_file: WriteManifest, tmp_path: Path
+) -> None:
+    # --strict used to exit 1 with the same output as without it (#14)
+    missing, up = servers.add(Counting([404])), servers.add(ok_handler)
+    extras = "\n".join(
+        f'  {name}: {{url: "http://127.0.0.1:{missing}", critical: false, checks: [{{path: /x}}]}}'
+        for name in ("a", "b", "c", "d", "e", "f")
+    )
+    path = manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{up}", health: /health}}\n{extras}\n')
+    line = "6 warnings fail the run (--strict): a/GET /x, b/GET /x, c/GET /x, d/GET /x and 2 more"
+    lenient = run_cli("all", "-f", str(path))
+    assert lenient.returncode == 0 and "fail the run" not in lenient.stdout
+    summary = tmp_path / "step-summary.md"
+    strict = run_cli(
+        "all", "-f", str(path), "--strict", "--markdown", str(tmp_path / "r.md"), "--github",
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )  # fmt: skip
+    assert_no_traceback(strict)
+    assert strict.returncode == 1
+    assert line in strict.stdout.splitlines()
+    assert line in (tmp_path / "r.md").read_text() and line in summary.read_text()
+    quiet = run_cli("all", "-f", str(path), "--strict", "-q")
+    assert quiet.returncode == 1 and line in quiet.stdout.splitlines()
+
+    one = manifest_file(
+        f'services:\n  extra: {{url: "http://127.0.0.1:{missing}", critical: false, checks: [{{path: /x}}]}}\n'
+        f'  api: {{url: "http://127.0.0.1:{up}", health: /health}}\n'
+        f'  gone: {{url: "http://127.0.0.1:{closed_port()}", health: /health, retries: 0}}\n',
+        name="one.yaml",
+    )
+    both = run_cli("all", "-f", str(one), "--strict")
+    assert "1 warning also fails the run (--strict): extra/GET /x" in both.stdout.splitlines()
 
 
 def test_root_cause_across_depends_on(servers: ServerThread, manifest_file: WriteManifest) -> None:

@@ -314,6 +314,8 @@ FAULTS: list[Fault] = [
           lambda f: http(f, answer(json_response({"status": "DOWN", "components": {"db": {"status": "DOWN"}, "disk": {"status": "UP"}}})))),
     Fault("health-warn", "200 with an IETF health body saying warn", "warn", "health", "component cache: warn", 2.0,
           lambda f: http(f, answer(json_response({"status": "warn", "checks": {"cache": [{"status": "warn"}]}}, content_type="application/health+json")))),
+    Fault("health-unknown-word", "200 with a health status svccheck does not know", "warn", "health", "unrecognised health status 'NOK'", 2.0,
+          lambda f: http(f, answer(json_response({"status": "NOK"})))),
 ]  # fmt: skip
 
 

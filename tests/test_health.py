@@ -237,7 +237,53 @@ def test_ietf_without_top_level_status_takes_the_worst_component() -> None:
 
 def test_ietf_unknown_top_level_word_is_at_least_warn() -> None:
     reading = parsed(json.dumps({"status": "sunny", "checks": {"a": [{"status": "pass"}]}}))
-    assert (reading.status, reading.raw_status) == ("warn", "sunny")
+    assert (reading.status, reading.raw_status, reading.unrecognised) == ("warn", "sunny", True)
+
+
+@pytest.mark.parametrize(
+    ("body", "raw"),
+    [
+        ({"status": "NOK"}, "NOK"),
+        ({"status": "published", "id": 7}, "published"),
+        ({"State": "maintenance"}, "maintenance"),
+        ({"status": "broken", "ok": True}, "broken"),  # a word we cannot read outranks a boolean pass
+        ({"status": "x\x1b[0m" + "y" * 300}, "x\\x1b[0m" + "y" * (MAX_TEXT - 9) + "…"),
+    ],
+)
+def test_plain_json_unknown_status_word_is_warn(body: dict[str, Any], raw: str) -> None:
+    # A health endpoint stating its status in a word we do not know is not a pass (#15).
+    reading = parsed(json.dumps(body))
+    assert (reading.format, reading.status, reading.raw_status, reading.unrecognised) == (
+        "plain-json",
+        "warn",
+        raw,
+        True,
+    )
+
+
+def test_plain_json_unknown_status_word_with_a_failing_boolean_fails() -> None:
+    reading = parsed(json.dumps({"status": "NOK", "healthy": False}))
+    assert (reading.status, reading.raw_status, reading.unrecognised) == ("fail", "healthy=false", False)
+
+
+def test_plain_json_listed_dependency_with_an_unknown_word_is_a_warn_component() -> None:
+    body = {"status": "ok", "checks": {"queue": {"status": "paused"}, "version": "1.2", "db": "up"}}
+    reading = parsed(json.dumps(body))
+    # a bare string may be any datum: only the object stating a status is read whatever its word
+    assert reading.components == (
+        Component("queue", "warn", "paused", unrecognised=True),
+        Component("db", "pass", "up"),
+    )
+    # an object alongside, not listed, is not taken for a component on an unknown word
+    assert parsed(json.dumps({"status": "ok", "build": {"status": "released"}})).components == ()
+
+
+def test_known_words_are_not_unrecognised() -> None:
+    for name in FIXTURES.iterdir():
+        if name.name == "README.md":
+            continue
+        reading = parsed(name.read_bytes())
+        assert not reading.unrecognised and not reading.unrecognised_components(), name.name
 
 
 # --- Spring details -----------------------------------------------------------------
@@ -290,7 +336,8 @@ def test_spring_unknown_is_warn() -> None:
 def test_unknown_component_word_is_warn_and_kept_as_written(body: dict[str, Any]) -> None:
     # A word we cannot vouch for inside a health report is not a pass.
     reading = parsed(json.dumps(body))
-    assert (reading.status, reading.failing()) == ("pass", (Component("mail", "warn", "MAINTENANCE"),))
+    expected = Component("mail", "warn", "MAINTENANCE", unrecognised=True)
+    assert (reading.status, reading.failing()) == ("pass", (expected,))
 
 
 def test_spring_boot_2_0_details_shape() -> None:
@@ -412,7 +459,6 @@ def test_charset_from_content_type_is_honoured() -> None:
         b"<!doctype html><html><body>OK</body></html>",
         b"<html>healthy</html>",
         b'{"data": [1, 2, 3]}',
-        b'{"status": "published", "id": 7}',
         b'{"status": 200}',
         b'{"status": {"code": "UP"}}',
         b'{"db": {"status": "DOWN"}}',

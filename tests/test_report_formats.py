@@ -53,11 +53,18 @@ def test_junit_warn_is_skipped_unless_strict(tmp_path: Path) -> None:
     lenient = cases(suites(junit.render(mixed_report(), Redactor()), tmp_path)["search"])["health"]
     [skipped] = lenient.result
     assert isinstance(skipped, Skipped) and skipped.message == "warn: degraded: component index: WARN"
-    strict = cases(suites(junit.render(mixed_report(), Redactor(), strict=True), tmp_path)["search"])[
-        "health"
-    ]
+    strict = cases(suites(junit.render(mixed_report(strict=True), Redactor()), tmp_path)["search"])["health"]
     [failure] = strict.result
     assert isinstance(failure, Failure) and failure.type == "health"
+
+
+def test_strict_warnings_are_named_where_the_run_is_summed_up() -> None:
+    # the report decides what --strict fails (#14); each format shows that decision
+    report = mixed_report(strict=True)
+    assert report.strict_failures == (("search", "health"),)
+    line = "1 warning also fails the run (--strict): search/health"
+    assert f"**{line}**" in markdown.render(report, Redactor())
+    assert line not in markdown.render(mixed_report(), Redactor())
 
 
 def test_junit_passing_cases_and_awkward_names(tmp_path: Path) -> None:
@@ -128,7 +135,7 @@ def test_annotations_for_failures_and_warnings() -> None:
     )
     assert lines[-1].startswith("::warning title=search / health::[health] degraded")
     assert len(lines) == 4
-    assert github.workflow_commands(mixed_report(), Redactor(), strict=True)[-1].startswith(
+    assert github.workflow_commands(mixed_report(strict=True), Redactor())[-1].startswith(
         "::error title=search"
     )
 

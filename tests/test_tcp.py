@@ -115,19 +115,26 @@ def test_refused_port_is_retried_and_classified() -> None:
     assert report.exit_code == 1
 
 
-def test_non_critical_tcp_failure_warns_and_depends_on_names_the_root_cause(redis_port: int) -> None:
+def test_non_critical_tcp_failure_warns_and_depends_on_names_the_root_cause(servers: ServerThread) -> None:
+    async def unavailable(request: Request) -> Response:
+        return json_response({"status": "DOWN"}, status=503)
+
     port = free_port()
     report = run_manifest(f"""
         defaults: {{retries: 0}}
         services:
           db: {{url: "tcp://127.0.0.1:{port}", protocol: postgres}}
           cache: {{url: "tcp://127.0.0.1:{port}", critical: false}}
-          app: {{url: "tcp://127.0.0.1:{port}", depends_on: [db]}}
+          app: {{url: "http://127.0.0.1:{servers.add(unavailable)}", health: /h, depends_on: [db]}}
+          worker: {{url: "tcp://127.0.0.1:{port}", depends_on: [db]}}
     """)
     by_name = results(report)
     assert by_name["cache"].verdict == "warn"
     assert by_name["db"].verdict == "fail"
     assert report.root_causes == ("db",)
+    # app answered 503: db may be why; worker's port refused: that is worker's own (#12)
+    causes = {s.service.name: s.root_cause for s in report.services}
+    assert causes == {"db": None, "cache": None, "app": "db", "worker": None}
 
 
 @pytest.fixture(scope="module")

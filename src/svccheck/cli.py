@@ -307,7 +307,7 @@ def _emit(report: "Report", manifest: "Manifest", options: RunOptions) -> None:
     if options.output is not OutputFormat.table:
         from svccheck.report import formats
 
-        sys.stdout.write(formats.render(options.output.value, report, redactor, strict=options.strict))
+        sys.stdout.write(formats.render(options.output.value, report, redactor))
         return
     from svccheck.report import table
 
@@ -320,7 +320,7 @@ def _emit(report: "Report", manifest: "Manifest", options: RunOptions) -> None:
         console.print(table.render(report, redactor, reproduce=""))  # the story is the closer look
         return
     if options.quiet:
-        console.print(table.render_quiet(report))
+        console.print(table.render_quiet(report, redactor))
     else:
         console.print(table.render(report, redactor, verbose=options.verbose, reproduce=options.reproduce))
 
@@ -339,7 +339,7 @@ def _write_report_files(report: "Report", redactor: "Redactor", options: RunOpti
         if path is None:
             continue
         try:
-            write_atomically(path, formats.render(name, report, redactor, strict=options.strict))
+            write_atomically(path, formats.render(name, report, redactor))
         except OSError as exc:
             typer.echo(f"svccheck: cannot write {path}: {exc.strerror or exc}", err=True)
 
@@ -354,7 +354,7 @@ def _github(report: "Report", redactor: "Redactor", options: RunOptions) -> None
     # Workflow commands go where the runner reads them; stderr when stdout carries a machine report.
     # They are svccheck's own `::` lines, so they are written past the guard on the CI log.
     stream = raw_stream(sys.stdout if options.output is OutputFormat.table else sys.stderr)
-    for line in github.workflow_commands(report, redactor, strict=options.strict):
+    for line in github.workflow_commands(report, redactor):
         stream.write(line + "\n")
     stream.flush()
     from svccheck.report import markdown

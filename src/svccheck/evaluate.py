@@ -40,7 +40,11 @@ _RETRIED_CLASSES = frozenset(
 def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckResult:
     snapshot = outcome.snapshot
     if snapshot is None:
-        failure = Failure(outcome.failure_class or FailureClass.PROTOCOL, outcome.reason or "no response")
+        failure = Failure(
+            outcome.failure_class or FailureClass.PROTOCOL,
+            outcome.reason or "no response",
+            connect_failed=outcome.connect_failed,
+        )
         return _result(check, [failure], outcome.attempts, None, None, (), critical)
     if check.tcp is not None:  # a TCP answer has no status and no health body: only latency is judged
         failures = evaluate_expect(snapshot, check.expect) if check.expect is not None else []
@@ -76,22 +80,49 @@ def _excerpt(snapshot: Snapshot) -> Snapshot:
 
 
 def _health_failures(status_code: int, reading: HealthReading | None) -> list[Failure]:
-    """Without `expect`: 2xx and a body that does not declare itself unhealthy."""
+    """Without `expect`: 2xx and a body that does not declare itself unhealthy.
+
+    A status word svccheck does not know is never a pass (#15): the service
+    said something about its health that cannot be vouched for, so it is a
+    warn naming the word, even under a passing top-level status.
+    """
     ok_status = 200 <= status_code < 300
-    if reading is not None and reading.status != "pass":
-        failing = reading.failing()
-        # `component a: DOWN, component b: DOWN, component c: DOWN and 2 more` (#16)
-        listed = cut([f"component {c.name}: {c.raw_status}" for c in failing], _MAX_COMPONENTS_IN_REASON)
-        word = reading.raw_status or reading.status
-        detail = listed or f"health status {word}"
+    if reading is None or (not ok_status and reading.unrecognised and not reading.failing()):
+        pass  # a word we cannot read adds nothing to an error status: the status code says it
+    elif reading.status != "pass":
+        detail = _health_detail(reading, reading.failing())
         if reading.status == "warn" and ok_status:
-            return [Failure(FailureClass.HEALTH, f"degraded: {detail}", warn_only=True)]
+            # "degraded" only when the body said so in a word we know
+            prefix = "" if reading.unrecognised else "degraded: "
+            return [Failure(FailureClass.HEALTH, f"{prefix}{detail}", warn_only=True)]
         if reading.status == "fail" or not ok_status:
             prefix = "" if ok_status else f"HTTP {status_code}, "
             return [Failure(FailureClass.HEALTH, f"{prefix}{detail}")]
+    elif ok_status and (unknown := reading.unrecognised_components()):
+        return [Failure(FailureClass.HEALTH, _health_detail(reading, unknown), warn_only=True)]
     if not ok_status:
         return [Failure(FailureClass.STATUS, f"expected status 2xx, got {status_code}")]
     return []
+
+
+def _health_detail(reading: HealthReading, components: tuple[Component, ...]) -> str:
+    """`component db: DOWN, …`, led by the body's own status word when svccheck does not know it."""
+    # `component a: DOWN, component b: DOWN, component c: DOWN and 2 more` (#16)
+    listed = cut([_component_text(c) for c in components], _MAX_COMPONENTS_IN_REASON)
+    parts = [_unrecognised(reading.raw_status or "")] if reading.unrecognised else []
+    if listed:
+        parts.append(listed)
+    return ", ".join(parts) if parts else f"health status {reading.raw_status or reading.status}"
+
+
+def _component_text(component: Component) -> str:
+    word = _unrecognised(component.raw_status) if component.unrecognised else component.raw_status
+    return f"component {component.name}: {word}"
+
+
+def _unrecognised(word: str) -> str:
+    # the word is the body's, already one printable line (health._clean)
+    return f"unrecognised health status '{word}'"
 
 
 def _result(

@@ -99,6 +99,8 @@ class Component:
     status: HealthStatus
     raw_status: str
     message: str | None = None
+    # `raw_status` is a word svccheck does not know: a warn that says so, never a pass (#15)
+    unrecognised: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,8 @@ class HealthReading:
     raw_status: str | None
     format: str
     components: tuple[Component, ...]
+    # `raw_status` is a word svccheck does not know: at least a warn that says so (#15)
+    unrecognised: bool = False
 
     def failing(self) -> tuple[Component, ...]:
         """Components that are not ``pass``, failures before warnings.
@@ -118,6 +122,9 @@ class HealthReading:
         """
         bad = [c for c in self.components if c.status != "pass"]
         return tuple(sorted(bad, key=lambda c: -_RANK[c.status]))
+
+    def unrecognised_components(self) -> tuple[Component, ...]:
+        return tuple(c for c in self.components if c.unrecognised)
 
 
 def status_word(word: str) -> HealthStatus | None:
@@ -227,20 +234,21 @@ def _ietf_component(key: str, nodes: object) -> Component | None:
         nodes = [nodes]  # lenient: a single node without the list
     if not isinstance(nodes, list):
         return None
-    worst: tuple[HealthStatus, str] | None = None
+    worst: tuple[HealthStatus, str, bool] | None = None
     message: str | None = None
     for node in nodes[:MAX_COMPONENTS]:
         if not isinstance(node, dict) or not isinstance(node.get("status"), str):
             continue
         raw = node["status"]
-        status = status_word(raw) or "warn"
+        known = status_word(raw)
+        status = known or "warn"
         if worst is None or _RANK[status] > _RANK[worst[0]]:
-            worst, message = (status, raw), None
+            worst, message = (status, raw, known is None), None
         if status == worst[0] and message is None:
             message = _message(node, ("output",))
     if worst is None:
         return None
-    return Component(_name(key), worst[0], _clean(worst[1]), message)
+    return Component(_name(key), worst[0], _clean(worst[1]), message, unrecognised=worst[2])
 
 
 def _microprofile(data: dict[str, object]) -> HealthReading | None:
@@ -349,7 +357,8 @@ def _spring_walk(
         # descendant's path would otherwise cost memory quadratic in the body.
         name = f"{path}/{_name(str(key))}" if path else _name(str(key))
         raw = node.get("status")
-        status = (status_word(raw) or "warn") if isinstance(raw, str) else None
+        known = status_word(raw) if isinstance(raw, str) else None
+        status = (known or "warn") if isinstance(raw, str) else None
         sub = _spring_children(node) if depth < MAX_DEPTH else None
         if sub:
             explained = _spring_walk(sub, name, depth + 1, out, budget)
@@ -360,7 +369,7 @@ def _spring_walk(
             continue
         details = node.get("details")
         message = _message(details, ("error", "message", "reason")) if isinstance(details, dict) else None
-        out.append(Component(_tail(name), status, _clean(raw), message))
+        out.append(Component(_tail(name), status, _clean(raw), message, unrecognised=known is None))
         unhealthy = unhealthy or status != "pass"
     return unhealthy
 
@@ -369,10 +378,13 @@ def _plain_json(data: dict[str, object]) -> HealthReading | None:
     keys: dict[str, str] = {}
     for key in data:
         keys.setdefault(str(key).lower().replace("_", "").replace("-", ""), key)
+    unknown: str | None = None
     for wanted in _STATUS_KEYS:
         value = data[keys[wanted]] if wanted in keys else None
         if isinstance(value, str) and (stated := status_word(value)) is not None:
             return HealthReading(stated, _clean(value), "plain-json", _generic_components(data))
+        if unknown is None and isinstance(value, str) and _clean(value):
+            unknown = _clean(value)
     # Booleans only when no status word: a stated status is authoritative.
     found: tuple[HealthStatus, str] | None = None
     for wanted in _BOOL_KEYS:
@@ -384,38 +396,51 @@ def _plain_json(data: dict[str, object]) -> HealthReading | None:
             status: HealthStatus = "pass" if value else "fail"
             if found is None or _RANK[status] > _RANK[found[0]]:
                 found = (status, f"{_clean(original)}={'true' if value else 'false'}")
+    # A status word we do not know ({"status": "NOK"}) is a statement we cannot vouch for:
+    # a warn that names it, never a silent pass (#15); a boolean saying "down" still fails.
+    if unknown is not None and (found is None or found[0] != "fail"):
+        return HealthReading("warn", unknown, "plain-json", _generic_components(data), unrecognised=True)
     if found is None:
         return None
     return HealthReading(found[0], found[1], "plain-json", _generic_components(data))
 
 
 def _generic_components(data: dict[str, object]) -> tuple[Component, ...]:
-    """Dependencies a plain body lists, only where their status is a known word.
+    """Dependencies a plain body lists, where their status is a known word.
 
     Stricter than the named formats: an arbitrary object that happens to
-    carry a "status" field should not show up as a failing component.
+    carry a "status" field should not show up as a failing component. Only
+    an object with a `status` listed under a container key (`checks`,
+    `dependencies`…) is a component whatever its word: an unknown one is a
+    warn of that component (#15). A bare string there may be any datum
+    (`"version": "1.2"`), so it counts only when it is a known word.
     """
     out: list[Component] = []
 
-    def add(name: str, value: object) -> None:
+    def add(name: str, value: object, *, listed: bool) -> None:
         if len(out) >= MAX_COMPONENTS:
             return
         if isinstance(value, dict):
             raw, message = value.get("status"), _message(value, _MESSAGE_KEYS)
         else:
-            raw, message = value, None
-        if isinstance(raw, str) and (status := status_word(raw)) is not None:
+            raw, message, listed = value, None, False
+        if not isinstance(raw, str):
+            return
+        status = status_word(raw)
+        if status is not None:
             out.append(Component(_name(name), status, _clean(raw), message))
+        elif listed and _clean(raw):
+            out.append(Component(_name(name), "warn", _clean(raw), message, unrecognised=True))
 
     containers = [key for key in data if str(key).lower() in _CONTAINER_KEYS]
     for key, value in data.items():
         if key not in containers and isinstance(value, dict):
-            add(str(key), value)
+            add(str(key), value, listed=False)
     for key in containers:
         section = data[key]
         if isinstance(section, dict):
             for name, value in section.items():
-                add(str(name), value)
+                add(str(name), value, listed=True)
     return tuple(out)
 
 
@@ -425,7 +450,8 @@ def _component(name: str, node: dict[str, object], message: str | None) -> Compo
         return None
     # A word we do not know inside a health report is something we cannot
     # vouch for: warn, and show the word as the body wrote it.
-    return Component(_name(name), status_word(raw) or "warn", _clean(raw), message)
+    known = status_word(raw)
+    return Component(_name(name), known or "warn", _clean(raw), message, unrecognised=known is None)
 
 
 def _conclude(raw: object, fmt: str, components: list[Component]) -> HealthReading | None:
@@ -444,7 +470,8 @@ def _conclude(raw: object, fmt: str, components: list[Component]) -> HealthReadi
             if _RANK[component.status] > _RANK[status]:
                 status = component.status
     raw_status = _clean(word) if word is not None else None
-    return HealthReading(status, raw_status, fmt, tuple(components))
+    unrecognised = word is not None and status_word(word) is None
+    return HealthReading(status, raw_status, fmt, tuple(components), unrecognised=unrecognised)
 
 
 def _is_status_node(value: object) -> bool:

@@ -207,6 +207,8 @@ class ProbeOutcome:
     reason: str | None
     attempts: tuple[Attempt, ...]
     elapsed: float
+    # the last attempt never got a connection: refused, DNS, TLS, a timeout while connecting
+    connect_failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,9 @@ class Failure:
     failure_class: FailureClass
     message: str
     warn_only: bool = False
+    # no connection was made (refused, DNS, TLS, a connect timeout): the service's own
+    # failure, never blamed on a dependency (#12)
+    connect_failed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +253,11 @@ class CheckResult:
     def recovered(self) -> bool:
         """Passed on a retry after failing: flaky. A check that became ready in `wait` is not (#13)."""
         return self.verdict is Verdict.PASS and self.attempts > 1 and self.ready_after is None
+
+    @property
+    def connect_failed(self) -> bool:
+        """No answer because no connection was made: refused, DNS, TLS or a connect timeout."""
+        return any(f.connect_failed for f in self.failures)
 
 
 RESPONSE_EXCERPT = 2048
@@ -286,3 +296,7 @@ class Report:
     interrupted: str | None = None
     root_causes: tuple[str, ...] = field(default=())
     tls_unverified: tuple[str, ...] = ()  # "service/check" of HTTPS checks run without verification
+    # every check failed to connect: the host, not a service, is the first suspect (#12)
+    nothing_answered: bool = False
+    # (service, check) of each warning that fails the run because of --strict (#14)
+    strict_failures: tuple[tuple[str, str], ...] = ()

@@ -32,7 +32,7 @@ from svccheck.durations import format_duration
 from svccheck.lanes import Lanes, Origin
 from svccheck.model import Attempt, Check, FailureClass, ProbeOutcome, Snapshot
 from svccheck.redact import is_sensitive_header
-from svccheck.timing import AttemptTrace, DnsTimer
+from svccheck.timing import CONNECTING, HANDSHAKING, AttemptTrace, DnsTimer
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -46,6 +46,8 @@ TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 TRANSIENT_CLASSES = frozenset(
     {FailureClass.REFUSED, FailureClass.TIMEOUT, FailureClass.PROTOCOL, FailureClass.DNS}
 )
+# An exception of these classes means no connection was made (a timeout: see its phase).
+CONNECT_CLASSES = frozenset({FailureClass.REFUSED, FailureClass.DNS, FailureClass.TLS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class _AttemptResult:
     latency: float
     retry_after: float | None = None
     transient: bool = False
+    connect_failed: bool = False
 
 
 @dataclass
@@ -134,6 +137,7 @@ class Prober:
             reason=last.reason,
             attempts=tuple(history),
             elapsed=time.perf_counter() - started,
+            connect_failed=last.connect_failed,
         )
 
     async def _attempt(
@@ -144,7 +148,7 @@ class Prober:
         try:
             async with asyncio.timeout(attempt_timeout):
                 if check.tcp is not None:
-                    snapshot = await self._tcp_exchange(check, verify, start)
+                    snapshot = await self._tcp_exchange(check, verify, trace)
                 else:
                     snapshot = await self._exchange(check, url, verify, attempt_timeout, trace)
         except (TimeoutError, httpx.TimeoutException):
@@ -156,6 +160,7 @@ class Prober:
                 f"timed out after {format_duration(attempt_timeout)}{stalled}",
                 time.perf_counter() - start,
                 transient=True,
+                connect_failed=trace.phase in (CONNECTING, HANDSHAKING),
             )
         except _TooManyRedirects as exc:
             return _AttemptResult(None, FailureClass.PROTOCOL, str(exc), time.perf_counter() - start)
@@ -167,6 +172,7 @@ class Prober:
                 reason,
                 time.perf_counter() - start,
                 transient=failure_class in TRANSIENT_CLASSES,
+                connect_failed=failure_class in CONNECT_CLASSES,
             )
         transient = snapshot.status_code in TRANSIENT_STATUS
         return _AttemptResult(
@@ -240,10 +246,10 @@ class Prober:
             )
         raise _TooManyRedirects(f"too many redirects (more than {MAX_REDIRECTS})")
 
-    async def _tcp_exchange(self, check: Check, verify: bool | str, start: float) -> Snapshot:
+    async def _tcp_exchange(self, check: Check, verify: bool | str, trace: AttemptTrace) -> Snapshot:
         assert check.tcp is not None
         context = _ssl_context(verify) if check.tcp.tls else None
-        return await tcp_probe.exchange(check.tcp, check.url, context, start)
+        return await tcp_probe.exchange(check.tcp, check.url, context, trace.start, trace)
 
 
 def _headers(response: httpx.Response) -> tuple[tuple[str, str], ...]:

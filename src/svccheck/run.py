@@ -24,7 +24,7 @@ from svccheck.model import (
     worst,
 )
 from svccheck.probe import Prober, ProbeSettings
-from svccheck.triage import root_causes
+from svccheck.triage import nothing_answered, root_causes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
 
@@ -224,7 +224,8 @@ def build_report(
         for r in service_results
         if any(c.failures and any(not f.warn_only for f in c.failures) for c in r.checks)
     ]
-    causes = root_causes(broken, {s.name: s.depends_on for s in services})
+    unreachable = [r.service.name for r in service_results if any(c.connect_failed for c in r.checks)]
+    causes = root_causes(broken, {s.name: s.depends_on for s in services}, unreachable)
     service_results = [
         ServiceResult(r.service, r.verdict, r.checks, causes.get(r.service.name)) for r in service_results
     ]
@@ -232,13 +233,16 @@ def build_report(
     verdict = worst(critical_verdicts)
     if verdict is Verdict.SKIP:
         verdict = Verdict.PASS
+    all_checks = [c for r in service_results for c in r.checks]
+    # The one place that says what --strict means: every warning fails the run, and
+    # each report names them (#14).
+    strict_failures = tuple(c.check.key for c in all_checks if strict and c.verdict is Verdict.WARN)
     if interrupted is not None:
         exit_code = interrupt_code
-    elif verdict is Verdict.FAIL or (strict and verdict is Verdict.WARN):
+    elif verdict is Verdict.FAIL or strict_failures:
         exit_code = EXIT_FAILED
     else:
         exit_code = EXIT_OK
-    all_checks = [c for r in service_results for c in r.checks]
     summary = Summary(
         services=len(service_results),
         healthy=sum(r.verdict is Verdict.PASS for r in service_results),
@@ -262,6 +266,8 @@ def build_report(
         interrupted=interrupted,
         root_causes=root_cause_names,
         tls_unverified=tls_unverified,
+        nothing_answered=nothing_answered(all_checks),
+        strict_failures=strict_failures,
     )
 
 

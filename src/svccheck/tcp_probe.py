@@ -21,6 +21,7 @@ import struct
 import time
 
 from svccheck.model import FailureClass, Snapshot, TcpTarget
+from svccheck.timing import CONNECTING, HANDSHAKING, WAITING, AttemptTrace
 
 TCP_STATUS = 0  # a TCP answer has no status code; reports show none
 REDIS_PING = b"*1\r\n$4\r\nPING\r\n"
@@ -38,20 +39,34 @@ class TcpFailure(Exception):
         self.reason = reason
 
 
-async def exchange(target: TcpTarget, url: str, tls_context: ssl.SSLContext | None, start: float) -> Snapshot:
-    """One attempt; the caller bounds it with its timeout and classifies OS and TLS errors."""
+async def exchange(
+    target: TcpTarget,
+    url: str,
+    tls_context: ssl.SSLContext | None,
+    start: float,
+    trace: AttemptTrace | None = None,
+) -> Snapshot:
+    """One attempt; the caller bounds it with its timeout and classifies OS and TLS errors.
+
+    `trace.phase` says where the attempt is, so a timeout while connecting is
+    told from a server that accepted and never answered (#12).
+    """
     direct_tls = tls_context if target.tls and target.protocol != "postgres" else None
+    if trace is not None:
+        trace.phase = CONNECTING
     reader, writer = await asyncio.open_connection(
         target.host,
         target.port,
         ssl=direct_tls,
         server_hostname=target.host if direct_tls is not None else None,
     )
+    if trace is not None:
+        trace.phase = WAITING
     try:
         if target.protocol == "redis":
             answer = await _redis(reader, writer)
         elif target.protocol == "postgres":
-            answer = await _postgres(reader, writer, tls_context if target.tls else None, target.host)
+            answer = await _postgres(reader, writer, tls_context if target.tls else None, target.host, trace)
         else:
             answer = b""
     finally:
@@ -88,6 +103,7 @@ async def _postgres(
     writer: asyncio.StreamWriter,
     tls_context: ssl.SSLContext | None,
     host: str,
+    trace: AttemptTrace | None = None,
 ) -> bytes:
     writer.write(POSTGRES_SSL_REQUEST)
     await writer.drain()
@@ -104,6 +120,8 @@ async def _postgres(
         return answer
     if answer == b"N":
         raise TcpFailure(FailureClass.TLS, "postgres: server does not offer TLS (answered N to SSLRequest)")
+    if trace is not None:
+        trace.phase = HANDSHAKING
     await writer.start_tls(tls_context, server_hostname=host)
     return answer
 

@@ -1,6 +1,7 @@
 """Pure: results + the `depends_on` graph → the likely root cause of each failure.
 
-Attribution, not suppression: every check still runs and is reported.
+Attribution, not suppression: every check still runs and is reported. The one
+place that decides it: every report format shows what this says.
 """
 
 from __future__ import annotations
@@ -8,22 +9,40 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 
+from svccheck.model import CheckResult
 
-def root_causes(broken: Iterable[str], graph: Mapping[str, Iterable[str]]) -> dict[str, str]:
+
+def root_causes(
+    broken: Iterable[str], graph: Mapping[str, Iterable[str]], unreachable: Iterable[str] = ()
+) -> dict[str, str]:
     """For each broken service with a broken (transitive) dependency, the deepest such dependency.
 
     "Deepest" is a broken dependency none of whose own dependencies is broken:
-    that is where a person should look first.
+    that is where a person should look first. An `unreachable` service (one
+    of its checks failed to connect) is broken on its own account: no
+    dependency makes its port refuse a connection, so it is never blamed on
+    one (#12); it may still be the root cause of others.
     """
     broken_set = set(broken)
+    own = set(unreachable)
     causes: dict[str, str] = {}
     for service in graph:
-        if service not in broken_set:
+        if service not in broken_set or service in own:
             continue
         cause = _deepest_broken(service, graph, broken_set)
         if cause is not None:
             causes[service] = cause
     return causes
+
+
+def nothing_answered(checks: Iterable[CheckResult]) -> bool:
+    """Every check (at least one) failed to connect: suspect the host before any service (#12)."""
+    seen = False
+    for check in checks:
+        if not check.connect_failed:
+            return False
+        seen = True
+    return seen
 
 
 def _deepest_broken(start: str, graph: Mapping[str, Iterable[str]], broken: set[str]) -> str | None:

@@ -26,6 +26,7 @@ from svccheck.listing import cut
 from svccheck.model import Report, Service, Verdict
 from svccheck.probe import ProbeSettings
 from svccheck.redact import Redactor
+from svccheck.report.next_step import nothing_answered_line
 from svccheck.report.table import LABEL, STYLE, summary_line
 from svccheck.run import EXIT_OK, EXIT_SIGINT, Stop, execute, signals_stop
 from svccheck.watch_state import Session, Transition, percentile, since, sparkline
@@ -273,6 +274,8 @@ def summary(session: Session, redactor: Redactor, *, interval: float, now: float
         if report.root_causes:
             causes = ", ".join(redactor.text(name) for name in report.root_causes)
             out.append(f"root cause: {causes}\n", style="bold magenta")
+        elif report.nothing_answered:  # no service is to blame (#12)
+            out.append(nothing_answered_line(report, redactor) + "\n", style="bold magenta")
         out.append("now: " + summary_line(report))
     else:
         out.append("no round finished")

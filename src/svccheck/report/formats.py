@@ -8,7 +8,7 @@ from svccheck.redact import Redactor
 MACHINE_FORMATS = ("json", "junit", "markdown", "prometheus")
 
 
-def render(name: str, report: Report, redactor: Redactor, *, strict: bool = False) -> str:
+def render(name: str, report: Report, redactor: Redactor) -> str:
     if name == "json":
         from svccheck.report import json
 
@@ -16,7 +16,7 @@ def render(name: str, report: Report, redactor: Redactor, *, strict: bool = Fals
     if name == "junit":
         from svccheck.report import junit
 
-        return junit.render(report, redactor, strict=strict)
+        return junit.render(report, redactor)
     if name == "markdown":
         from svccheck.report import markdown
 

@@ -24,11 +24,12 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def workflow_commands(report: Report, redactor: Redactor, *, strict: bool = False) -> list[str]:
+def workflow_commands(report: Report, redactor: Redactor) -> list[str]:
     lines = []
+    strict = frozenset(report.strict_failures)  # warnings that fail the run (--strict)
     for service in report.services:
         for result in service.checks:
-            if result.verdict is Verdict.FAIL or (strict and result.verdict is Verdict.WARN):
+            if result.verdict is Verdict.FAIL or result.check.key in strict:
                 command = "error"
             elif result.verdict is Verdict.WARN:
                 command = "warning"

@@ -25,10 +25,11 @@ from svccheck.redact import Redactor
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def render(report: Report, redactor: Redactor, *, strict: bool = False) -> str:
+def render(report: Report, redactor: Redactor) -> str:
     timestamp = _timestamp(report.started_at)
     root = ET.Element("testsuites", name="svccheck")
     totals = {"tests": 0, "failures": 0}
+    strict = frozenset(report.strict_failures)  # warnings that fail the run (--strict)
     for service_result in report.services:
         suite = _suite(service_result, redactor, strict=strict, timestamp=timestamp)
         root.append(suite)
@@ -44,7 +45,9 @@ def render(report: Report, redactor: Redactor, *, strict: bool = False) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _suite(result: ServiceResult, redactor: Redactor, *, strict: bool, timestamp: str) -> ET.Element:
+def _suite(
+    result: ServiceResult, redactor: Redactor, *, strict: frozenset[tuple[str, str]], timestamp: str
+) -> ET.Element:
     service = result.service
     name = _clean(redactor.text(service.name))
     cases = [_case(name, c, result, redactor, strict=strict) for c in result.checks]
@@ -74,7 +77,12 @@ def _suite(result: ServiceResult, redactor: Redactor, *, strict: bool, timestamp
 
 
 def _case(
-    classname: str, result: CheckResult, service: ServiceResult, redactor: Redactor, *, strict: bool
+    classname: str,
+    result: CheckResult,
+    service: ServiceResult,
+    redactor: Redactor,
+    *,
+    strict: frozenset[tuple[str, str]],
 ) -> ET.Element:
     case = ET.Element(
         "testcase",
@@ -83,7 +91,7 @@ def _case(
         time=_seconds(_check_time(result)),
     )
     reason = _clean(redactor.text(result.reason or ""))
-    if result.verdict is Verdict.FAIL or (strict and result.verdict is Verdict.WARN):
+    if result.verdict is Verdict.FAIL or result.check.key in strict:
         failure = ET.SubElement(case, "failure", message=reason, type=str(result.failure_class or "fail"))
         failure.text = _detail(result, service, redactor)
     elif result.verdict is Verdict.WARN:

@@ -12,6 +12,7 @@ import re
 from svccheck.durations import format_ms
 from svccheck.model import CheckResult, Report, ServiceResult, Verdict
 from svccheck.redact import Redactor
+from svccheck.report.next_step import nothing_answered_line, strict_line
 from svccheck.report.table import summary_line
 
 ICON = {Verdict.PASS: "✅", Verdict.WARN: "⚠️", Verdict.FAIL: "❌", Verdict.SKIP: "⏭️"}
@@ -27,9 +28,14 @@ def render(report: Report, redactor: Redactor) -> str:
     if report.interrupted:
         lines += [f"**{escape(report.interrupted)}: partial results**", ""]
     lines += [escape(summary_line(report)), ""]
+    strict = strict_line(report, redactor)
+    if strict is not None:
+        lines += [f"**{escape(strict)}**", ""]
     if report.root_causes:
         causes = ", ".join(f"**{escape(redactor.text(name))}**" for name in report.root_causes)
         lines += [f"Root cause: {causes}", ""]
+    elif report.nothing_answered:
+        lines += [f"**{escape(nothing_answered_line(report, redactor))}**", ""]
     rows = [(s, c) for s in report.services for c in s.checks]
     problems = sorted(
         (row for row in rows if row[1].verdict is not Verdict.PASS),

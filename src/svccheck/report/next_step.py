@@ -2,12 +2,14 @@
 
 For each root cause: what inside it is broken (its failing health components,
 or its first failure) and which services fail because of it. Without a root
-cause, the first failing service. Each with a command to dig in.
+cause, the first failing service. Each with a command to dig in. When no
+check got a connection, the host is the suspect, not a service.
 """
 
 from __future__ import annotations
 
 import shlex
+from urllib.parse import urlsplit
 
 from svccheck.listing import cut
 from svccheck.model import Report, ServiceResult, Verdict
@@ -16,6 +18,8 @@ from svccheck.redact import Redactor
 DEFAULT_MANIFEST = "services.yaml"
 _MAX_DEPENDENTS = 4
 _MAX_COMPONENTS = 3
+_MAX_HOSTS = 3
+_MAX_STRICT = 4  # warnings named in the --strict line
 
 
 def reproduce_command(report: Report) -> str:
@@ -27,6 +31,8 @@ def reproduce_command(report: Report) -> str:
 
 def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None) -> list[str]:
     """Lines for under the table; `reproduce` is a template with `{name}` ("" for none)."""
+    if report.nothing_answered:
+        return [nothing_answered_line(report, redactor)]
     template = reproduce_command(report) if reproduce is None else reproduce
     by_name = {r.service.name: r for r in report.services}
     lines: list[str] = []
@@ -54,6 +60,33 @@ def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None)
             if template:
                 lines.append("  look closer: " + template.replace("{name}", name))
     return lines
+
+
+def strict_line(report: Report, redactor: Redactor) -> str | None:
+    """`2 warnings fail the run (--strict): a/health, b/health`: why a run of warnings exits 1 (#14)."""
+    keys = report.strict_failures
+    if not keys:
+        return None
+    shown = cut([f"{service}/{check}" for service, check in keys], _MAX_STRICT)
+    also = " also" if report.verdict is Verdict.FAIL else ""
+    verb = "fails" if len(keys) == 1 else "fail"
+    noun = "warning" if len(keys) == 1 else "warnings"
+    return redactor.text(f"{len(keys)} {noun}{also} {verb} the run (--strict): {shown}")
+
+
+def nothing_answered_line(report: Report, redactor: Redactor) -> str:
+    """`no service answered: is the host up, is it the right host (localhost)?`, for every format."""
+    hosts = list(dict.fromkeys(_host(c.check.url) for r in report.services for c in r.checks))
+    shown = cut(hosts, _MAX_HOSTS)
+    question = "is the host up, is it the right host" if len(hosts) == 1 else "are the hosts up and right"
+    return redactor.text(f"no service answered: {question} ({shown})?")
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or url
+    except ValueError:  # an unparseable URL never got this far, but the footer must not crash on one
+        return url
 
 
 def _what_is_broken(result: ServiceResult, redactor: Redactor) -> str:

@@ -11,7 +11,7 @@ from rich.text import Text
 from svccheck.durations import format_ms
 from svccheck.model import CheckResult, Report, Timings, Verdict
 from svccheck.redact import Redactor
-from svccheck.report.next_step import next_steps
+from svccheck.report.next_step import next_steps, strict_line
 
 STYLE = {Verdict.PASS: "green", Verdict.WARN: "yellow", Verdict.FAIL: "bold red", Verdict.SKIP: "dim"}
 LABEL = {Verdict.PASS: "PASS", Verdict.WARN: "WARN", Verdict.FAIL: "FAIL", Verdict.SKIP: "SKIP"}
@@ -93,10 +93,17 @@ def render(
         )
     if report.interrupted:
         footer.append(f"{report.interrupted}: partial results\n", style="bold yellow")
+    _strict_line(footer, report, redactor)
     footer.append(
         summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
     )
     return Group(table, Text(""), footer)
+
+
+def _strict_line(out: Text, report: Report, redactor: Redactor) -> None:
+    line = strict_line(report, redactor)
+    if line is not None:
+        out.append(line + "\n", style="bold yellow")
 
 
 def _reason(result: CheckResult, redactor: Redactor, *, critical: bool) -> Text:
@@ -162,10 +169,12 @@ def certificate_line(days_left: float, not_after: str) -> str:
     return f"expired {-days} days ago ({not_after})" if days < 0 else f"expires in {days} days ({not_after})"
 
 
-def render_quiet(report: Report) -> RenderableType:
-    return Text(
-        summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
-    )
+def render_quiet(report: Report, redactor: Redactor) -> RenderableType:
+    out = Text()
+    _strict_line(out, report, redactor)  # a run of warnings exiting 1 says why, even quietly (#14)
+    style = STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
+    out.append(summary_line(report), style=style)
+    return out
 
 
 def make_console(*, color: bool, stderr: bool = False) -> Console:
