@@ -173,7 +173,7 @@ def _json_secrets(body: bytes) -> set[str]:
         if isinstance(node, dict):
             for key, value in node.items():
                 if isinstance(value, str | int | float) and not isinstance(value, bool):
-                    if is_sensitive_header(str(key)):
+                    if is_secret_key(str(key)):
                         found.add(str(value))
                 else:
                     stack.append(value)
@@ -182,9 +182,19 @@ def _json_secrets(body: bytes) -> set[str]:
     return found
 
 
+# Keys named like a secret that describe one instead (OAuth's `token_type: bearer`,
+# `expires_in`, `token_endpoint`...): masking them would hide what a person needs to read,
+# and would make ordinary words ("bearer") secret values for the rest of the run.
+_DESCRIBES_A_SECRET = re.compile(
+    r"(^|[_\-.])(type|types|expires(_in|_at)?|expiry|ttl|url|uri|endpoint|method|methods|scheme|"
+    r"status|enabled|required|mode|format|version|count|length)$|^author",
+    re.IGNORECASE,
+)
+
+
 def is_secret_key(name: str) -> bool:
     """A JSON key whose value is masked wherever a body is shown: named like a secret header."""
-    return is_sensitive_header(name)
+    return is_sensitive_header(name) and not _DESCRIBES_A_SECRET.search(name)
 
 
 def secret_values(manifest: Manifest) -> set[str]:
