@@ -82,7 +82,9 @@ def render() -> str:
     out += [
         "",
         "Manifests larger than 1 MiB are refused before parsing; parsing stops after 100,000 YAML",
-        "nodes (aliases expanded). The slowest input under those caps is a 1 MiB file of tiny keys,",
+        "nodes (aliases expanded) and at the first mapping or list nested more than 64 levels deep",
+        "(aliases expanded), whatever the depth of the rest. The slowest input under those caps is",
+        "a 1 MiB file of tiny keys,",
         "refused in about 3–4 s (measured, not a test: `tests/test_bad_manifests.py` bounds the corpus).",
         "",
         "## Interruption and resources",
