@@ -144,3 +144,126 @@ def _nested_json(levels: int, leaf: str = "leaf") -> Any:
     for _ in range(levels):
         value = [value]
     return value
+
+
+# --- characters that cannot go into a request URL (#9) ---------------------------------------
+
+
+def assert_no_raw_control_characters(result: subprocess.CompletedProcess[str]) -> None:
+    """Nothing a terminal would act on or hide: control characters, bidi overrides, NUL."""
+    output = result.stdout + result.stderr
+    raw = sorted({c for c in output if not c.isprintable() and c != "\n"})
+    assert not raw, (raw, output)
+
+
+# (the URL as written in double quotes in YAML, the character as the message shows it)
+BAD_URLS = {
+    "ESC (clear screen)": (r"http://127.0.0.1:8080/\e[2J", r"\x1b"),
+    "NUL": (r"http://127.0.0.1:8080/a\0b", r"\x00"),
+    "DEL": (r"http://127.0.0.1:8080/a\x7fb", r"\x7f"),
+    "C1 CSI": (r"http://127.0.0.1:8080/\x9b2J", r"\x9b"),
+    "C1 NEL": (r"http://127.0.0.1:8080/a\Nb", r"\x85"),
+    "space inside": (r"http://127.0.0.1:8080/a b", "a space"),
+    "newline inside": (r"http://127.0.0.1:8080/a\nb", r"\n"),
+    "tab in the host": (r"http://127.0.0.1\t:8080/", r"\t"),
+    "line separator": (r"http://127.0.0.1:8080/a\Lb", r"\u2028"),
+    "right-to-left override": (r"http://127.0.0.1:8080/\u202Eevil", r"\u202e"),
+    "left-to-right embedding": (r"http://127.0.0.1:8080/\u202Aa", r"\u202a"),
+    "first strong isolate": (r"http://127.0.0.1:8080/\u2068a", r"\u2068"),
+    "pop directional isolate in the host": (r"http://127.0.0.1\u2069:8080/", r"\u2069"),
+    "zero-width space": (r"http://127.0.0.1:8080/a\u200Bb", r"\u200b"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_URLS))
+def test_a_url_with_a_control_character_is_a_manifest_error_at_the_url(
+    name: str, manifest_file: WriteManifest
+) -> None:
+    url, shown = BAD_URLS[name]
+    path = manifest_file(f'services:\n  api:\n    url: "{url}"\n    health: /health\n')
+    for command in ("validate", "all"):  # `all` used to fail at run time: "internal error: InvalidURL"
+        result = refused(path, command)
+        first = result.stderr.splitlines()[0]
+        assert first.startswith(f"{path}:3:10: services.api.url: bad URL "), first
+        assert shown in first, first
+        assert_no_raw_control_characters(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "field"),
+    [
+        ('    health: "/h\\e[2J"\n', "4:13", "services.api.health.path"),
+        ('    health: {path: "/h\\x00"}\n', "4:20", "services.api.health.path"),
+        ('    checks:\n      - path: "/a\\u202Eb"\n', "5:15", "services.api.checks[0].path"),
+        ('    checks:\n      - path: "/search?q=a b"\n', "5:15", "services.api.checks[0].path"),
+        ('    checks:\n      - path: "/a\\x85"\n', "5:15", "services.api.checks[0].path"),
+    ],
+)
+def test_a_check_path_with_a_control_character_is_a_manifest_error_at_the_path(
+    text: str, where: str, field: str, manifest_file: WriteManifest
+) -> None:
+    path = manifest_file("services:\n  api:\n    url: http://127.0.0.1:8080\n" + text)
+    for command in ("validate", "all"):
+        result = refused(path, command)
+        first = result.stderr.splitlines()[0]
+        assert first.startswith(f"{path}:{where}: {field}: bad path "), first
+        assert_no_raw_control_characters(result)
+
+
+def test_a_control_character_from_a_variable_is_a_manifest_error_at_the_url(
+    manifest_file: WriteManifest,
+) -> None:
+    path = manifest_file("""\
+        services:
+          api:
+            url: "http://127.0.0.1:8080/${SUFFIX}"
+            checks:
+              - path: "/v1/${ITEM}"
+        """)
+    from_environment = refused_with(path, env={"SUFFIX": "\x1b[2J", "ITEM": "a"})
+    assert from_environment[0].startswith(f"{path}:3:10: services.api.url: bad URL "), from_environment
+    assert r"\x1b[2J" in from_environment[0]
+    from_var = refused_with(path, "--var", "SUFFIX=ok", "--var", "ITEM=\u202egnp.exe")
+    assert from_var[0].startswith(f"{path}:5:15: services.api.checks[0].path: bad path "), from_var
+    assert r"\u202e" in from_var[0]
+
+
+def refused_with(path: Path, *args: str, env: dict[str, str] | None = None) -> list[str]:
+    result = run_cli("validate", "-f", str(path), *args, env=env, timeout=BOUND)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert_no_traceback(result)
+    assert_no_raw_control_characters(result)
+    return result.stderr.splitlines()
+
+
+def test_a_bad_url_keeps_its_password_and_secret_masked(manifest_file: WriteManifest) -> None:
+    path = manifest_file("""\
+        services:
+          api: {url: "http://robot:hunter2-pw@127.0.0.1:8080/\\e[2J", health: /h}
+          web: {url: "http://127.0.0.1:8080/${API_TOKEN}", health: /h}
+        """)
+    lines = refused_with(path, env={"API_TOKEN": "tok-\x1b[31m-secret"})
+    output = "\n".join(lines)
+    assert "hunter2" not in output and "robot:***@" in output, output
+    assert "secret" not in output, output  # not even with its control character escaped
+    assert len(lines) == 3, lines
+
+
+def test_a_host_the_request_would_refuse_is_a_manifest_error(manifest_file: WriteManifest) -> None:
+    # httpx refused these only at run time: an international name must encode (IDNA) to be looked
+    # up, and four numbers are an IPv4 address
+    path = manifest_file("""\
+        services:
+          web: {url: "http://\u2603.example:8080", health: /h}
+          db: {url: "tcp://\u2603.example:5432"}
+          ip: {url: "http://300.1.1.1:8080", health: /h}
+          ok: {url: "http://b\u00fccher.example:8080", health: /h}
+          v6: {url: "http://[::1]:8080", health: /h}
+        """)
+    lines = refused(path, "all").stderr.splitlines()
+    assert lines[0].startswith(f"{path}:2:14: services.web.url: bad URL "), lines
+    assert "IDNA" in lines[0]
+    assert lines[1].startswith(f"{path}:3:13: services.db.url: bad URL "), lines
+    assert lines[2].startswith(f"{path}:4:13: services.ip.url: bad URL "), lines
+    assert "invalid IPv4 address" in lines[2]
+    assert len(lines) == 4, lines  # bücher.example and [::1] are good

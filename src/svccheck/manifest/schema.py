@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from svccheck.durations import parse_duration
+from svccheck.manifest.errors import printable
 from svccheck.manifest.shape import (
     Before,
     Field,
@@ -228,6 +229,9 @@ def _url(value: str) -> str:
     from urllib.parse import urlsplit
 
     url = value.strip()
+    unsafe = _unsafe_character(url)
+    if unsafe:
+        raise _bad_url(url, unsafe)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -241,14 +245,87 @@ def _url(value: str) -> str:
         raise _bad_url(value, "port 0")
     if parts.scheme == "tcp" and (port is None or parts.path not in ("", "/") or parts.query):
         raise _bad_url(value, "a TCP check is tcp://host:port, nothing more")
+    if not _plain_authority(parts.netloc, parts.hostname):
+        _check_with_httpx(url, parts.hostname)
     return url
+
+
+# user:password@, a host name or an IPv4 address, a port: what a request takes as it is
+_PLAIN_AUTHORITY = re.compile(
+    r"(?:[A-Za-z0-9._~!$&'()*+,;=%:-]*@)?(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?)(?::[0-9]*)?"
+)
+
+
+def _plain_authority(netloc: str, host: str) -> bool:
+    if _PLAIN_AUTHORITY.fullmatch(netloc) is None:
+        return False
+    if all(c.isdigit() or c == "." for c in host):  # httpx reads #.#.#.# as an IPv4 address
+        import ipaddress  # imported by urllib.parse already
+
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+    return True
+
+
+def _unsafe_character(text: str) -> str | None:
+    """Why `text` cannot be written into a request URL as it is: its first control character
+    (C0, DEL, C1), space, line break, or invisible character (bidi controls U+202A-U+202E and
+    U+2066-U+2069, zero-width characters). httpx refused the control characters only at run
+    time ("svccheck internal error: InvalidURL") and percent-encoded the rest silently (#9)."""
+    if text.isprintable() and " " not in text:
+        return None
+    char = next(c for c in text if c == " " or not c.isprintable())
+    if char.isspace():
+        what = "a space" if char == " " else f"a space or line break ({printable(char)})"
+    elif ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
+        what = f"a control character ({printable(char)})"
+    elif 0xD800 <= ord(char) <= 0xDFFF:
+        what = f"an undecodable character ({printable(char)})"
+    else:
+        import unicodedata
+
+        name = unicodedata.name(char, "")
+        what = f"an invisible character ({printable(char)}{' ' + name if name else ''})"
+    try:
+        encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate, from an environment variable that is not UTF-8
+        return f"{what} cannot be written in a URL"
+    return f"{what} cannot be written in a URL; percent-encode it ({encoded}) if it is meant"
+
+
+def _check_with_httpx(url: str, host: str) -> None:
+    """A host that is not plain (an international name, an IPv6 literal, stray brackets) is
+    parsed as the request will parse it, so it fails here rather than at run time with
+    "svccheck internal error: InvalidURL" (#9); httpx is imported only for such a URL."""
+    import httpx
+
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        if not host.isascii() and "IDNA" in str(exc):
+            why = f"host {host!r} is not a valid international domain name (IDNA)"
+        else:
+            why = str(exc)[:1].lower() + str(exc)[1:]
+        raise _bad_url(url, why) from None
 
 
 def _bad_url(value: str, why: str) -> Invalid:
     from svccheck.redact import Redactor
 
-    # an error message may not quote a password or a token
-    return Invalid(f"bad URL {Redactor().url(value)!r}: {why}")
+    # an error message may not quote a password or a token; escaped first, as urlsplit drops
+    # tabs and line breaks
+    return Invalid(f"bad URL '{Redactor().url(printable(value))}': {why}")
+
+
+def _path(value: str) -> str:
+    unsafe = _unsafe_character(value)
+    if unsafe:
+        from svccheck.redact import Redactor
+
+        raise Invalid(f"bad path '{Redactor().url(printable(value))}': {unsafe}")
+    return value
 
 
 def _method(value: str) -> str:
@@ -377,7 +454,11 @@ class CheckSpec(Spec):
             examples=HTTP_METHODS,
         ),
         Field(
-            "path", TEXT, default="/", description="appended to the service url", examples=["/api/v1/plans"]
+            "path",
+            Scalar(lambda value: _path(text(value)), {"type": "string"}),
+            default="/",
+            description="appended to the service url",
+            examples=["/api/v1/plans"],
         ),
         Field("body", Nullable(TEXT), description="request body as text"),
         Field(
