@@ -267,3 +267,61 @@ def test_a_host_the_request_would_refuse_is_a_manifest_error(manifest_file: Writ
     assert lines[2].startswith(f"{path}:4:13: services.ip.url: bad URL "), lines
     assert "invalid IPv4 address" in lines[2]
     assert len(lines) == 4, lines  # bücher.example and [::1] are good
+
+
+# --- a mapping in matcher position is a mapping of operators (#10) ---------------------------
+
+# (the expect block, the unknown operator, its dotted place, a fragment of the hint)
+UNKNOWN_OPERATORS = {
+    "json": ("json:\n  $.version: {approx: 2}", "approx", "expect.json.$.version", "{eq: {...}}"),
+    "json, beside a known one": (
+        "json:\n  $.version: {gte: 1, approx: 2}",
+        "approx",
+        "expect.json.$.version",
+        "{eq: {...}}",
+    ),
+    "json, misspelt": ("json:\n  $.status: {exist: true}", "exist", "expect.json.$.status", "'exists'"),
+    "headers": ("headers:\n  x-version: {aprox: 2}", "aprox", "expect.headers.x-version", "{eq: {...}}"),
+    "body": ("body: {containz: ok}", "containz", "expect.body", "did you mean 'contains'?"),
+    "len": ("json:\n  $.items: {len: {atleast: 1}}", "atleast", "expect.json.$.items.len", "operators are"),
+}
+
+
+@pytest.mark.parametrize("name", list(UNKNOWN_OPERATORS))
+@pytest.mark.parametrize("where", ["checks", "health"])
+def test_an_unknown_operator_is_an_error_at_the_key_in_every_matcher_position(
+    name: str, where: str, manifest_file: WriteManifest
+) -> None:
+    block, operator, place, hint = UNKNOWN_OPERATORS[name]
+    check = "checks[0]" if where == "checks" else "health"
+    head = "    checks:\n      - path: /v\n" if where == "checks" else "    health:\n        path: /v\n"
+    expect = "".join(f"          {line}\n" for line in block.splitlines())
+    text = f"services:\n  api:\n    url: http://127.0.0.1:1\n{head}        expect:\n{expect}"
+    path = manifest_file(text)
+    line_no, line = next((n, t) for n, t in enumerate(text.splitlines(), 1) if f"{operator}:" in t)
+    first = refused(path).stderr.splitlines()[0]
+    prefix = f"{path}:{line_no}:{line.index(operator) + 1}: services.api.{check}.{place}: "
+    assert first.startswith(f"{prefix}unknown operator {operator!r}"), (first, prefix)
+    assert hint in first, first
+
+
+def test_an_object_literal_is_written_with_eq(servers: ServerThread, manifest_file: WriteManifest) -> None:
+    async def version(request: Request) -> Response:
+        return json_response({"version": {"approx": 2}, "tags": {"a": 1}})
+
+    port = servers.add(version)
+    path = manifest_file(f"""\
+        services:
+          api:
+            url: http://127.0.0.1:{port}
+            checks:
+              - path: /v
+                expect:
+                  json:
+                    $.version: {{eq: {{approx: 2}}}}
+                    $.tags: {{ne: {{a: 2}}, contains: a}}
+        """)
+    ran = run_cli("all", "-f", str(path), "--format", "json", timeout=BOUND)
+    assert_no_traceback(ran)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert json.loads(ran.stdout)["verdict"] == "pass"

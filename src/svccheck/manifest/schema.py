@@ -12,18 +12,23 @@ from typing import Any
 from svccheck.durations import parse_duration
 from svccheck.manifest.errors import printable
 from svccheck.manifest.shape import (
+    INVALID,
     Before,
     Field,
     Invalid,
     Json,
+    Kind,
     ListOf,
+    Loc,
     MapOf,
     Nullable,
+    Problem,
     Scalar,
     Shape,
     Spec,
     anything,
     describe,
+    dotted,
     integer,
     one_of,
     parse_bool,
@@ -114,39 +119,65 @@ STATUS = Nullable(
 
 
 def is_matcher_mapping(value: object) -> bool:
-    """A non-empty mapping whose keys are all operators (anything else is a literal)."""
+    """A non-empty mapping whose keys are all operators (as every mapping in a valid matcher is)."""
     return isinstance(value, dict) and bool(value) and all(k in MATCHER_OPS for k in value)
 
 
-def _matcher(value: object) -> object:
-    """A bare value means equality; a mapping of operators must all hold."""
-    if isinstance(value, dict) and not value:
-        raise Invalid("empty matcher: give an operator like {contains: ok} (or {eq: {}})")
-    if not isinstance(value, dict):
-        return value
-    unknown = [k for k in value if k not in MATCHER_OPS]
-    if unknown and len(unknown) < len(value):
-        raise Invalid(_unknown_op_message(unknown[0]))
-    if unknown:
-        import difflib
+class _Matcher(Kind):
+    """A bare value means equality; a mapping is always a mapping of operators that must all hold.
 
-        # A mapping with no operator is a literal to compare with, unless a key
-        # is plainly a misspelt operator: then a silent equality would mislead.
-        for key in unknown:
-            if difflib.get_close_matches(str(key), MATCHER_OPS, n=1, cutoff=0.75):
-                raise Invalid(_unknown_op_message(key))
+    `$.version: {approx: 2}` was once taken for an object to compare with, silently (#10): now
+    an unknown key is an error at the key, and an object to compare with is `{eq: {...}}`.
+    """
+
+    def __init__(self, schema: Json) -> None:
+        self._schema = schema
+
+    def read(self, value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if not value:
+            problems.append(Problem(loc, "empty matcher: give an operator like {contains: ok} (or {eq: {}})"))
+            return INVALID
+        known = _known_operators(value, loc, problems)
+        length = value.get("len")
+        if isinstance(length, dict):
+            if not length:
+                problems.append(Problem((*loc, "len"), "empty matcher: give a comparison like {gte: 1}"))
+                known = False
+            known = _known_operators(length, (*loc, "len"), problems) and known
+        if not known:
+            return INVALID
+        try:
+            for op, operand in value.items():
+                _check_operand(op, operand)
+        except Invalid as exc:
+            problems.append(Problem(loc, str(exc)))
+            return INVALID
         return value
-    for op, operand in value.items():
-        _check_operand(op, operand)
-    return value
+
+    def schema(self, defs: dict[str, Json]) -> Json:
+        return dict(self._schema)
+
+
+def _known_operators(mapping: dict[Any, Any], loc: Loc, problems: list[Problem]) -> bool:
+    """Whether every key is an operator; each one that is not is a problem at the key."""
+    unknown = [key for key in mapping if key not in MATCHER_OPS]
+    for key in unknown:
+        problems.append(Problem((*loc, key), f"{dotted(loc)}: {_unknown_op_message(key)}", on_key=True))
+    return not unknown
 
 
 def _unknown_op_message(op: object) -> str:
     import difflib
 
     hint = difflib.get_close_matches(str(op), MATCHER_OPS, n=1)
-    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-    return f"unknown matcher {op!r}{suggestion}; matchers are: {', '.join(MATCHER_OPS)}"
+    if hint:
+        return f"unknown operator {op!r} (did you mean {hint[0]!r}?)"
+    return (
+        f"unknown operator {op!r}; operators are: {', '.join(MATCHER_OPS)} "
+        "(a mapping here is a matcher: to compare with an object, write {eq: {...}})"
+    )
 
 
 def _check_operand(op: str, operand: object) -> None:
@@ -168,10 +199,7 @@ def _check_operand(op: str, operand: object) -> None:
     ):
         raise Invalid(f"{op}: expected a number, got {operand!r}")
     elif op == "len":
-        if isinstance(operand, dict):
-            if not is_matcher_mapping(operand):
-                bad = next(iter(k for k in operand if k not in MATCHER_OPS), None)
-                raise Invalid(_unknown_op_message(bad) if bad else "len: empty matcher")
+        if isinstance(operand, dict):  # its keys are operators: checked by the reader
             for inner_op, inner in operand.items():
                 if inner_op in ("lt", "lte", "gt", "gte", "eq", "ne") and (
                     isinstance(inner, bool) or not isinstance(inner, int)
@@ -181,22 +209,31 @@ def _check_operand(op: str, operand: object) -> None:
             raise Invalid(f"len: expected an integer or a comparison, got {operand!r}")
 
 
-MATCHER = Scalar(
-    _matcher,
+_OPERATORS: Json = {
+    "type": "object",
+    "properties": {op: {} for op in MATCHER_OPS},
+    "additionalProperties": False,
+    "minProperties": 1,
+}
+MATCHER = _Matcher(
     {
         "description": (
-            "a literal (equality) or a mapping of operators that must all hold: " + ", ".join(MATCHER_OPS)
+            "a literal (equality) or a mapping of operators that must all hold: "
+            + ", ".join(MATCHER_OPS)
+            + ". A mapping is always operators: to compare with an object, write {eq: {...}}"
         ),
         "anyOf": [
+            # `len` compares a length: an integer, or operators like the matcher's own
             {
-                "type": "object",
-                "properties": {op: {} for op in MATCHER_OPS},
-                "additionalProperties": False,
-                "minProperties": 1,
+                **_OPERATORS,
+                "properties": {
+                    **_OPERATORS["properties"],
+                    "len": {"anyOf": [{"type": "integer"}, _OPERATORS]},
+                },
             },
             {"type": ["string", "number", "boolean", "null", "array"]},
         ],
-        "examples": [{"contains": "ok"}, {"len": {"gte": 1}}, "UP"],
+        "examples": [{"contains": "ok"}, {"len": {"gte": 1}}, "UP", {"eq": {"major": 2}}],
     },
 )
 
