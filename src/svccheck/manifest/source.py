@@ -65,6 +65,10 @@ class Source:
     rejected: frozenset[Path] = frozenset()
 
 
+class _Unparsed(Source):
+    """The YAML parser itself failed: a syntax error, or characters YAML does not allow."""
+
+
 class _TooLarge(Exception):
     pass
 
@@ -170,6 +174,15 @@ class _BoundedLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def fetch_flow_collection_start(self, TokenClass: type[yaml.Token]) -> None:
+        # The scanner reads up to 1,024 characters ahead of the composer (a `[` may start a
+        # key), at one step per open level for every token: 1,000 levels of `[[[[` cost 0.2 s
+        # before the composer reached level 65. So it stops at the same place: the open block
+        # collections (`indents`) and flow ones (`flow_level`) are the composer's levels.
+        if len(self.indents) + self.flow_level >= MAX_DEPTH:
+            raise _TooDeep(self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
     """The values in a mapping or list. A key that is not a plain value is an error the builder
@@ -234,17 +247,19 @@ def _position_of(text: str, offset: int) -> tuple[int, int]:
 
 def _not_yaml(text: str, exc: yaml.reader.ReaderError) -> Source:
     line, col = _position_of(text, exc.position)
-    return Source(None, Positions(), [ManifestIssue(f"not a YAML text: {exc.reason}", line, col)])
+    return _Unparsed(None, Positions(), [ManifestIssue(f"not a YAML text: {exc.reason}", line, col)])
 
 
 def load_source(text: str) -> Source:
     """Parse YAML text; never raises for bad input, returns issues instead."""
     if _FastLoader is not None and len(text) <= _FAST_LOADER_MAX:
         source = _load(text, _FastLoader)
-        if source.data is not None or not source.issues:
+        if not isinstance(source, _Unparsed):
             return source
         # PyYAML's own parser explains a syntax error better ("found character '\t'"), and a
-        # broken file is rare enough to parse twice
+        # broken file is rare enough to parse twice. (libyaml's own limit, 1,000 levels, is a
+        # syntax error too: PyYAML's composer stops at MAX_DEPTH and says where.) What was
+        # parsed but refused, too deep or an alias bomb, is not parsed again (#8).
     return _load(text, _BoundedLoader)
 
 
@@ -264,9 +279,9 @@ def _load(text: str, loader_class: type[yaml.SafeLoader]) -> Source:
             if exc.context:
                 problem = f"{exc.context}: {problem}" if "while" not in exc.context else problem
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            return Source(None, Positions(), [ManifestIssue(f"YAML syntax error: {problem}", line, col)])
+            return _Unparsed(None, Positions(), [ManifestIssue(f"YAML syntax error: {problem}", line, col)])
         except yaml.YAMLError as exc:
-            return Source(None, Positions(), [ManifestIssue(f"YAML error: {exc}", 1, 1)])
+            return _Unparsed(None, Positions(), [ManifestIssue(f"YAML error: {exc}", 1, 1)])
         except _TooLarge:
             return Source(
                 None, Positions(), [ManifestIssue(f"document has more than {MAX_NODES} values", 1, 1)]
