@@ -50,6 +50,12 @@ def _junk(scratch: Path) -> Path:
     return path
 
 
+def _deep(scratch: Path) -> Path:
+    path = scratch / "deep-100k.yaml"
+    path.write_text("services: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    return path
+
+
 def _directory(scratch: Path) -> Path:
     path = scratch / "services.yaml"
     path.mkdir(exist_ok=True)
@@ -69,6 +75,8 @@ def load_cases() -> list[BadInput]:
     return [
         *cases,
         BadInput("junk-5mb", "5 MB of random bytes (made by the test)", "1:1", "manifest is larger than 1 MiB", _junk),
+        BadInput("deep-100k", "`services: [[[[…` 100,000 levels deep (made by the test)", "1:74",
+                 "mappings and lists nest more than 64 levels deep here", _deep),
         BadInput("directory", "a directory instead of a file", None, "is a directory, not a manifest file", _directory),
         BadInput("missing", "a file that does not exist", None, "no such file (give one with -f/--manifest", _missing),
     ]  # fmt: skip

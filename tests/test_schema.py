@@ -166,6 +166,15 @@ def test_schema_accepts_what_the_loader_accepts(
         ({"services": {"a b": {"url": "http://x"}}}, "a b"),
         ({"services": {}}, "services"),
         ({"version": 1}, "'services' is a required property"),
+        # a mapping in matcher position is operators, in `len` too (#10)
+        (
+            {"services": {"a": {"url": "http://x", "health": {"expect": {"json": {"$.v": {"approx": 2}}}}}}},
+            "approx",
+        ),
+        (
+            {"services": {"a": {"url": "http://x", "health": {"expect": {"body": {"len": {"atleast": 1}}}}}}},
+            "atleast",
+        ),
     ],
 )
 def test_schema_rejects_what_the_loader_rejects(

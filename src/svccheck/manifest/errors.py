@@ -6,6 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on or not show written as its escape:
+    control characters (`\\x1b`, `\\n`, NUL, DEL, C1), bidi overrides and isolates (`\\u202e`),
+    zero-width and other invisible characters. A manifest value quoted in an error message
+    could otherwise clear the screen or reorder the line it is shown on (#9)."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 @dataclass(frozen=True, slots=True)
 class ManifestIssue:
     message: str
@@ -31,5 +41,7 @@ class ManifestError(Exception):
     def render(self) -> str:
         from svccheck.redact import Redactor
 
-        redactor = Redactor(self._secrets)
-        return "\n".join(redactor.text(issue.render(self.path)) for issue in self.issues)
+        # a secret may be quoted escaped (a token with a control character in a URL)
+        redactor = Redactor(self._secrets | {printable(secret) for secret in self._secrets})
+        # each issue is one line, whatever characters the values it quotes hold
+        return "\n".join(printable(redactor.text(issue.render(self.path))) for issue in self.issues)

@@ -10,19 +10,25 @@ import re
 from typing import Any
 
 from svccheck.durations import parse_duration
+from svccheck.manifest.errors import printable
 from svccheck.manifest.shape import (
+    INVALID,
     Before,
     Field,
     Invalid,
     Json,
+    Kind,
     ListOf,
+    Loc,
     MapOf,
     Nullable,
+    Problem,
     Scalar,
     Shape,
     Spec,
     anything,
     describe,
+    dotted,
     integer,
     one_of,
     parse_bool,
@@ -113,39 +119,65 @@ STATUS = Nullable(
 
 
 def is_matcher_mapping(value: object) -> bool:
-    """A non-empty mapping whose keys are all operators (anything else is a literal)."""
+    """A non-empty mapping whose keys are all operators (as every mapping in a valid matcher is)."""
     return isinstance(value, dict) and bool(value) and all(k in MATCHER_OPS for k in value)
 
 
-def _matcher(value: object) -> object:
-    """A bare value means equality; a mapping of operators must all hold."""
-    if isinstance(value, dict) and not value:
-        raise Invalid("empty matcher: give an operator like {contains: ok} (or {eq: {}})")
-    if not isinstance(value, dict):
-        return value
-    unknown = [k for k in value if k not in MATCHER_OPS]
-    if unknown and len(unknown) < len(value):
-        raise Invalid(_unknown_op_message(unknown[0]))
-    if unknown:
-        import difflib
+class _Matcher(Kind):
+    """A bare value means equality; a mapping is always a mapping of operators that must all hold.
 
-        # A mapping with no operator is a literal to compare with, unless a key
-        # is plainly a misspelt operator: then a silent equality would mislead.
-        for key in unknown:
-            if difflib.get_close_matches(str(key), MATCHER_OPS, n=1, cutoff=0.75):
-                raise Invalid(_unknown_op_message(key))
+    `$.version: {approx: 2}` was once taken for an object to compare with, silently (#10): now
+    an unknown key is an error at the key, and an object to compare with is `{eq: {...}}`.
+    """
+
+    def __init__(self, schema: Json) -> None:
+        self._schema = schema
+
+    def read(self, value: Any, loc: Loc, problems: list[Problem]) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if not value:
+            problems.append(Problem(loc, "empty matcher: give an operator like {contains: ok} (or {eq: {}})"))
+            return INVALID
+        known = _known_operators(value, loc, problems)
+        length = value.get("len")
+        if isinstance(length, dict):
+            if not length:
+                problems.append(Problem((*loc, "len"), "empty matcher: give a comparison like {gte: 1}"))
+                known = False
+            known = _known_operators(length, (*loc, "len"), problems) and known
+        if not known:
+            return INVALID
+        try:
+            for op, operand in value.items():
+                _check_operand(op, operand)
+        except Invalid as exc:
+            problems.append(Problem(loc, str(exc)))
+            return INVALID
         return value
-    for op, operand in value.items():
-        _check_operand(op, operand)
-    return value
+
+    def schema(self, defs: dict[str, Json]) -> Json:
+        return dict(self._schema)
+
+
+def _known_operators(mapping: dict[Any, Any], loc: Loc, problems: list[Problem]) -> bool:
+    """Whether every key is an operator; each one that is not is a problem at the key."""
+    unknown = [key for key in mapping if key not in MATCHER_OPS]
+    for key in unknown:
+        problems.append(Problem((*loc, key), f"{dotted(loc)}: {_unknown_op_message(key)}", on_key=True))
+    return not unknown
 
 
 def _unknown_op_message(op: object) -> str:
     import difflib
 
     hint = difflib.get_close_matches(str(op), MATCHER_OPS, n=1)
-    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-    return f"unknown matcher {op!r}{suggestion}; matchers are: {', '.join(MATCHER_OPS)}"
+    if hint:
+        return f"unknown operator {op!r} (did you mean {hint[0]!r}?)"
+    return (
+        f"unknown operator {op!r}; operators are: {', '.join(MATCHER_OPS)} "
+        "(a mapping here is a matcher: to compare with an object, write {eq: {...}})"
+    )
 
 
 def _check_operand(op: str, operand: object) -> None:
@@ -167,10 +199,7 @@ def _check_operand(op: str, operand: object) -> None:
     ):
         raise Invalid(f"{op}: expected a number, got {operand!r}")
     elif op == "len":
-        if isinstance(operand, dict):
-            if not is_matcher_mapping(operand):
-                bad = next(iter(k for k in operand if k not in MATCHER_OPS), None)
-                raise Invalid(_unknown_op_message(bad) if bad else "len: empty matcher")
+        if isinstance(operand, dict):  # its keys are operators: checked by the reader
             for inner_op, inner in operand.items():
                 if inner_op in ("lt", "lte", "gt", "gte", "eq", "ne") and (
                     isinstance(inner, bool) or not isinstance(inner, int)
@@ -180,22 +209,31 @@ def _check_operand(op: str, operand: object) -> None:
             raise Invalid(f"len: expected an integer or a comparison, got {operand!r}")
 
 
-MATCHER = Scalar(
-    _matcher,
+_OPERATORS: Json = {
+    "type": "object",
+    "properties": {op: {} for op in MATCHER_OPS},
+    "additionalProperties": False,
+    "minProperties": 1,
+}
+MATCHER = _Matcher(
     {
         "description": (
-            "a literal (equality) or a mapping of operators that must all hold: " + ", ".join(MATCHER_OPS)
+            "a literal (equality) or a mapping of operators that must all hold: "
+            + ", ".join(MATCHER_OPS)
+            + ". A mapping is always operators: to compare with an object, write {eq: {...}}"
         ),
         "anyOf": [
+            # `len` compares a length: an integer, or operators like the matcher's own
             {
-                "type": "object",
-                "properties": {op: {} for op in MATCHER_OPS},
-                "additionalProperties": False,
-                "minProperties": 1,
+                **_OPERATORS,
+                "properties": {
+                    **_OPERATORS["properties"],
+                    "len": {"anyOf": [{"type": "integer"}, _OPERATORS]},
+                },
             },
             {"type": ["string", "number", "boolean", "null", "array"]},
         ],
-        "examples": [{"contains": "ok"}, {"len": {"gte": 1}}, "UP"],
+        "examples": [{"contains": "ok"}, {"len": {"gte": 1}}, "UP", {"eq": {"major": 2}}],
     },
 )
 
@@ -228,6 +266,9 @@ def _url(value: str) -> str:
     from urllib.parse import urlsplit
 
     url = value.strip()
+    unsafe = _unsafe_character(url)
+    if unsafe:
+        raise _bad_url(url, unsafe)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -241,14 +282,87 @@ def _url(value: str) -> str:
         raise _bad_url(value, "port 0")
     if parts.scheme == "tcp" and (port is None or parts.path not in ("", "/") or parts.query):
         raise _bad_url(value, "a TCP check is tcp://host:port, nothing more")
+    if not _plain_authority(parts.netloc, parts.hostname):
+        _check_with_httpx(url, parts.hostname)
     return url
+
+
+# user:password@, a host name or an IPv4 address, a port: what a request takes as it is
+_PLAIN_AUTHORITY = re.compile(
+    r"(?:[A-Za-z0-9._~!$&'()*+,;=%:-]*@)?(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?)(?::[0-9]*)?"
+)
+
+
+def _plain_authority(netloc: str, host: str) -> bool:
+    if _PLAIN_AUTHORITY.fullmatch(netloc) is None:
+        return False
+    if all(c.isdigit() or c == "." for c in host):  # httpx reads #.#.#.# as an IPv4 address
+        import ipaddress  # imported by urllib.parse already
+
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+    return True
+
+
+def _unsafe_character(text: str) -> str | None:
+    """Why `text` cannot be written into a request URL as it is: its first control character
+    (C0, DEL, C1), space, line break, or invisible character (bidi controls U+202A-U+202E and
+    U+2066-U+2069, zero-width characters). httpx refused the control characters only at run
+    time ("svccheck internal error: InvalidURL") and percent-encoded the rest silently (#9)."""
+    if text.isprintable() and " " not in text:
+        return None
+    char = next(c for c in text if c == " " or not c.isprintable())
+    if char.isspace():
+        what = "a space" if char == " " else f"a space or line break ({printable(char)})"
+    elif ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
+        what = f"a control character ({printable(char)})"
+    elif 0xD800 <= ord(char) <= 0xDFFF:
+        what = f"an undecodable character ({printable(char)})"
+    else:
+        import unicodedata
+
+        name = unicodedata.name(char, "")
+        what = f"an invisible character ({printable(char)}{' ' + name if name else ''})"
+    try:
+        encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate, from an environment variable that is not UTF-8
+        return f"{what} cannot be written in a URL"
+    return f"{what} cannot be written in a URL; percent-encode it ({encoded}) if it is meant"
+
+
+def _check_with_httpx(url: str, host: str) -> None:
+    """A host that is not plain (an international name, an IPv6 literal, stray brackets) is
+    parsed as the request will parse it, so it fails here rather than at run time with
+    "svccheck internal error: InvalidURL" (#9); httpx is imported only for such a URL."""
+    import httpx
+
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        if not host.isascii() and "IDNA" in str(exc):
+            why = f"host {host!r} is not a valid international domain name (IDNA)"
+        else:
+            why = str(exc)[:1].lower() + str(exc)[1:]
+        raise _bad_url(url, why) from None
 
 
 def _bad_url(value: str, why: str) -> Invalid:
     from svccheck.redact import Redactor
 
-    # an error message may not quote a password or a token
-    return Invalid(f"bad URL {Redactor().url(value)!r}: {why}")
+    # an error message may not quote a password or a token; escaped first, as urlsplit drops
+    # tabs and line breaks
+    return Invalid(f"bad URL '{Redactor().url(printable(value))}': {why}")
+
+
+def _path(value: str) -> str:
+    unsafe = _unsafe_character(value)
+    if unsafe:
+        from svccheck.redact import Redactor
+
+        raise Invalid(f"bad path '{Redactor().url(printable(value))}': {unsafe}")
+    return value
 
 
 def _method(value: str) -> str:
@@ -377,7 +491,11 @@ class CheckSpec(Spec):
             examples=HTTP_METHODS,
         ),
         Field(
-            "path", TEXT, default="/", description="appended to the service url", examples=["/api/v1/plans"]
+            "path",
+            Scalar(lambda value: _path(text(value)), {"type": "string"}),
+            default="/",
+            description="appended to the service url",
+            examples=["/api/v1/plans"],
         ),
         Field("body", Nullable(TEXT), description="request body as text"),
         Field(
