@@ -9,10 +9,11 @@ terminal or disguise text into a visible escape:
   C1 controls U+0080–U+009F become ``\\x1b``-style escapes (``\\n``, ``\\r``, ``\\t``
   by name); a newline and a tab are kept only where a format shows several lines
   (`neutralise_block`);
-- bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), the
-  marks U+200E, U+200F, U+061C, the zero-width characters U+200B–U+200D and U+FEFF
-  and the separators U+2028, U+2029 become ``\\u202e``-style escapes: a reason
-  cannot reorder itself (``exe.gnp`` shown as ``png.exe``) or hide a character;
+- bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), their
+  marks, zero-width characters, U+FEFF, the line and paragraph separators and
+  every other character Python does not call printable become ``\\u202e``-style
+  escapes: a reason cannot reorder itself (``exe.gnp`` shown as ``png.exe``) or
+  hide a character;
 - a backslash stays a backslash: the escapes are for reading, not for decoding.
 
 `CommandLineGuard` is the other half for CI logs: GitHub Actions runs any output
@@ -27,36 +28,30 @@ from __future__ import annotations
 import re
 from typing import IO
 
+
 # Every character that is unsafe on one line; \n and \t are allowed by the block variant.
-# Zero-width characters (U+200B–U+200D, U+FEFF) would hide inside a name ("pay\u200bments");
-# U+2028 / U+2029 end a line for some terminals and parsers.
-_INVISIBLE = "\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"
-_UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
-_UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
-
-
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _visible(match: re.Match[str]) -> str:
-    char = match.group(0)
-    named = _NAMED.get(char)
-    if named is not None:
-        return named
-    code = ord(char)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+def _escape(char: str) -> str:
+    return repr(char)[1:-1]  # `\\x1b`, `\\n`, `\\u202e`, `\\U000e0001`: Python's own escapes
 
 
 def neutralise(text: str) -> str:
-    """One line of inert text: every control, newline included, shown as an escape."""
-    if text.isascii() and text.isprintable():  # the common case costs one C-level scan
+    """One line of inert text: every character Python does not call printable shown as its escape.
+
+    That is every control (C0 with the newline, DEL, C1), every format character (bidi
+    embeddings, overrides, isolates and marks, zero-width characters, U+FEFF), the line and
+    paragraph separators, unassigned and private-use code points, and spaces other than
+    U+0020.
+    """
+    if text.isprintable():  # the common case costs one C-level scan
         return text
-    return _UNSAFE_LINE.sub(_visible, text)
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
 
 
 def neutralise_block(text: str) -> str:
-    """Several lines of inert text (a body): newlines and tabs kept, every other control escaped."""
-    return _UNSAFE_BLOCK.sub(_visible, text)
+    """Several lines of inert text (a body): newlines and tabs kept, everything else as `neutralise`."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char in "\n\t" else _escape(char) for char in text)
 
 
 # What GitHub's runner takes for a workflow command: `::` first on a line, leading whitespace

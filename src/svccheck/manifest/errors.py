@@ -5,15 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-
-def printable(text: str) -> str:
-    """`text` with every character a terminal would act on or not show written as its escape:
-    control characters (`\\x1b`, `\\n`, NUL, DEL, C1), bidi overrides and isolates (`\\u202e`),
-    zero-width and other invisible characters. A manifest value quoted in an error message
-    could otherwise clear the screen or reorder the line it is shown on (#9)."""
-    if text.isprintable():
-        return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+from svccheck.neutral import neutralise
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +34,8 @@ class ManifestError(Exception):
         from svccheck.redact import Redactor
 
         # a secret may be quoted escaped (a token with a control character in a URL)
-        redactor = Redactor(self._secrets | {printable(secret) for secret in self._secrets})
+        redactor = Redactor(self._secrets | {neutralise(secret) for secret in self._secrets})
         # each issue is one line, whatever characters the values it quotes hold
-        return "\n".join(printable(redactor.text(issue.render(self.path))) for issue in self.issues)
+        # one line each, neutralised by the Redactor: a manifest value quoted in a message cannot
+        # clear the screen or reorder the line it is shown on (#9)
+        return "\n".join(redactor.text(issue.render(self.path)) for issue in self.issues)

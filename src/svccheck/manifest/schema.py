@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 from svccheck.durations import parse_duration
-from svccheck.manifest.errors import printable
 from svccheck.manifest.shape import (
     INVALID,
     Before,
@@ -34,6 +33,7 @@ from svccheck.manifest.shape import (
     parse_bool,
     text,
 )
+from svccheck.neutral import neutralise
 
 MATCHER_OPS = (
     "eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "not_contains",
@@ -315,16 +315,16 @@ def _unsafe_character(text: str) -> str | None:
         return None
     char = next(c for c in text if c == " " or not c.isprintable())
     if char.isspace():
-        what = "a space" if char == " " else f"a space or line break ({printable(char)})"
+        what = "a space" if char == " " else f"a space or line break ({neutralise(char)})"
     elif ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
-        what = f"a control character ({printable(char)})"
+        what = f"a control character ({neutralise(char)})"
     elif 0xD800 <= ord(char) <= 0xDFFF:
-        what = f"an undecodable character ({printable(char)})"
+        what = f"an undecodable character ({neutralise(char)})"
     else:
         import unicodedata
 
         name = unicodedata.name(char, "")
-        what = f"an invisible character ({printable(char)}{' ' + name if name else ''})"
+        what = f"an invisible character ({neutralise(char)}{' ' + name if name else ''})"
     try:
         encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
     except UnicodeEncodeError:  # a lone surrogate, from an environment variable that is not UTF-8
@@ -353,7 +353,7 @@ def _bad_url(value: str, why: str) -> Invalid:
 
     # an error message may not quote a password or a token; escaped first, as urlsplit drops
     # tabs and line breaks
-    return Invalid(f"bad URL '{Redactor().url(printable(value))}': {why}")
+    return Invalid(f"bad URL '{Redactor().url(neutralise(value))}': {why}")
 
 
 def _path(value: str) -> str:
@@ -361,7 +361,7 @@ def _path(value: str) -> str:
     if unsafe:
         from svccheck.redact import Redactor
 
-        raise Invalid(f"bad path '{Redactor().url(printable(value))}': {unsafe}")
+        raise Invalid(f"bad path '{Redactor().url(neutralise(value))}': {unsafe}")
     return value
 
 
