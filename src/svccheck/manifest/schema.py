@@ -348,6 +348,36 @@ def _check_with_httpx(url: str, host: str) -> None:
         raise _bad_url(url, why) from None
 
 
+# RFC 9110 §5.6.2: a field name is a token
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
+def _header_name_problem(name: str) -> str | None:
+    if _HEADER_NAME.fullmatch(name):
+        return None
+    bad = next((c for c in name if not _HEADER_NAME.fullmatch(c)), "")
+    shown = "a space" if bad == " " else f"'{neutralise(bad)}'"
+    return f"bad header name '{neutralise(name)}': {shown} cannot be in a header name (RFC 9110 token)"
+
+
+def _header_value(value: Any) -> str:
+    """A value the request can carry: printable ASCII and tabs. httpx refused anything else only
+    at run time, after every retry (`Illegal header value`, `UnicodeEncodeError`). The value is
+    never quoted: it may be a credential."""
+    out = text(value)
+    if out.isascii() and out.isprintable():
+        return out
+    bad = next((c for c in out if not (c.isascii() and (c.isprintable() or c == "\t"))), None)
+    if bad is None:
+        return out
+    if bad.isascii():
+        raise Invalid(f"a header value cannot hold a control character ({neutralise(bad)})")
+    raise Invalid(f"a header value must be ASCII: {neutralise(bad)!s} (U+{ord(bad):04X}) is not")
+
+
+HEADER_VALUE = Scalar(_header_value, {"type": "string"})
+
+
 def _bad_url(value: str, why: str) -> Invalid:
     from svccheck.redact import Redactor
 
@@ -402,7 +432,7 @@ _TUNABLES = (
     ),
     Field(
         "headers",
-        Nullable(MapOf(TEXT)),
+        Nullable(MapOf(HEADER_VALUE, key_problem=_header_name_problem)),
         description="request headers; merged across levels (names case-insensitive)",
         examples=[{"Authorization": "Bearer ${API_TOKEN}"}],
     ),

@@ -93,9 +93,15 @@ class ListOf(Kind):
 class MapOf(Kind):
     """A mapping with free keys (header names, JSONPaths, service names)."""
 
-    def __init__(self, value: Kind, extra_schema: Json | None = None) -> None:
+    def __init__(
+        self,
+        value: Kind,
+        extra_schema: Json | None = None,
+        key_problem: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.value = value
         self.extra_schema = extra_schema or {}
+        self.key_problem = key_problem  # why a key cannot be used (a header name), or None
 
     def read(self, value: Any, loc: Loc, problems: list[Problem]) -> Any:
         if not isinstance(value, dict):
@@ -108,6 +114,9 @@ class MapOf(Kind):
                     Problem((*loc, key), f"expected a text key, got {describe(key)}", on_key=True)
                 )
                 continue
+            why = self.key_problem(key) if self.key_problem is not None else None
+            if why is not None:
+                problems.append(Problem((*loc, key), why, on_key=True))
             out[key] = self.value.read(item, (*loc, key), problems)
         return out
 
