@@ -13,6 +13,8 @@ terminal or disguise text into a visible escape:
   marks U+200E, U+200F, U+061C, the zero-width characters U+200B–U+200D and U+FEFF
   and the separators U+2028, U+2029 become ``\\u202e``-style escapes: a reason
   cannot reorder itself (``exe.gnp`` shown as ``png.exe``) or hide a character;
+- a lone surrogate (U+D800–U+DFFF, which a JSON string can escape as ``\\ud800``)
+  becomes ``\\ud800``: no codec can encode it, so printing it would crash every view;
 - a backslash stays a backslash: the escapes are for reading, not for decoding.
 
 `CommandLineGuard` is the other half for CI logs: GitHub Actions runs any output
@@ -30,7 +32,8 @@ from typing import IO
 # Every character that is unsafe on one line; \n and \t are allowed by the block variant.
 # Zero-width characters (U+200B–U+200D, U+FEFF) would hide inside a name ("pay\u200bments");
 # U+2028 / U+2029 end a line for some terminals and parsers.
-_INVISIBLE = "\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff"
+# Lone surrogates (U+D800–U+DFFF) cannot be encoded at all: a JSON "\\ud800" once crashed every view.
+_INVISIBLE = "\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufeff"
 _UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_INVISIBLE}]")
 _UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_INVISIBLE}]")
 
