@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from conftest import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 # A JSON string may escape half a surrogate pair; json.loads gives a str no codec can encode.
-LONE_SURROGATES = b'{"status":"DOWN","components":{"\\ud800db":{"status":"DOWN","details":{"error":"x\\udfff"}}}}'
+LONE_SURROGATES = (
+    b'{"status":"DOWN","components":{"\\ud800db":{"status":"DOWN","details":{"error":"x\\udfff"}}}}'
+)
 
 
 async def surrogate_health(request: Request) -> Response:
@@ -78,3 +81,104 @@ def test_report_files_with_a_lone_surrogate_are_written(surrogates: Path, tmp_pa
     report = json.loads(files["json"].read_text(encoding="utf-8"))
     assert report["services"][0]["checks"][0]["components"][0]["name"] == "\\ud800db"
     assert "\\ud800db" in files["junit"].read_text(encoding="utf-8")
+
+
+# What the GitHub Actions runner executes (actions/runner ActionCommand.cs): a line (ended by
+# \n, \r or \r\n) that starts with `::` once .NET's TrimStart() has removed every
+# Char.IsWhiteSpace, or a line with the legacy `##[` anywhere in it.
+RUNNER_WHITESPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def runner_commands(output: str) -> list[str]:
+    lines = re.split("\r\n|\r|\n", output)
+    return [line for line in lines if line.lstrip(RUNNER_WHITESPACE).startswith("::") or "##[" in line]
+
+
+LEGACY = "##[error]forged by a component name"
+NBSP_LINE = "\u00a0::error title=FAKE::forged after a no-break space"
+IDEOGRAPHIC_LINE = "\u3000::add-mask::forged after an ideographic space"
+
+
+async def legacy_health(request: Request) -> Response:
+    components = {LEGACY: {"status": "DOWN"}, "db": {"status": "DOWN", "details": {"error": f"x {LEGACY}"}}}
+    return json_response({"status": "DOWN", "components": components}, status=503)
+
+
+async def nbsp_text(request: Request) -> Response:
+    return Response(500, f"oops\n{NBSP_LINE}\n{IDEOGRAPHIC_LINE}\nx ##[warning]legacy\n", {}, "text/plain")
+
+
+@pytest.fixture(scope="module")
+def commanding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    servers = ServerThread().start()
+    try:
+        port = servers.add(lambda r: legacy_health(r) if r.path == "/health" else nbsp_text(r))
+        manifest = tmp_path_factory.mktemp("commanding") / "services.yaml"
+        manifest.write_text(
+            f"""
+defaults: {{retries: 0, timeout: 2s}}
+services:
+  legacy:
+    url: http://127.0.0.1:{port}
+    health: /health
+    checks: [{{name: spaced, path: /text}}]
+"""
+        )
+        yield manifest
+    finally:
+        servers.stop()
+
+
+COMMAND_VIEWS = [
+    ("all",),
+    ("all", "-v"),
+    ("check", "legacy", "-v"),
+    ("all", "--format", "junit"),
+    ("all", "--format", "markdown"),
+    ("watch", "--rounds", "1"),
+    ("wait", "--timeout", "1s", "--interval", "100ms"),
+]
+
+
+@pytest.mark.parametrize("args", COMMAND_VIEWS, ids=[" ".join(a) for a in COMMAND_VIEWS])
+def test_no_line_of_a_ci_log_is_a_command_the_runner_would_run(
+    args: tuple[str, ...], commanding: Path
+) -> None:
+    result = run_cli(*args, "-f", str(commanding), env={"GITHUB_ACTIONS": ""})
+    assert_no_traceback(result)
+    output = result.stdout + result.stderr
+    assert "forged by a component name" in output, "the forged text is not shown at all"
+    assert not runner_commands(output), runner_commands(output)
+
+
+def test_check_v_shows_a_body_line_after_a_no_break_space_as_no_command(commanding: Path) -> None:
+    result = run_cli("check", "legacy", "-v", "-f", str(commanding))
+    assert "forged after a no-break space" in result.stdout
+    assert "forged after an ideographic space" in result.stdout
+    assert not runner_commands(result.stdout), runner_commands(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "writes",
+    [
+        ["\u00a0::error::x\n"],
+        ["\u3000", ":", ":x\n"],
+        ["\u2028::error::x\n"],
+        ["x ##[error]y\n"],
+        ["x #", "#[error]y\n"],
+        ["x ##", "[error]y\n"],
+        ["#", "#", "[error]y"],
+    ],
+)
+def test_the_guard_breaks_what_the_runner_would_run_across_any_writes(writes: list[str]) -> None:
+    from svccheck.neutral import CommandLineGuard
+
+    raw = io.StringIO()
+    guard = CommandLineGuard(raw)
+    for text in writes:
+        guard.write(text)
+    guard.finish()
+    assert not runner_commands(raw.getvalue()), raw.getvalue()
+    assert raw.getvalue().replace("›", "") == "".join(writes)  # nothing lost, only marked
