@@ -182,3 +182,43 @@ def test_the_guard_breaks_what_the_runner_would_run_across_any_writes(writes: li
     guard.finish()
     assert not runner_commands(raw.getvalue()), raw.getvalue()
     assert raw.getvalue().replace("›", "") == "".join(writes)  # nothing lost, only marked
+
+
+# A secret in a manifest URL is written percent-encoded (or with `+` for a space); the
+# Redactor once knew only the decoded value, so the URL's own form went through.
+ENCODED_TOKEN = "s3cr%2Ft0ken%2Bxyz"
+PLUS_KEY = "two+words+key"
+ENCODED_PASSWORD = "p%40ss%3Aword"
+
+
+async def echo_query(request: Request) -> Response:
+    said = f"you sent {request.query} as {request.headers.get('authorization', '')}"
+    components = {"db": {"status": "DOWN", "details": {"error": said}}}
+    return json_response({"status": "DOWN", "components": components}, status=503)
+
+
+def test_a_secret_in_a_manifest_url_is_masked_in_its_encoded_form(
+    servers: ServerThread, manifest_file: object, tmp_path: Path
+) -> None:
+    port = servers.add(echo_query)
+    manifest = manifest_file(  # type: ignore[operator]
+        f"""
+        defaults: {{retries: 0, timeout: 2s}}
+        services:
+          echo:
+            url: "http://user:{ENCODED_PASSWORD}@127.0.0.1:{port}"
+            health: "/health?token={ENCODED_TOKEN}&api_key={PLUS_KEY}&page=2"
+        """
+    )
+    report = tmp_path / "report.json"
+    outputs = []
+    for args in (("all", "-v", "--json", str(report)), ("check", "echo", "-v")):
+        result = run_cli(*args, "-f", str(manifest))
+        assert_no_traceback(result)
+        assert "you sent" in result.stdout, result.stdout
+        outputs.append(result.stdout + result.stderr)
+    outputs.append(report.read_text(encoding="utf-8"))
+    for shown in outputs:
+        for secret in (ENCODED_TOKEN, "s3cr/t0ken+xyz", PLUS_KEY, "two words key", "p%40ss", "p@ss:word"):
+            assert secret not in shown, (secret, shown)
+    assert "page=2" in outputs[1]  # what is not secret is still shown

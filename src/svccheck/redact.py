@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from svccheck.model import Manifest, Report
 from svccheck.neutral import neutralise, neutralise_block
@@ -198,7 +198,7 @@ def secret_values(manifest: Manifest) -> set[str]:
                     _, _, credential = value.partition(" ")
                     if credential:
                         values.add(credential.strip())
-            values.update(_url_secrets(check.url))
+            values.update(url_secrets(check.url))
     return {v for v in values if v}
 
 
@@ -208,16 +208,24 @@ def _basic_credential(user: str, password: str) -> str:
     return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
-def _url_secrets(url: str) -> set[str]:
+def url_secrets(url: str) -> set[str]:
+    """A URL's password and secret-named query values, each as written and as decoded.
+
+    The URL's own form (``s3cr%2Ft0ken``, ``two+words``) is what an echo of the URL
+    and the curl line show; the decoded one is what a server that read it echoes.
+    """
     found: set[str] = set()
     try:
         parts = urlsplit(url)
         if parts.password:
-            found.add(parts.password)
+            found.update((parts.password, unquote(parts.password)))
             # httpx sends URL credentials as `Authorization: Basic base64(user:password)`:
             # a server that echoes that header shows the password in this form
             found.add(_basic_credential(unquote(parts.username or ""), unquote(parts.password)))
-        found.update(v for k, v in parse_qsl(parts.query) if is_sensitive_param(k))
+        for field in parts.query.split("&") if parts.query else ():
+            name, _, value = field.partition("=")
+            if value and is_sensitive_param(unquote_plus(name)):
+                found.update((value, unquote_plus(value)))
     except ValueError:
         pass
     return found
