@@ -222,3 +222,49 @@ def test_a_secret_in_a_manifest_url_is_masked_in_its_encoded_form(
         for secret in (ENCODED_TOKEN, "s3cr/t0ken+xyz", PLUS_KEY, "two words key", "p%40ss", "p@ss:word"):
             assert secret not in shown, (secret, shown)
     assert "page=2" in outputs[1]  # what is not secret is still shown
+
+
+# A reason is cut to a length (a component message to 200 characters) before it is shown; a
+# secret straddling the cut was once shown up to the ellipsis: "Zsecrett…".
+CUT_TOKEN = "Zsecrettoken0123456789abcdef"
+CUT_COOKIE = "Qcookievalue9876543210zyxwvu"
+
+
+async def cut_secrets(request: Request) -> Response:
+    components = {
+        "db": {"status": "DOWN", "details": {"error": "a" * 190 + " " + CUT_TOKEN}},
+        "cache": {"status": "DOWN", "details": {"error": "b" * 185 + " " + CUT_COOKIE}},
+    }
+    response = json_response({"status": "DOWN", "components": components}, status=503)
+    response.headers = {"Set-Cookie": f"sid={CUT_COOKIE}; Path=/"}
+    return response
+
+
+def test_a_secret_cut_by_an_ellipsis_shows_no_part_of_itself(
+    servers: ServerThread, manifest_file: object, tmp_path: Path
+) -> None:
+    port = servers.add(cut_secrets)
+    manifest = manifest_file(  # type: ignore[operator]
+        f"""
+        defaults: {{retries: 0, timeout: 2s}}
+        services:
+          cut:
+            url: "http://127.0.0.1:{port}"
+            health: /health
+            headers: {{Authorization: "Bearer {CUT_TOKEN}"}}
+        """
+    )
+    report = tmp_path / "report.json"
+    shown = ""
+    for args in (
+        ("all", "-v", "--json", str(report)),
+        ("check", "cut", "-v"),
+        ("all", "--format", "markdown"),
+    ):
+        result = run_cli(*args, "-f", str(manifest))
+        assert_no_traceback(result)
+        shown += result.stdout + result.stderr
+    shown += report.read_text(encoding="utf-8")
+    assert "aaaa" in shown and "bbbb" in shown and "…" in shown  # the cut messages are shown
+    for secret in (CUT_TOKEN, CUT_COOKIE):
+        assert secret[:4] not in shown, (secret, shown)
