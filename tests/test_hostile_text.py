@@ -119,6 +119,7 @@ HOSTILE_CASES = [
     Hostile("C1 control (one-byte CSI)", C1_CSI, "\\x9b2J"),
     Hostile("bidi override (`exe.gnp` read as `png.exe`)", f"{RLO}gnp.exe", "\\u202egnp.exe"),
     Hostile("bidi isolate, zero-width space, line separator", "\u2066\u200b\u2028", "\\u2066\\u200b\\u2028"),
+    Hostile("half a surrogate pair (JSON `\\ud800`; once a crash in every view)", "\ud800", "\\ud800"),
     Hostile("rich markup: a hyperlink", LINK, LINK),
     Hostile("rich markup: a style that hides its text", STYLED, STYLED),
     Hostile("rich markup: a closing tag alone (once a crash)", CLOSE, CLOSE),

@@ -48,9 +48,14 @@ def test_secret_named_json_values_are_learned_but_keys_that_describe_a_secret_ar
     from svccheck.redact import answer_secrets, is_secret_key
 
     body = b'{"access_token": "tok-abc-123", "token_type": "bearer", "expires_in": 3600,'
-    body += b' "nested": [{"client_secret": "cs-xyz-789", "author": "Alice Smith"}], "session_id": 987654}'
+    body += b' "nested": [{"client_secret": "cs-xyz-789", "author": "Alice Smith"}], "session_id": 98765432, "token": "DOWN"}'
     headers = [("Set-Cookie", 'sid="sess-qwe-456"; Path=/; HttpOnly'), ("set-cookie", "flag; Path=/")]
-    assert answer_secrets(headers, body) == {"tok-abc-123", "cs-xyz-789", "987654", "sess-qwe-456"}
+    assert answer_secrets(headers, body) == {
+        "tok-abc-123",
+        "cs-xyz-789",
+        "98765432",
+        "sess-qwe-456",
+    }  # not "DOWN": too short to learn
     assert [
         is_secret_key(k) for k in ("refresh_token", "id_token", "token_endpoint", "api_key", "authors")
     ] == [

@@ -17,11 +17,10 @@ import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
 
 from svccheck._version import __version__
 from svccheck.model import Check
-from svccheck.redact import is_sensitive_header, is_sensitive_param
+from svccheck.redact import is_sensitive_header, url_secrets
 
 PLACEHOLDER_PREFIX = "SVCCHECK_SECRET_"
 MAX_REDIRECTS = 5
@@ -134,15 +133,6 @@ def curl_command(
     if check.body is not None:
         text = check.body.decode("utf-8", errors="replace")
         words += ["--data-binary", shell_word(known.split(text, "request body"))]
-    words.append(shell_word(known.split(check.url, "URL", _url_secrets(check.url))))
+    # the URL's secrets as written there too (`%2F`, `+`): the decoded value alone is not in the line
+    words.append(shell_word(known.split(check.url, "URL", url_secrets(check.url))))
     return CurlCommand(" ".join(words), tuple(known.used.items()))
-
-
-def _url_secrets(url: str) -> list[str]:
-    try:
-        parts = urlsplit(url)
-        found = [parts.password or ""]
-        found += [v for k, v in parse_qsl(parts.query) if is_sensitive_param(k)]
-    except ValueError:
-        return []
-    return [v for v in found if v]

@@ -14,13 +14,17 @@ terminal or disguise text into a visible escape:
   every other character Python does not call printable become ``\\u202e``-style
   escapes: a reason cannot reorder itself (``exe.gnp`` shown as ``png.exe``) or
   hide a character;
+- a lone surrogate (U+D800–U+DFFF, which a JSON string can escape as ``\\ud800``)
+  becomes ``\\ud800``: no codec can encode it, so printing it would crash every view;
 - a backslash stays a backslash: the escapes are for reading, not for decoding.
 
 `CommandLineGuard` is the other half for CI logs: GitHub Actions runs any output
 line that starts with ``::`` (after leading whitespace) as a workflow command, so a
 service padding its text until a wrapped line starts with ``::error`` could forge
-an annotation, mask a value or stop command processing. svccheck's own
-annotations are written past the guard (`raw`).
+an annotation, mask a value or stop command processing. The runner also still
+reads the legacy form ``##[command]`` anywhere in a line, so that is broken
+(``##›[``) wherever it appears. svccheck's own annotations are written past the
+guard (`raw`).
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ import re
 from typing import IO
 
 
-# Every character that is unsafe on one line; \n and \t are allowed by the block variant.
 def _escape(char: str) -> str:
     return repr(char)[1:-1]  # `\\x1b`, `\\n`, `\\u202e`, `\\U000e0001`: Python's own escapes
 
@@ -55,14 +58,23 @@ def neutralise_block(text: str) -> str:
 
 
 # What GitHub's runner takes for a workflow command: `::` first on a line, leading whitespace
-# trimmed (actions/runner ActionCommand.TryParseV2 trims the line before looking for "::").
-_COMMAND_START = re.compile(r"^([ \t\f\v]*)::", re.MULTILINE)
+# trimmed (actions/runner ActionCommand.TryParseV2 calls .NET's String.TrimStart(), which trims
+# every Char.IsWhiteSpace: a no-break space or U+3000 as much as a space).
+_TRIMMED = "\t\v\f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_COMMAND_START = re.compile(f"^([{_TRIMMED}]*)::", re.MULTILINE)
+_LEADING_SPACE = re.compile(f"^[{_TRIMMED}]+")
+# The runner reads lines as .NET's ReadLine does: ended by \n, \r or \r\n, nothing else.
+_RUNNER_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+# ActionCommand.TryParse, the legacy form, looks for "##[" anywhere in a line (IndexOf).
+LEGACY_COMMAND = "##["
 # A visible, non-whitespace mark the runner does not trim: the line no longer starts with `::`.
 COMMAND_BREAK = "›"
 
 
 def break_commands(text: str) -> str:
-    """Every line of `text` that would start with ``::`` gets a mark in front of the colons."""
+    """A mark in front of the colons of every line that would start with ``::``, and inside ``##[``."""
+    if LEGACY_COMMAND in text:
+        text = text.replace(LEGACY_COMMAND, f"##{COMMAND_BREAK}[")
     if "::" not in text:
         return text
     return _COMMAND_START.sub(rf"\g<1>{COMMAND_BREAK}::", text)
@@ -81,6 +93,7 @@ class CommandLineGuard:
         self.raw = raw
         self._pending = ""  # the start of a line whose fate is not known yet
         self._decided = False  # the current line's start has been written already
+        self._held = ""  # a trailing "#" or "##" that the next write could make "##["
 
     @property
     def encoding(self) -> str:
@@ -112,23 +125,29 @@ class CommandLineGuard:
     def write(self, text: str) -> int:
         if not isinstance(text, str):  # click probes for a binary stream with write(b"")
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        written = len(text)
+        text, self._held = self._held + text, ""
         out: list[str] = []
-        for piece in text.splitlines(keepends=True):
+        for piece in _RUNNER_LINE.findall(text):
             ends = piece.endswith(("\n", "\r"))
             if self._decided:
                 out.append(piece)
             else:
                 line = self._pending + piece
                 self._pending = ""
-                head = line.lstrip(" \t\f\v")
+                head = _LEADING_SPACE.sub("", line, count=1)
                 if not ends and head in ("", ":"):
                     self._pending = line  # cannot tell yet
                     continue
                 out.append(break_commands(line))
             self._decided = not ends
-        if out:
-            self.raw.write("".join(out))
-        return len(text)
+        chunk = "".join(out).replace(LEGACY_COMMAND, f"##{COMMAND_BREAK}[")
+        hashes = min(2, len(chunk) - len(chunk.rstrip("#")))
+        if hashes:
+            chunk, self._held = chunk[:-hashes], chunk[-hashes:]
+        if chunk:
+            self.raw.write(chunk)
+        return written
 
     def writelines(self, lines: list[str]) -> None:
         for line in lines:
@@ -139,9 +158,9 @@ class CommandLineGuard:
 
     def finish(self) -> None:
         """At exit: what was held back is written (no later write can complete it)."""
-        if self._pending:
-            self.raw.write(self._pending)
-            self._pending = ""
+        if self._pending or self._held:
+            self.raw.write(self._held + self._pending)
+            self._pending = self._held = ""
         self.raw.flush()
 
 

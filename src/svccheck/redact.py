@@ -13,9 +13,10 @@ goes through the Redactor can never show a control sequence.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from svccheck.model import Manifest, Report
 from svccheck.neutral import neutralise, neutralise_block
@@ -35,6 +36,24 @@ _URL_PASSWORD = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^@\s/]*@")
 _MIN_VALUE_LENGTH = 4
 
 
+# What marks a shortened text (health, expect, next_step cut with it).
+ELLIPSIS = "…"
+
+
+def _first_known_start(candidates: Iterable[str], known: list[str]) -> int:
+    """The length of the first candidate some string of `known` (sorted) starts with, else 0.
+
+    With the text's endings before an ellipsis and the secrets, it finds a secret's
+    head; with the text's beginnings after one, reversed, and the secrets reversed,
+    a secret's tail. Bisection keeps it cheap however many secrets a run learned.
+    """
+    for candidate in candidates:
+        at = bisect.bisect_left(known, candidate)
+        if at < len(known) and known[at].startswith(candidate):
+            return len(candidate)
+    return 0
+
+
 def is_sensitive_header(name: str) -> bool:
     return bool(_SENSITIVE_HEADER.search(name))
 
@@ -48,6 +67,10 @@ class Redactor:
         self._known: set[str] = set()
         self._values: list[str] = []
         self._pattern: re.Pattern[str] | None = None
+        # for secrets cut by an ellipsis: tails (sorted) and heads (reversed, sorted)
+        self._sorted: list[str] = []
+        self._reversed: list[str] = []
+        self._longest = 0
         self.learn(secrets)
 
     @classmethod
@@ -62,6 +85,9 @@ class Redactor:
         self._known |= new
         self._values = sorted(self._known, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in self._values))
+        self._sorted = sorted(self._known)
+        self._reversed = sorted(v[::-1] for v in self._known)
+        self._longest = len(self._values[0])
 
     def learn_report(self, report: Report) -> None:
         """Every secret a service handed out in `report`'s answers."""
@@ -78,7 +104,25 @@ class Redactor:
             text = _URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
         if self._pattern is None:
             return text
-        return self._pattern.sub(MASK, text)
+        text = self._pattern.sub(MASK, text)
+        return self._mask_cut(text) if ELLIPSIS in text else text
+
+    def _mask_cut(self, text: str) -> str:
+        """A secret cut in half by a shortened text: its head before an ellipsis, its tail after one.
+
+        Reasons and component messages are cut to a length before they are shown
+        (``…``), so a secret straddling the cut is no longer there whole to match.
+        """
+        parts = text.split(ELLIPSIS)
+        for index in range(len(parts) - 1):
+            before, after = parts[index], parts[index + 1]
+            sizes = range(min(self._longest, len(before)), _MIN_VALUE_LENGTH - 1, -1)
+            head = _first_known_start((before[-n:] for n in sizes), self._sorted)
+            sizes = range(min(self._longest, len(after)), _MIN_VALUE_LENGTH - 1, -1)
+            tail = _first_known_start((after[:n][::-1] for n in sizes), self._reversed)
+            parts[index] = before[: len(before) - head] + MASK if head else before
+            parts[index + 1] = MASK + after[tail:] if tail else after
+        return ELLIPSIS.join(parts)
 
     def text(self, text: str) -> str:
         """One line, secrets masked, controls shown as escapes: safe for any renderer."""
@@ -130,6 +174,10 @@ _SECRET_KEY_BYTES = re.compile(
     rb'"[^"]{0,64}(?:token|secret|password|passwd|api[-_]?key|auth|session|credential|cookie)[^"]{0,64}"\s*:',
     re.IGNORECASE,
 )
+# A value a service hands out is learned only from this length on: tokens and session ids are
+# long, while a hostile `{"token": "DOWN"}` would otherwise mask every "DOWN" of every service.
+# Shorter ones are still masked where they stand (the secret-named key, the Set-Cookie header).
+_MIN_LEARNED_LENGTH = 8
 # Bounds the walk of a hostile body: a JSON document of this many nodes is far beyond any answer.
 _MAX_JSON_NODES = 100_000
 
@@ -147,7 +195,7 @@ def answer_secrets(
         found.update(_cookie_values(cookie))
     if body and _SECRET_KEY_BYTES.search(body):
         found.update(_json_secrets(body))
-    return frozenset(v for v in found if v)
+    return frozenset(v for v in found if len(v) >= _MIN_LEARNED_LENGTH)
 
 
 def _cookie_values(set_cookie: str) -> set[str]:
@@ -208,7 +256,7 @@ def secret_values(manifest: Manifest) -> set[str]:
                     _, _, credential = value.partition(" ")
                     if credential:
                         values.add(credential.strip())
-            values.update(_url_secrets(check.url))
+            values.update(url_secrets(check.url))
     return {v for v in values if v}
 
 
@@ -218,16 +266,24 @@ def _basic_credential(user: str, password: str) -> str:
     return base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
 
 
-def _url_secrets(url: str) -> set[str]:
+def url_secrets(url: str) -> set[str]:
+    """A URL's password and secret-named query values, each as written and as decoded.
+
+    The URL's own form (``s3cr%2Ft0ken``, ``two+words``) is what an echo of the URL
+    and the curl line show; the decoded one is what a server that read it echoes.
+    """
     found: set[str] = set()
     try:
         parts = urlsplit(url)
         if parts.password:
-            found.add(parts.password)
+            found.update((parts.password, unquote(parts.password)))
             # httpx sends URL credentials as `Authorization: Basic base64(user:password)`:
             # a server that echoes that header shows the password in this form
             found.add(_basic_credential(unquote(parts.username or ""), unquote(parts.password)))
-        found.update(v for k, v in parse_qsl(parts.query) if is_sensitive_param(k))
+        for field in parts.query.split("&") if parts.query else ():
+            name, _, value = field.partition("=")
+            if value and is_sensitive_param(unquote_plus(name)):
+                found.update((value, unquote_plus(value)))
     except ValueError:
         pass
     return found
