@@ -48,10 +48,24 @@ class _Banner(socketserver.BaseRequestHandler):
         self.request.sendall(b"220 mail.example ESMTP ready\r\n")
 
 
+class _Flood(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"+" + b"x" * 100_000)  # a line with no end, past asyncio's 64 KiB
+
+
 @pytest.fixture
 def banner_port() -> Iterator[int]:
+    yield from _serve(_Banner)
+
+
+@pytest.fixture
+def flood_port() -> Iterator[int]:
+    yield from _serve(_Flood)
+
+
+def _serve(handler: type[socketserver.BaseRequestHandler]) -> Iterator[int]:
     """A plain TCP server that greets every connection with a line, like SMTP does."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Banner)
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -100,6 +114,17 @@ def test_open_port_is_not_a_working_service(redis_port: int, postgres_port: int,
     assert "not a PostgreSQL server" in (by_name["pg-on-banner"].reason or "")
     assert "not a Redis server" in (by_name["redis-on-banner"].reason or "")
     assert "220 mail.example" in (by_name["redis-on-banner"].reason or "")
+
+
+def test_an_endless_answer_line_is_not_redis(flood_port: int) -> None:
+    report = run_manifest(f"""
+        defaults: {{retries: 0, timeout: 2s}}
+        services:
+          flood: {{url: "tcp://127.0.0.1:{flood_port}", protocol: redis}}
+    """)
+    flood = results(report)["flood"]
+    assert (flood.verdict, flood.failure_class) == ("fail", "protocol")
+    assert flood.reason == "not a Redis server: PING answered with a line of over 64 KiB", flood.reason
 
 
 def test_refused_port_is_retried_and_classified() -> None:

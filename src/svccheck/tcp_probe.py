@@ -87,7 +87,12 @@ async def exchange(
 async def _redis(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
     writer.write(REDIS_PING)
     await writer.drain()
-    line = (await reader.readline())[:MAX_ANSWER].rstrip(b"\r\n")
+    try:
+        line = (await reader.readline())[:MAX_ANSWER].rstrip(b"\r\n")
+    except ValueError:  # asyncio's stream limit: a line of over 64 KiB is no answer to PING
+        raise TcpFailure(
+            FailureClass.PROTOCOL, "not a Redis server: PING answered with a line of over 64 KiB"
+        ) from None
     if not line:
         raise TcpFailure(FailureClass.PROTOCOL, "redis: connection closed without an answer to PING")
     if line.startswith(REDIS_ANSWERING):
