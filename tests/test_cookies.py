@@ -10,7 +10,7 @@ check on one connection, in manifest order: the old jar would carry the cookie.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,3 +105,29 @@ def test_a_cookie_or_token_the_server_handed_out_is_never_shown(site: Site) -> N
         assert not leaked, f"{leaked} in:\n{text}"
     story = outputs[0].stdout
     assert '"access_token": "***"' in story and "set-cookie: ***" in story, story
+
+
+def test_a_token_handed_out_in_a_redirect_is_masked_where_the_service_echoes_it(
+    servers: ServerThread, manifest_file: Callable[..., Path]
+) -> None:
+    """`Location: /final?access_token=…` hands a token out like a cookie; once only the
+    `(from …)` URL masked it, and the echo in a component message showed it."""
+    token = "LOCATION-token-42"
+
+    async def handler(request: Request) -> Response:
+        if request.path == "/health":
+            return Response(302, b"", {"Location": f"/final?access_token={token}"}, "text/plain")
+        error = f"bad {request.query}"
+        body = {"status": "DOWN", "components": {"db": {"status": "DOWN", "details": {"error": error}}}}
+        return json_response(body, status=503)
+
+    port = servers.add(handler)
+    path = manifest_file(f"""
+        defaults: {{retries: 0}}
+        services:
+          a: {{url: "http://127.0.0.1:{port}", health: /health}}
+    """)
+    for args in (("all",), ("check", "a", "-v"), ("all", "--format", "json")):
+        result = run_cli(*args, "-f", str(path))
+        assert "bad access_token=***" in result.stdout, result.stdout  # the echo was reached
+        assert token not in result.stdout + result.stderr, result.stdout

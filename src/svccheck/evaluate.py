@@ -68,7 +68,7 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckRes
         components,
         critical,
         response=_excerpt(snapshot),
-        secrets=answer_secrets(snapshot.headers, snapshot.body, snapshot.hop_cookies),
+        secrets=answer_secrets(snapshot.headers, snapshot.body, snapshot.hop_cookies, snapshot.url),
     )
 
 

@@ -207,9 +207,10 @@ _MAX_JSON_NODES = 100_000
 
 
 def answer_secrets(
-    headers: Iterable[tuple[str, str]], body: bytes, hop_cookies: Iterable[str] = ()
+    headers: Iterable[tuple[str, str]], body: bytes, hop_cookies: Iterable[str] = (), url: str = ""
 ) -> frozenset[str]:
-    """What a service handed out in an answer: `Set-Cookie` values and secret-named JSON values.
+    """What a service handed out in an answer: `Set-Cookie` values, secret-named JSON values and
+    the secrets of the URL it redirected to (`Location: /next?access_token=…`).
 
     They are secrets for the rest of the run, masked by value wherever they show up
     again (an echo of the request's cookie, a token in a later body).
@@ -219,6 +220,8 @@ def answer_secrets(
         found.update(_cookie_values(cookie))
     if body and _SECRET_KEY_BYTES.search(body):
         found.update(_json_secrets(body))
+    if url:
+        found.update(url_secrets(url))
     return frozenset(v for v in found if len(v) >= _MIN_LEARNED_LENGTH)
 
 
