@@ -131,3 +131,47 @@ def test_a_token_handed_out_in_a_redirect_is_masked_where_the_service_echoes_it(
         result = run_cli(*args, "-f", str(path))
         assert "bad access_token=***" in result.stdout, result.stdout  # the echo was reached
         assert token not in result.stdout + result.stderr, result.stdout
+
+
+def test_wait_keeps_a_secret_handed_out_in_an_earlier_round(tmp_path: Path) -> None:
+    """The final table and report of `wait` come after many rounds: what round 1 handed out stays secret."""
+    handed_out = "round-One-Session-71"
+    calls = {"a": 0}
+
+    async def first_then_up(request: Request) -> Response:
+        calls["a"] += 1
+        if calls["a"] == 1:
+            response = json_response({"status": "DOWN"}, 503)
+            response.headers = {"Set-Cookie": f"sid={handed_out}; Path=/"}
+            return response
+        return json_response({"status": "UP"})
+
+    async def echoes_it(request: Request) -> Response:
+        return json_response(
+            {
+                "status": "DOWN",
+                "components": {"db": {"status": "DOWN", "details": {"error": f"stale {handed_out}"}}},
+            },
+            503,
+        )
+
+    servers = ServerThread().start()
+    try:
+        first, echo = servers.add(first_then_up), servers.add(echoes_it)
+        manifest = tmp_path / "services.yaml"
+        manifest.write_text(f"""
+defaults: {{retries: 0, timeout: 2s}}
+services:
+  a: {{url: "http://127.0.0.1:{first}", health: /health}}
+  b: {{url: "http://127.0.0.1:{echo}", health: /health}}
+""")
+        report = tmp_path / "wait.json"
+        result = run_cli(
+            "wait", "--timeout", "1s", "--interval", "50ms", "--json", str(report), "-f", str(manifest)
+        )
+    finally:
+        servers.stop()
+    assert_no_traceback(result)
+    assert calls["a"] >= 2, "a was never probed again"
+    text = result.stdout + result.stderr + report.read_text()
+    assert "stale ***" in text and handed_out not in text, text

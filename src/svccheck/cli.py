@@ -230,14 +230,18 @@ def _run(
     services = _select(manifest, options, names)
     settings = _probe_settings(options, request_timeout)
     deadline = None if deadline_seconds is None else started + deadline_seconds
+    from svccheck.redact import Redactor
+
+    # one Redactor for the whole command: what `wait` learned in an earlier round stays secret
+    redactor = Redactor.for_manifest(manifest)
     if waiting:
-        report = _wait(manifest, services, settings, deadline, options, started)
+        report = _wait(manifest, services, settings, deadline, options, started, redactor)
     else:
         report = _execute(
             manifest, services, settings, deadline, options.strict, keep_answers=options.verbose
         )
     with _late_signals_ignored():
-        _emit(report, manifest, options)
+        _emit(report, manifest, options, redactor)
     raise typer.Exit(report.exit_code)
 
 
@@ -297,10 +301,7 @@ def _late_signals_ignored() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _emit(report: "Report", manifest: "Manifest", options: RunOptions) -> None:
-    from svccheck.redact import Redactor
-
-    redactor = Redactor.for_manifest(manifest)
+def _emit(report: "Report", manifest: "Manifest", options: RunOptions, redactor: "Redactor") -> None:
     redactor.learn_report(report)  # cookies and tokens the services handed out are secrets too
     _write_report_files(report, redactor, options)
     _github(report, redactor, options)
@@ -579,14 +580,13 @@ def _wait(
     deadline: float | None,
     options: RunOptions,
     started: float,
+    redactor: "Redactor",
 ) -> "Report":
-    from svccheck.redact import Redactor
     from svccheck.report.table import make_console
     from svccheck.wait import Readiness, wait_until_ready
     from svccheck.wait_progress import LiveProgress, PlainProgress
 
     interval = _duration_option("--interval", options.interval) or 2.0
-    redactor = Redactor.for_manifest(manifest)
     console = make_console(color=not options.no_color, stderr=True)
     progress: LiveProgress | PlainProgress
     if console.is_terminal and not options.quiet:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from svccheck.model import Check, ProbeOutcome
+from svccheck.redact import Redactor
 
 WELL_KNOWN_PATHS = ("/health", "/healthz", "/readyz", "/livez", "/actuator/health", "/status", "/ping")
 SCHEMA_FILE = "services.schema.json"
@@ -200,7 +201,8 @@ def render(found: list[Found], *, insecure: bool = False) -> str:
 def _health_lines(item: Found) -> list[str]:
     if item.path is None:
         return [
-            f"    # {item.problem}: /health is a guess; change it to your health path",
+            # the problem is the server's words, in a YAML comment: one line, escapes shown
+            f"    # {Redactor().text(item.problem or '')}: /health is a guess; change it to your health path",
             "    health: /health",
         ]
     if item.health_format is not None:
