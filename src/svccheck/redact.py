@@ -22,8 +22,21 @@ from svccheck.model import Manifest, Report
 from svccheck.neutral import neutralise, neutralise_block
 
 MASK = "***"
+# What makes a header name (or a JSON key) secret wherever it appears in the name.
+_SECRET_NAME_PARTS = (
+    "apikey",
+    "api-key",
+    "api_key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "auth",
+    "session",
+    "credential",
+)
 _SENSITIVE_HEADER = re.compile(
-    r"^(authorization|proxy-authorization|cookie|set-cookie)$|api[-_]?key|token|secret|password|passwd|auth|session|credential",
+    "^(authorization|proxy-authorization|cookie|set-cookie)$|" + "|".join(_SECRET_NAME_PARTS),
     re.IGNORECASE,
 )
 _SENSITIVE_PARAM = re.compile(
@@ -192,12 +205,10 @@ class Redactor:
         return self.text(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
 
 
-# A JSON body is parsed for secret-named keys only when its bytes hold such a key at all:
-# most health bodies do not, and this scan is far cheaper than a parse.
-_SECRET_KEY_BYTES = re.compile(
-    rb'"[^"]{0,64}(?:token|secret|password|passwd|api[-_]?key|auth|session|credential|cookie)[^"]{0,64}"\s*:',
-    re.IGNORECASE,
-)
+# A JSON body is parsed for secret-named keys only when its bytes hold a part of such a name
+# at all: most health bodies do not. Substring searches of the lower-cased bytes, ~8 µs for a
+# 1 KiB body; a regex over every position (`"…token…":`) took ~70 µs on every answer.
+_SECRET_NAME_BYTES = tuple(part.encode() for part in (*_SECRET_NAME_PARTS, "cookie"))
 # A value a service hands out is learned only from this length on: tokens and session ids are
 # long, while a hostile `{"token": "DOWN"}` would otherwise mask every "DOWN" of every service.
 # Shorter ones are still masked where they stand (the secret-named key, the Set-Cookie header).
@@ -218,11 +229,16 @@ def answer_secrets(
     found: set[str] = set()
     for cookie in (*hop_cookies, *(v for k, v in headers if k.lower() == "set-cookie")):
         found.update(_cookie_values(cookie))
-    if body and _SECRET_KEY_BYTES.search(body):
+    if body and _may_name_a_secret(body):
         found.update(_json_secrets(body))
     if url:
         found.update(url_secrets(url))
     return frozenset(v for v in found if len(v) >= _MIN_LEARNED_LENGTH)
+
+
+def _may_name_a_secret(body: bytes) -> bool:
+    lowered = body.lower()
+    return any(part in lowered for part in _SECRET_NAME_BYTES)
 
 
 def _cookie_values(set_cookie: str) -> set[str]:
@@ -300,6 +316,8 @@ def url_secrets(url: str) -> set[str]:
     and the curl line show; the decoded one is what a server that read it echoes.
     """
     found: set[str] = set()
+    if "@" not in url and "?" not in url:  # no password, no query: the common case on every answer
+        return found
     try:
         parts = urlsplit(url)
         if parts.password:
