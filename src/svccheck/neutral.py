@@ -72,9 +72,7 @@ COMMAND_BREAK = "›"
 
 
 def break_commands(text: str) -> str:
-    """A mark in front of the colons of every line that would start with ``::``, and inside ``##[``."""
-    if LEGACY_COMMAND in text:
-        text = text.replace(LEGACY_COMMAND, f"##{COMMAND_BREAK}[")
+    """A mark in front of the colons of every line that would start with ``::``."""
     if "::" not in text:
         return text
     return _COMMAND_START.sub(rf"\g<1>{COMMAND_BREAK}::", text)
@@ -126,6 +124,11 @@ class CommandLineGuard:
         if not isinstance(text, str):  # click probes for a binary stream with write(b"")
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         written = len(text)
+        if self._passes_as_it_is(text):
+            self.raw.write(text)
+            if text:
+                self._decided = not text.endswith(("\n", "\r"))
+            return written
         text, self._held = self._held + text, ""
         out: list[str] = []
         for piece in _RUNNER_LINE.findall(text):
@@ -148,6 +151,21 @@ class CommandLineGuard:
         if chunk:
             self.raw.write(chunk)
         return written
+
+    def _passes_as_it_is(self, text: str) -> bool:
+        """Nothing held, no `::` or `##[` anywhere, no line start left undecided: most writes.
+
+        Two C-level searches instead of a Python loop over every line (a 1,000-check JSON
+        report is 7,000 lines: 4 ms through the loop).
+        """
+        if self._pending or self._held or "::" in text or LEGACY_COMMAND in text or text.endswith("#"):
+            return False
+        if text.endswith(("\n", "\r")):
+            return True
+        last_break = max(text.rfind("\n"), text.rfind("\r"))
+        if last_break < 0 and self._decided:
+            return True  # the rest of a line whose start is already written
+        return _LEADING_SPACE.sub("", text[last_break + 1 :], count=1) not in ("", ":")
 
     def writelines(self, lines: list[str]) -> None:
         for line in lines:
