@@ -265,26 +265,6 @@ def _headers(response: httpx.Response) -> tuple[tuple[str, str], ...]:
     )
 
 
-class _NoCookies(http.cookiejar.CookiePolicy):
-    """The lanes' clients store and send no cookie: a `Set-Cookie` cannot leak into the next check."""
-
-    netscape = True
-    rfc2965 = False
-    hide_cookie2 = True
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
-        return False
-
-    def domain_return_ok(self, domain: str, request: object) -> bool:
-        return False
-
-    def path_return_ok(self, path: str, request: object) -> bool:
-        return False
-
-
 def _origin(url: httpx.URL, verify: bool | str) -> Origin:
     return (url.scheme, url.host, url.port, verify if url.scheme == "https" else None)
 
@@ -312,7 +292,9 @@ def _new_client(origin: Origin) -> httpx.AsyncClient:
         limits=_PLAIN_HTTP_LIMITS,
         follow_redirects=False,
         trust_env=False,
-        cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
+        # stores and sends no cookie (no domain is allowed): a `Set-Cookie` cannot leak into the
+        # next check; a check's own redirect chain carries its cookies itself (`_exchange`)
+        cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
         headers={"User-Agent": f"svccheck/{__version__}"},
     )
 
