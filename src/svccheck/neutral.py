@@ -45,16 +45,18 @@ def neutralise(text: str) -> str:
     paragraph separators, unassigned and private-use code points, and spaces other than
     U+0020.
     """
-    if text.isprintable():  # the common case costs one C-level scan
-        return text
-    return "".join(char if char.isprintable() else _escape(char) for char in text)
+    return _escaped(text, "")
 
 
 def neutralise_block(text: str) -> str:
     """Several lines of inert text (a body): newlines and tabs kept, everything else as `neutralise`."""
-    if text.isprintable():
+    return _escaped(text, "\n\t")
+
+
+def _escaped(text: str, kept: str) -> str:
+    if text.isprintable():  # the common case costs one C-level scan
         return text
-    return "".join(char if char.isprintable() or char in "\n\t" else _escape(char) for char in text)
+    return "".join(char if char.isprintable() or char in kept else _escape(char) for char in text)
 
 
 # What GitHub's runner takes for a workflow command: `::` first on a line, leading whitespace

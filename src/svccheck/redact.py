@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from svccheck.model import Manifest, Report
+from svccheck.model import CheckResult, Manifest, Report
 from svccheck.neutral import neutralise, neutralise_block
 
 MASK = "***"
@@ -83,7 +83,6 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._fixed = {s for s in secrets if len(s) >= _MIN_VALUE_LENGTH}  # the manifest's: kept for good
         self._learned: dict[str, None] = {}  # what services handed out, oldest first
-        self._known: set[str] = set()
         self._values: list[str] = []
         self._pattern: re.Pattern[str] | None = None
         # for secrets cut by an ellipsis: tails (sorted) and heads (reversed, sorted)
@@ -117,20 +116,22 @@ class Redactor:
         self._compile()
 
     def _compile(self) -> None:
-        self._known = self._fixed | self._learned.keys()
-        if not self._known:
+        known = self._fixed | self._learned.keys()
+        if not known:
             return
-        self._values = sorted(self._known, key=len, reverse=True)
+        self._values = sorted(known, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in self._values))
-        self._sorted = sorted(self._known)
-        self._reversed = sorted(v[::-1] for v in self._known)
+        self._sorted = sorted(known)
+        self._reversed = sorted(v[::-1] for v in known)
         self._longest = len(self._values[0])
 
     def learn_report(self, report: Report) -> None:
         """Every secret a service handed out in `report`'s answers."""
-        self.learn(
-            value for service in report.services for check in service.checks for value in check.secrets
-        )
+        self.learn_results(check for service in report.services for check in service.checks)
+
+    def learn_results(self, results: Iterable[CheckResult]) -> None:
+        """Every secret a service handed out in these answers (a round still going on, for `wait`)."""
+        self.learn(value for result in results for value in result.secrets)
 
     def mask(self, text: str) -> str:
         """Secrets masked, nothing else: for parts of a document neutralised as a whole afterwards."""

@@ -52,11 +52,6 @@ def closing_lines(outcome: WaitOutcome, redactor: Redactor) -> list[str]:
     return lines
 
 
-def learn(redactor: Redactor, readiness: Readiness) -> None:
-    """What the services handed out so far (cookies, tokens) is masked before anything is shown."""
-    redactor.learn(value for result in readiness.results.values() for value in result.secrets)
-
-
 class PlainProgress:
     """One line per state change, nothing else: readable in a CI log."""
 
@@ -65,7 +60,7 @@ class PlainProgress:
         self.redactor = redactor
 
     def __call__(self, changes: list[Change], readiness: Readiness) -> None:
-        learn(self.redactor, readiness)
+        self.redactor.learn_results(readiness.results.values())  # before anything is shown
         for change in changes:
             self.stream.write(change_line(change, self.redactor) + "\n")
         self.stream.flush()
@@ -98,7 +93,7 @@ class LiveProgress:
         self.live.stop()
 
     def __call__(self, changes: list[Change], readiness: Readiness) -> None:
-        learn(self.redactor, readiness)
+        self.redactor.learn_results(readiness.results.values())  # before anything is shown
         self.live.update(self.render(readiness))
 
     def finish(self, outcome: WaitOutcome) -> None:

@@ -25,6 +25,7 @@ from svccheck.redact import MASK, Redactor, is_secret_key, secret_values
 from svccheck.report.table import LABEL, STYLE, certificate_line, timings_line
 
 _INDENT = "    "
+_BODY_SHOWN = 2048  # bytes of a request body shown
 _MAX_BODY_LINES = 40
 
 
@@ -236,28 +237,33 @@ def readable_body(body: bytes, truncated: bool, redactor: Redactor) -> str:
     not UTF-8 show as ``\\xNN``; controls as escapes (`Redactor.block`).
     """
     text = body.decode("utf-8", errors="backslashreplace")
-    if not truncated and text.lstrip()[:1] in ("{", "["):
-        try:
-            document = _masked(json.loads(text), redactor)
-            return redactor.block(json.dumps(document, indent=2, ensure_ascii=False))
-        except (ValueError, RecursionError):
-            pass
-    return redactor.block(text)
+    shown = _masked_json(text, redactor, indent=2) if not truncated and _looks_json(text) else None
+    return redactor.block(shown if shown is not None else text)
 
 
 def request_body(body: bytes, redactor: Redactor) -> str:
     """The request body on one line: secret-named JSON keys and form fields masked, like a query."""
-    text = body[:2048].decode("utf-8", errors="backslashreplace")
-    if len(body) <= 2048:
-        stripped = text.lstrip()
-        if stripped[:1] in ("{", "["):
-            try:
-                return redactor.text(json.dumps(_masked(json.loads(text), redactor), ensure_ascii=False))
-            except (ValueError, RecursionError):
-                pass
-        elif "=" in text and " " not in stripped:
+    text = body[:_BODY_SHOWN].decode("utf-8", errors="backslashreplace")
+    if len(body) <= _BODY_SHOWN:
+        if _looks_json(text):
+            shown = _masked_json(text, redactor, indent=None)
+            if shown is not None:
+                return redactor.text(shown)
+        elif "=" in text and " " not in text.lstrip():
             return redactor.form(text)
     return redactor.text(text)
+
+
+def _looks_json(text: str) -> bool:
+    return text.lstrip()[:1] in ("{", "[")
+
+
+def _masked_json(text: str, redactor: Redactor, *, indent: int | None) -> str | None:
+    """A JSON document with its secrets masked, as text again; None when `text` is not JSON."""
+    try:
+        return json.dumps(_masked(json.loads(text), redactor), indent=indent, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return None
 
 
 def _masked(value: Any, redactor: Redactor) -> Any:

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from svccheck.durations import format_ms
+from svccheck.listing import cut
 from svccheck.model import CheckResult, Report, Timings, Verdict
 from svccheck.redact import Redactor
 from svccheck.report.next_step import next_steps, strict_line
@@ -85,10 +86,9 @@ def render(
     for line in next_steps(report, redactor, reproduce):
         footer.append(line + "\n", style="bold magenta" if not line.startswith(" ") else "")
     if report.tls_unverified:
-        shown = ", ".join(redactor.text(name) for name in report.tls_unverified[:5])
-        more = f" and {len(report.tls_unverified) - 5} more" if len(report.tls_unverified) > 5 else ""
+        shown = cut([redactor.text(name) for name in report.tls_unverified], 5)
         footer.append(
-            f"TLS certificates not verified (--insecure or verify_tls: false): {shown}{more}\n",
+            f"TLS certificates not verified (--insecure or verify_tls: false): {shown}\n",
             style="yellow",
         )
     if report.interrupted:
