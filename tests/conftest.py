@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
+from svccheck.demo.server import Handler, Raw, Request, Response, ServerThread, hang, json_response
 
 
 @pytest.fixture
@@ -32,6 +33,20 @@ def manifest_file(tmp_path: Path) -> Iterator[object]:
         return path
 
     yield write
+
+
+@contextlib.contextmanager
+def serving(directory: Path, manifest: Callable[..., str], *handlers: Handler) -> Iterator[Path]:
+    """Loopback servers answering with `handlers`, and `directory/services.yaml` as
+    `manifest(*ports)` writes it (for module-scoped fixtures, which cannot use `servers`)."""
+    thread = ServerThread().start()
+    try:
+        ports = [thread.add(handler) for handler in handlers]
+        path = directory / "services.yaml"
+        path.write_text(manifest(*ports))
+        yield path
+    finally:
+        thread.stop()
 
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:

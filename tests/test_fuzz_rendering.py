@@ -19,13 +19,13 @@ from rich.console import Console
 from sample_reports import make_check, result
 from svccheck.health import Component
 from svccheck.model import Manifest, Report, Service, Snapshot, Verdict
-from svccheck.neutral import CommandLineGuard, break_commands, neutralise, neutralise_block
+from svccheck.neutral import break_commands, neutralise, neutralise_block
 from svccheck.redact import Redactor
 from svccheck.report import formats, story, table
 from svccheck.run import build_report
 from svccheck.watch import live_table, summary
 from svccheck.watch_state import Session
-from test_hostile_edges import runner_commands
+from test_hostile_edges import runner_commands, through_guard
 
 PIECES = [
     "\x1b]0;pwned\x07",
@@ -136,12 +136,8 @@ def test_neutralised_text_is_one_inert_line_and_stable(text: str) -> None:
 
 @given(st.lists(hostile, max_size=6))
 def test_no_line_through_the_guard_starts_a_workflow_command(writes: list[str]) -> None:
-    raw = io.StringIO()
-    guard = CommandLineGuard(raw)
-    for text in writes:
-        guard.write(text)
-    guard.finish()
-    assert not runner_commands(raw.getvalue()), raw.getvalue()
+    logged = through_guard(writes)
+    assert not runner_commands(logged), logged
     # nothing lost, only marked
-    assert raw.getvalue().replace("›::", "::").replace("##›[", "##[") == "".join(writes)
+    assert logged.replace("›::", "::").replace("##›[", "##[") == "".join(writes)
     assert break_commands("a\n  ::x") == "a\n  ›::x"

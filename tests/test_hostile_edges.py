@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_no_traceback, run_cli
+from conftest import assert_no_traceback, run_cli, serving
 from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.neutral import CommandLineGuard
 
 # A JSON string may escape half a surrogate pair; json.loads gives a str no codec can encode.
 LONE_SURROGATES = (
@@ -32,20 +33,15 @@ async def surrogate_health(request: Request) -> Response:
 
 @pytest.fixture(scope="module")
 def surrogates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    servers = ServerThread().start()
-    try:
-        port = servers.add(surrogate_health)
-        manifest = tmp_path_factory.mktemp("surrogates") / "services.yaml"
-        manifest.write_text(
-            f"""
+    def manifest(port: int) -> str:
+        return f"""
 defaults: {{retries: 0, timeout: 2s}}
 services:
   halves: {{url: "http://127.0.0.1:{port}", health: /health}}
 """
-        )
-        yield manifest
-    finally:
-        servers.stop()
+
+    with serving(tmp_path_factory.mktemp("surrogates"), manifest, surrogate_health) as path:
+        yield path
 
 
 SURROGATE_VIEWS = [
@@ -91,6 +87,16 @@ RUNNER_WHITESPACE = (
 )
 
 
+def through_guard(writes: list[str]) -> str:
+    """What a CI log receives when svccheck writes `writes` one after another, then exits."""
+    raw = io.StringIO()
+    guard = CommandLineGuard(raw)
+    for text in writes:
+        guard.write(text)
+    guard.finish()
+    return raw.getvalue()
+
+
 def runner_commands(output: str) -> list[str]:
     lines = re.split("\r\n|\r|\n", output)
     return [line for line in lines if line.lstrip(RUNNER_WHITESPACE).startswith("::") or "##[" in line]
@@ -110,14 +116,14 @@ async def nbsp_text(request: Request) -> Response:
     return Response(500, f"oops\n{NBSP_LINE}\n{IDEOGRAPHIC_LINE}\nx ##[warning]legacy\n", {}, "text/plain")
 
 
+async def commanding_service(request: Request) -> Response:
+    return await (legacy_health(request) if request.path == "/health" else nbsp_text(request))
+
+
 @pytest.fixture(scope="module")
 def commanding(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    servers = ServerThread().start()
-    try:
-        port = servers.add(lambda r: legacy_health(r) if r.path == "/health" else nbsp_text(r))
-        manifest = tmp_path_factory.mktemp("commanding") / "services.yaml"
-        manifest.write_text(
-            f"""
+    def manifest(port: int) -> str:
+        return f"""
 defaults: {{retries: 0, timeout: 2s}}
 services:
   legacy:
@@ -125,10 +131,9 @@ services:
     health: /health
     checks: [{{name: spaced, path: /text}}]
 """
-        )
-        yield manifest
-    finally:
-        servers.stop()
+
+    with serving(tmp_path_factory.mktemp("commanding"), manifest, commanding_service) as path:
+        yield path
 
 
 COMMAND_VIEWS = [
@@ -173,15 +178,9 @@ def test_check_v_shows_a_body_line_after_a_no_break_space_as_no_command(commandi
     ],
 )
 def test_the_guard_breaks_what_the_runner_would_run_across_any_writes(writes: list[str]) -> None:
-    from svccheck.neutral import CommandLineGuard
-
-    raw = io.StringIO()
-    guard = CommandLineGuard(raw)
-    for text in writes:
-        guard.write(text)
-    guard.finish()
-    assert not runner_commands(raw.getvalue()), raw.getvalue()
-    assert raw.getvalue().replace("›", "") == "".join(writes)  # nothing lost, only marked
+    logged = through_guard(writes)
+    assert not runner_commands(logged), logged
+    assert logged.replace("›", "") == "".join(writes)  # nothing lost, only marked
 
 
 # A secret in a manifest URL is written percent-encoded (or with `+` for a space); the

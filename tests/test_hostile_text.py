@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_no_traceback, run_cli
-from svccheck.demo.server import Request, Response, ServerThread, json_response
+from conftest import assert_no_traceback, run_cli, serving
+from svccheck.demo.server import Request, Response, json_response
 from terminal import Screen, run_on_terminal
 
 TITLE = "\x1b]0;pwned\x07"  # sets the terminal's title
@@ -69,16 +69,8 @@ class Fleet:
     scratch: Path
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    servers = ServerThread().start()
-    try:
-        port = servers.add(lambda r: hostile_health(r) if r.path == "/health" else hostile_text(r))
-        fine = servers.add(healthy)
-        scratch = tmp_path_factory.mktemp("hostile")
-        manifest = scratch / "services.yaml"
-        manifest.write_text(
-            f"""
+def fleet_manifest(port: int, fine: int) -> str:
+    return f"""
 defaults: {{retries: 0, timeout: 2s}}
 services:
   hostile:
@@ -96,10 +88,17 @@ services:
     tags: ["[beta]"]
     checks: [{{name: "path a[/]b", path: /health}}]
 """
-        )
+
+
+async def hostile(request: Request) -> Response:
+    return await (hostile_health(request) if request.path == "/health" else hostile_text(request))
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    scratch = tmp_path_factory.mktemp("hostile")
+    with serving(scratch, fleet_manifest, hostile, healthy) as manifest:
         yield Fleet(manifest, scratch)
-    finally:
-        servers.stop()
 
 
 @dataclass(frozen=True)
@@ -247,14 +246,8 @@ async def forging_health(request: Request) -> Response:
     return json_response({"status": "DOWN", "components": components}, status=503)
 
 
-@pytest.fixture(scope="module")
-def forging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    servers = ServerThread().start()
-    try:
-        port = servers.add(forging_health)
-        manifest = tmp_path_factory.mktemp("forging") / "services.yaml"
-        manifest.write_text(
-            f"""
+def forging_manifest(port: int) -> str:
+    return f"""
 defaults: {{retries: 0, timeout: 2s}}
 services:
   forger:
@@ -262,10 +255,12 @@ services:
     health: /health
     checks: [{{name: "{FORGED}", path: /health}}]
 """
-        )
+
+
+@pytest.fixture(scope="module")
+def forging(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with serving(tmp_path_factory.mktemp("forging"), forging_manifest, forging_health) as manifest:
         yield manifest
-    finally:
-        servers.stop()
 
 
 LOGGED = [
