@@ -832,12 +832,13 @@ def watch_command(
 
 def _guard_ci_log() -> None:
     """Where output is not a terminal (a CI log), no line may start with `::` (a workflow command)."""
+    logs = [name for name in ("stdout", "stderr") if (s := getattr(sys, name)) is not None and not s.isatty()]
+    if not logs:
+        return  # on a terminal the guard, and its import, are not needed (`--help`)
     from svccheck.neutral import CommandLineGuard
 
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        if stream is not None and not stream.isatty():
-            setattr(sys, name, CommandLineGuard(stream))
+    for name in logs:
+        setattr(sys, name, CommandLineGuard(getattr(sys, name)))
 
 
 def run_app() -> None:
