@@ -1,0 +1,40 @@
+"""Exit codes and the errors that carry one: the one place that says how a run ends.
+
+The hierarchy (caught once, at the top of the CLI, which prints the message and
+exits with the error's code; no command decides an exit code of its own):
+
+    SvccheckError            exit_code
+    ├── UsageError           2  a bad option or name on the command line: nothing was probed
+    │   └── SelectionError   2  NAMEs / --only / --skip the manifest does not have
+    └── ManifestError        2  every problem in the manifest, each at FILE:LINE:COL
+                                (svccheck.manifest.errors)
+
+A run that probed ends with the `Report`'s own exit code (`ExitCode.OK`,
+`FAILED`, or the signal's), decided in one place: `run.build_report`.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0  # every critical check passed (warnings too, unless --strict)
+    FAILED = 1  # a critical check failed, the deadline cut checks short, or wait timed out
+    USAGE = 2  # usage or manifest error: nothing was probed
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, as a shell reports it
+    TERMINATED = 143  # SIGTERM: 128 + 15
+
+
+class SvccheckError(Exception):
+    """An error a person fixes: its message is shown as it is, and the run exits with `exit_code`."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+
+class UsageError(SvccheckError):
+    """A bad option value or name on the command line."""
+
+
+class SelectionError(UsageError):
+    """Names on the command line that the manifest does not have."""
