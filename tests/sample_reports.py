@@ -46,7 +46,8 @@ def result(
     attempts: int = 1,
     failures: tuple[Failure, ...] = (),
 ) -> CheckResult:
-    log = tuple(Attempt(n, status, None, None, latency or 0.0) for n in range(1, attempts + 1))
+    answered = None if status is None else f"HTTP {status}"
+    log = tuple(Attempt(n, answered, None, None, latency or 0.0) for n in range(1, attempts + 1))
     return CheckResult(
         check=check,
         verdict=verdict,
@@ -54,6 +55,7 @@ def result(
         failure_class=failure_class,
         failures=failures,
         status_code=status,
+        status_text=answered,
         latency=latency,
         attempts=attempts,
         attempt_log=log,

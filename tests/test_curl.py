@@ -14,10 +14,11 @@ import pytest
 import trustme
 
 from conftest import assert_no_traceback, run_cli
-from svccheck.curl import curl_command, shell_word
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.manifest import parse_manifest
 from svccheck.model import Check, Manifest
+from svccheck.protocols.http import curl_command
+from svccheck.protocols.shell import shell_word
 from svccheck.redact import Redactor, secret_values
 from svccheck.report.story import readable_body
 

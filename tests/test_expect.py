@@ -8,16 +8,18 @@ import pytest
 
 from svccheck.expect import check_matcher, evaluate_expect
 from svccheck.manifest.build import to_matcher
-from svccheck.model import ANY_2XX, Expect, FailureClass, Snapshot, StatusExpect
+from svccheck.model import ANY_2XX, Answer, Expect, FailureClass, StatusExpect
 
 
 def snap(body: object = b"", status: int = 200, headers: tuple[tuple[str, str], ...] = (), latency: float = 0.01,
-         truncated: bool = False) -> Snapshot:  # fmt: skip
+         truncated: bool = False) -> Answer:  # fmt: skip
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Snapshot(status, headers, raw, truncated, latency, "HTTP/1.1", "http://127.0.0.1/x")
+    return Answer(
+        f"HTTP {status}", headers, raw, truncated, latency, "HTTP/1.1", "http://127.0.0.1/x", status
+    )
 
 
-def messages(snapshot: Snapshot, expect: Expect) -> list[str]:
+def messages(snapshot: Answer, expect: Expect) -> list[str]:
     return [f.message for f in evaluate_expect(snapshot, expect)]
 
 

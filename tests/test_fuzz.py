@@ -24,11 +24,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svccheck.evaluate import evaluate
+from svccheck.evaluate import evaluate, judge_http
 from svccheck.expect import evaluate_expect
 from svccheck.manifest import ManifestError, load_manifest, parse_manifest
 from svccheck.manifest.source import MAX_DEPTH
-from svccheck.model import Check, CheckResult, Failure, ProbeOutcome, Snapshot, Verdict
+from svccheck.model import Answer, Check, CheckResult, Failure, ProbeOutcome, Verdict
 from test_health import CONTENT_TYPES, health_bodies
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -318,10 +318,10 @@ def test_expectations_against_any_response_give_failures_only(
     (check,) = manifest.services[0].checks
     assert check.expect is not None
     status, headers, body, truncated = response
-    snapshot = Snapshot(status, tuple(headers), body, truncated, 0.01, "HTTP/1.1", check.url)
+    snapshot = Answer(f"HTTP {status}", tuple(headers), body, truncated, 0.01, "HTTP/1.1", check.url, status)
     failures = evaluate_expect(snapshot, check.expect)
     assert all(isinstance(f, Failure) and f.message for f in failures)
-    assert isinstance(evaluate(check, outcome(snapshot), critical=True), CheckResult)
+    assert isinstance(evaluate(check, outcome(snapshot), critical=True, judge=judge_http), CheckResult)
 
 
 # --- the health verdict ---------------------------------------------------------------------
@@ -339,8 +339,8 @@ def test_health_check_verdict_for_any_response(
     status: int, headers: list[tuple[str, str]], body: bytes, ctype: str | None
 ) -> None:
     all_headers = (*headers, *((("content-type", ctype),) if ctype else ()))
-    snapshot = Snapshot(status, all_headers, body, False, 0.01, "HTTP/1.1", _HEALTH.url)
-    result = evaluate(_HEALTH, outcome(snapshot), critical=True)
+    snapshot = Answer(f"HTTP {status}", all_headers, body, False, 0.01, "HTTP/1.1", _HEALTH.url, status)
+    result = evaluate(_HEALTH, outcome(snapshot), critical=True, judge=judge_http)
     assert result.verdict in (Verdict.PASS, Verdict.WARN, Verdict.FAIL)
     assert (result.verdict is Verdict.PASS) == (result.reason is None), result
 
@@ -352,5 +352,5 @@ _HEALTH: Check = (
 )
 
 
-def outcome(snapshot: Snapshot) -> ProbeOutcome:
+def outcome(snapshot: Answer) -> ProbeOutcome:
     return ProbeOutcome(snapshot, None, None, (), snapshot.latency)

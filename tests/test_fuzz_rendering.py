@@ -18,7 +18,7 @@ from rich.console import Console
 
 from sample_reports import make_check, result
 from svccheck.health import Component
-from svccheck.model import Manifest, Report, Service, Snapshot, Verdict
+from svccheck.model import Answer, Manifest, Report, Service, Verdict
 from svccheck.neutral import break_commands, neutralise, neutralise_block
 from svccheck.redact import Redactor
 from svccheck.report import formats, story, table
@@ -77,13 +77,14 @@ def terminal() -> tuple[Console, io.StringIO]:
 
 def hostile_report(name: str, reason: str, component: str, message: str, header: str, body: str) -> Report:
     check = make_check("api", name, kind="health")
-    answer = Snapshot(
+    answer = Answer(
+        status_text="HTTP 503",
         status_code=503,
         headers=(("x-hostile", header), (header or "x", "v")),
         body=body.encode("utf-8", "surrogatepass"),
         truncated=False,
         latency=0.01,
-        http_version="HTTP/1.1",
+        version="HTTP/1.1",
         url="http://127.0.0.1:1/x",
     )
     failing = result(check, Verdict.FAIL, reason=reason, status=503)

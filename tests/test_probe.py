@@ -19,10 +19,11 @@ from svccheck.demo.server import (
     ServerThread,
     json_response,
 )
-from svccheck.lanes import Lanes, Origin
 from svccheck.manifest import parse_manifest
 from svccheck.model import CheckResult, Report
 from svccheck.probe import ProbeSettings
+from svccheck.protocols.base import Origin
+from svccheck.protocols.lanes import Lanes
 from svccheck.run import execute
 
 
@@ -129,7 +130,7 @@ def test_lanes_close_idle_connections_of_other_origins_to_stay_bounded() -> None
         return httpx.AsyncClient(trust_env=False)
 
     async def scenario() -> list[int]:
-        lanes = Lanes(factory, per_origin=5, total=2)
+        lanes = Lanes(factory, total=2)
         counts = []
         for host in ["a", "b", "a", "c", "c"]:
             async with lanes.lane(("http", host, 80, None)):
@@ -171,12 +172,13 @@ def test_redirect_from_http_to_https_is_verified(
 def test_an_internal_error_costs_one_check_not_the_report(
     servers: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from svccheck.evaluate import Judge
     from svccheck.evaluate import evaluate as real
 
-    def broken(check: object, outcome: object, *, critical: bool) -> CheckResult:
+    def broken(check: object, outcome: object, *, critical: bool, judge: Judge) -> CheckResult:
         if getattr(check, "name", "") == "boom":
             raise RuntimeError("simulated bug")
-        return real(check, outcome, critical=critical)  # type: ignore[arg-type]
+        return real(check, outcome, critical=critical, judge=judge)  # type: ignore[arg-type]
 
     monkeypatch.setattr("svccheck.run.evaluate", broken)
     port = servers.add(ok)

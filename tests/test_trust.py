@@ -17,7 +17,8 @@ from conftest import assert_no_traceback, run_cli
 from svccheck import probe
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.manifest import parse_manifest
-from svccheck.probe import ProbeSettings, _ssl_context
+from svccheck.probe import ProbeSettings
+from svccheck.protocols.tls import ssl_context as _ssl_context
 from svccheck.run import execute
 
 

@@ -1,24 +1,27 @@
-"""Pure: a probe outcome + the check's expectations → a CheckResult with a verdict.
+"""Pure: a probe outcome + the check's expectations → assertion records → a CheckResult with a verdict.
 
 One place decides how failures become verdicts, so every renderer agrees.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
-from svccheck.expect import evaluate_expect
+from svccheck.expect import expect_assertions, unique_failures
 from svccheck.health import Component, HealthReading, parse_health
 from svccheck.listing import cut
 from svccheck.model import (
     RESPONSE_EXCERPT,
+    Answer,
+    Assertion,
     Attempt,
     Check,
     CheckResult,
     Failure,
     FailureClass,
+    Judgement,
     ProbeOutcome,
-    Snapshot,
     Verdict,
 )
 from svccheck.redact import answer_secrets
@@ -37,46 +40,57 @@ _RETRIED_CLASSES = frozenset(
 )
 
 
-def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool) -> CheckResult:
-    snapshot = outcome.snapshot
-    if snapshot is None:
+Judge = Callable[[Check, Answer], Judgement]
+
+
+def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool, judge: Judge) -> CheckResult:
+    """`judge` is the check's protocol's: its answer against its expectations, as records."""
+    answer = outcome.answer
+    if answer is None:
         failure = Failure(
             outcome.failure_class or FailureClass.PROTOCOL,
             outcome.reason or "no response",
             connect_failed=outcome.connect_failed,
         )
-        return _result(check, [failure], outcome.attempts, None, None, (), critical)
-    if check.tcp is not None:  # a TCP answer has no status and no health body: only latency is judged
-        failures = evaluate_expect(snapshot, check.expect) if check.expect is not None else []
-        return _result(check, failures, outcome.attempts, None, snapshot.latency, (), critical)
-    components: tuple[Component, ...] = ()
-    reading: HealthReading | None = None
-    if check.kind == "health":
-        reading = parse_health(snapshot.body, snapshot.header("content-type"))
-        if reading is not None:
-            components = reading.components
-    if check.expect is not None:
-        failures = evaluate_expect(snapshot, check.expect)
-    else:
-        failures = _health_failures(snapshot.status_code, reading)
+        return _result(check, [_no_answer(failure)], outcome.attempts, None, None, (), critical)
+    judgement = judge(check, answer)
     return _result(
         check,
-        failures,
+        list(judgement.assertions),
         outcome.attempts,
-        snapshot.status_code,
-        snapshot.latency,
-        components,
+        answer.status_code,
+        answer.latency,
+        judgement.components,
         critical,
-        response=_excerpt(snapshot),
-        secrets=answer_secrets(snapshot.headers, snapshot.body, snapshot.hop_cookies, snapshot.url),
+        response=_excerpt(answer),
+        secrets=answer_secrets(answer.headers, answer.body, answer.hop_cookies, answer.url),
     )
 
 
-def _excerpt(snapshot: Snapshot) -> Snapshot:
+def judge_http(check: Check, answer: Answer) -> Judgement:
+    """An HTTP answer: the manifest's `expect`, or without one 2xx and a body that does not say unhealthy.
+
+    A health check's body is read once, for its components, whichever way it is judged.
+    """
+    reading = parse_health(answer.body, answer.header("content-type")) if check.kind == "health" else None
+    components = reading.components if reading is not None else ()
+    if check.expect is not None:
+        return Judgement(tuple(expect_assertions(answer, check.expect)), components)
+    failures = _health_failures(answer.status_code or 0, reading)
+    label = "2xx status and a body that does not say unhealthy"
+    record = Assertion(label, not failures, answer.status_text, failures[0] if failures else None)
+    return Judgement((record,), components)
+
+
+def _no_answer(failure: Failure) -> Assertion:
+    return Assertion("an answer", False, "", failure)
+
+
+def _excerpt(answer: Answer) -> Answer:
     """The answer kept for the report: headers, timings, certificate and the start of the body."""
-    if len(snapshot.body) <= RESPONSE_EXCERPT:
-        return snapshot
-    return replace(snapshot, body=snapshot.body[:RESPONSE_EXCERPT], truncated=True)
+    if len(answer.body) <= RESPONSE_EXCERPT:
+        return answer
+    return replace(answer, body=answer.body[:RESPONSE_EXCERPT], truncated=True)
 
 
 def _health_failures(status_code: int, reading: HealthReading | None) -> list[Failure]:
@@ -127,15 +141,16 @@ def _unrecognised(word: str) -> str:
 
 def _result(
     check: Check,
-    failures: list[Failure],
+    records: list[Assertion],
     attempt_log: tuple[Attempt, ...],
     status_code: int | None,
     latency: float | None,
     components: tuple[Component, ...],
     critical: bool,
-    response: Snapshot | None = None,
+    response: Answer | None = None,
     secrets: frozenset[str] = frozenset(),
 ) -> CheckResult:
+    failures = unique_failures(records)
     attempts = len(attempt_log)
     hard = [f for f in failures if not f.warn_only]
     if hard:
@@ -168,6 +183,8 @@ def _result(
         attempt_log=attempt_log,
         response=response,
         secrets=secrets,
+        assertions=tuple(records),
+        status_text=None if response is None else response.status_text,
     )
 
 
@@ -188,10 +205,10 @@ def unfinished(
             attempt_log=attempt_log,
         )
     failure = Failure(FailureClass.DEADLINE, "deadline exceeded")
-    return _result(check, [failure], attempt_log, None, None, (), critical)
+    return _result(check, [_no_answer(failure)], attempt_log, None, None, (), critical)
 
 
 def internal_error(check: Check, exc: Exception, *, critical: bool) -> CheckResult:
     """A failure inside svccheck itself, reported on the check instead of a traceback."""
     failure = Failure(FailureClass.PROTOCOL, f"svccheck internal error: {type(exc).__name__}: {exc}")
-    return _result(check, [failure], (), None, None, (), critical)
+    return _result(check, [_no_answer(failure)], (), None, None, (), critical)

@@ -1,4 +1,4 @@
-"""Pure: (Snapshot, Expect) → failures, each saying what was expected and what came.
+"""Pure: (Answer, Expect) → assertion records, each saying what was expected and what came.
 
 Reasons read like Gatus's resolved conditions: ``$.status: expected "UP", got "DOWN"``.
 """
@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from svccheck.durations import format_duration
-from svccheck.model import Expect, Failure, FailureClass, Matcher, Snapshot, Timings
+from svccheck.model import Answer, Assertion, Expect, Failure, FailureClass, Matcher, StatusExpect, Timings
 from svccheck.redact import MASK, is_sensitive_header
 
 if TYPE_CHECKING:
@@ -22,121 +22,190 @@ _MISSING = object()
 _MAX_SHOWN = 80
 
 
-def evaluate_expect(snapshot: Snapshot, expect: Expect) -> list[Failure]:
-    failures: list[Failure] = []
-    if expect.status is not None and not expect.status.accepts(snapshot.status_code):
-        failures.append(
-            Failure(FailureClass.STATUS, f"expected status {expect.status.text}, got {snapshot.status_code}")
-        )
-    failures.extend(_latency(snapshot.latency, expect))
-    failures.extend(phase_failures(snapshot.timings, expect))
-    failures.extend(certificate_failures(snapshot, expect))
+def evaluate_expect(answer: Answer, expect: Expect) -> list[Failure]:
+    """The failures among `expect_assertions`, each once, in the manifest's order."""
+    return unique_failures(expect_assertions(answer, expect))
+
+
+def unique_failures(records: list[Assertion]) -> list[Failure]:
+    # one failure can stand behind several records (a body that is not JSON fails every query)
+    seen: dict[int, Failure] = {}
+    for record in records:
+        if record.failure is not None:
+            seen.setdefault(id(record.failure), record.failure)
+    return list(seen.values())
+
+
+def expect_assertions(answer: Answer, expect: Expect) -> list[Assertion]:
+    """One record per expectation, held or not, in the manifest's order."""
+    records: list[Assertion] = []
+    if expect.status is not None:
+        records.append(_status(answer, expect.status))
+    records.extend(_latency(answer.latency, expect))
+    records.extend(phase_assertions(answer.timings, expect))
+    records.extend(certificate_assertions(answer, expect))
     for name, matcher in expect.headers:
-        value = snapshot.header(name)
+        value = answer.header(name)
         problem = check_matcher(matcher, _MISSING if value is None else value)
         if problem and value and is_sensitive_header(name):
             # a session cookie or token the server sets is a secret the redactor cannot know by value
             problem = problem.replace(show(value), json.dumps(MASK))
-        if problem:
-            failures.append(Failure(FailureClass.ASSERTION, f"header {name}: {problem}"))
+        failure = Failure(FailureClass.ASSERTION, f"header {name}: {problem}") if problem else None
+        records.append(
+            Assertion(f"header {name} {matcher_text(matcher)}", failure is None, value or "absent", failure)
+        )
     if expect.body is not None:
-        text = snapshot.body.decode("utf-8", errors="replace")
+        text = answer.body.decode("utf-8", errors="replace")
         problem = check_matcher(expect.body, text)
+        failure = None
         if problem:
-            note = " (body truncated at the read cap)" if snapshot.truncated else ""
-            failures.append(Failure(FailureClass.ASSERTION, f"body: {problem}{note}"))
+            note = " (body truncated at the read cap)" if answer.truncated else ""
+            failure = Failure(FailureClass.ASSERTION, f"body: {problem}{note}")
+        records.append(Assertion(f"body {matcher_text(expect.body)}", failure is None, "ok", failure))
     if expect.json:
-        failures.extend(_json(snapshot, expect))
-    return failures
+        records.extend(_json(answer, expect))
+    return records
 
 
-def _latency(latency: float, expect: Expect) -> list[Failure]:
-    if expect.max_latency is not None and latency > expect.max_latency:
-        return [
-            Failure(
+def _status(answer: Answer, status: StatusExpect) -> Assertion:
+    code = answer.status_code
+    actual = answer.status_text if code is None else str(code)
+    failure = None
+    if code is None or not status.accepts(code):
+        failure = Failure(FailureClass.STATUS, f"expected status {status.text}, got {actual}")
+    return Assertion(f"status {status.text}", failure is None, actual, failure)
+
+
+def _latency(latency: float, expect: Expect) -> list[Assertion]:
+    records: list[Assertion] = []
+    actual = format_duration(latency)
+    over_max = expect.max_latency is not None and latency > expect.max_latency
+    if expect.max_latency is not None:
+        failure = None
+        if over_max:
+            failure = Failure(
                 FailureClass.ASSERTION,
-                f"latency {format_duration(latency)} over max_latency {format_duration(expect.max_latency)}",
+                f"latency {actual} over max_latency {format_duration(expect.max_latency)}",
             )
-        ]
-    if expect.warn_latency is not None and latency > expect.warn_latency:
-        return [
-            Failure(
+        records.append(
+            Assertion(f"latency ≤ {format_duration(expect.max_latency)}", not over_max, actual, failure)
+        )
+    if expect.warn_latency is not None:
+        over_warn = latency > expect.warn_latency
+        failure = None
+        if over_warn and not over_max:  # over max_latency already fails the check: one failure says it
+            failure = Failure(
                 FailureClass.ASSERTION,
-                f"latency {format_duration(latency)} over warn_latency "
-                f"{format_duration(expect.warn_latency)}",
+                f"latency {actual} over warn_latency {format_duration(expect.warn_latency)}",
                 warn_only=True,
             )
-        ]
-    return []
+        label = f"latency ≤ {format_duration(expect.warn_latency)} (warn)"
+        records.append(Assertion(label, not over_warn, actual, failure))
+    return records
 
 
-def phase_failures(timings: Timings | None, expect: Expect) -> list[Failure]:
+def phase_assertions(timings: Timings | None, expect: Expect) -> list[Assertion]:
     """`max_dns`, `max_connect`, `max_tls`, `max_ttfb`: a phase that did not happen is not judged."""
-    if timings is None:
-        return []
-    failures = []
-    for phase, actual, bound in (
-        ("dns", timings.dns, expect.max_dns),
-        ("connect", timings.connect, expect.max_connect),
-        ("tls", timings.tls, expect.max_tls),
-        ("ttfb", timings.ttfb, expect.max_ttfb),
+    records = []
+    for phase, bound in (
+        ("dns", expect.max_dns),
+        ("connect", expect.max_connect),
+        ("tls", expect.max_tls),
+        ("ttfb", expect.max_ttfb),
     ):
-        if bound is not None and actual is not None and actual > bound:
-            failures.append(
-                Failure(
-                    FailureClass.ASSERTION,
-                    f"{phase} {format_duration(actual)} over max_{phase} {format_duration(bound)}",
-                )
+        if bound is None:
+            continue
+        actual = None if timings is None else getattr(timings, phase)
+        label = f"{phase} ≤ {format_duration(bound)}"
+        if actual is None:
+            records.append(Assertion(label, True, "not measured (no new connection)"))
+            continue
+        failure = None
+        if actual > bound:
+            failure = Failure(
+                FailureClass.ASSERTION,
+                f"{phase} {format_duration(actual)} over max_{phase} {format_duration(bound)}",
             )
-    return failures
+        records.append(Assertion(label, failure is None, format_duration(actual), failure))
+    return records
 
 
-def certificate_failures(snapshot: Snapshot, expect: Expect) -> list[Failure]:
+def certificate_assertions(answer: Answer, expect: Expect) -> list[Assertion]:
     """`tls_min_days` fails and `tls_warn_days` warns below their number of days left."""
     if expect.tls_min_days is None and expect.tls_warn_days is None:
         return []
-    cert = snapshot.certificate
+    cert = answer.certificate
+    records: list[Assertion] = []
+    failing: Failure | None = None
+    warning: Failure | None = None
     if cert is None:
-        why = "plain HTTP" if snapshot.url.lower().startswith("http:") else "certificate not verified"
-        return [
-            Failure(
-                FailureClass.TLS,
-                f"no TLS certificate to check ({why})",
-                warn_only=expect.tls_min_days is None,
+        why = "plain HTTP" if answer.url.lower().startswith("http:") else "certificate not verified"
+        problem = Failure(
+            FailureClass.TLS, f"no TLS certificate to check ({why})", warn_only=expect.tls_min_days is None
+        )
+        failing, warning = (problem, None) if expect.tls_min_days is not None else (None, problem)
+        days_text = "no certificate"
+    else:
+        days = math.floor(cert.days_left)
+        when = f"expired {-days} days ago" if days < 0 else f"expires in {days} days"
+        days_text = f"{cert.days_left:.0f} days left"
+        if expect.tls_min_days is not None and cert.days_left < expect.tls_min_days:
+            failing = Failure(FailureClass.TLS, f"TLS certificate {when} (< {expect.tls_min_days})")
+        elif expect.tls_warn_days is not None and cert.days_left < expect.tls_warn_days:
+            warning = Failure(
+                FailureClass.TLS, f"TLS certificate {when} (< {expect.tls_warn_days})", warn_only=True
             )
-        ]
-    days = math.floor(cert.days_left)
-    when = f"expired {-days} days ago" if days < 0 else f"expires in {days} days"
-    if expect.tls_min_days is not None and cert.days_left < expect.tls_min_days:
-        return [Failure(FailureClass.TLS, f"TLS certificate {when} (< {expect.tls_min_days})")]
-    if expect.tls_warn_days is not None and cert.days_left < expect.tls_warn_days:
-        return [
-            Failure(FailureClass.TLS, f"TLS certificate {when} (< {expect.tls_warn_days})", warn_only=True)
-        ]
-    return []
+    if expect.tls_min_days is not None:
+        label = f"certificate valid ≥ {expect.tls_min_days} days"
+        records.append(Assertion(label, failing is None, days_text, failing))
+    if expect.tls_warn_days is not None:
+        label = f"certificate valid ≥ {expect.tls_warn_days} days (warn)"
+        records.append(Assertion(label, warning is None, days_text, warning))
+    return records
 
 
-def _json(snapshot: Snapshot, expect: Expect) -> list[Failure]:
-    if snapshot.truncated:
-        return [Failure(FailureClass.ASSERTION, "body exceeds the read cap: cannot evaluate JSON assertions")]
-    try:
-        document = json.loads(snapshot.body)
-    except (ValueError, RecursionError) as exc:
-        detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        ctype = snapshot.header("content-type") or "no content-type"
-        return [Failure(FailureClass.ASSERTION, f"body is not valid JSON ({ctype}): {detail}")]
-    failures: list[Failure] = []
+def _json(answer: Answer, expect: Expect) -> list[Assertion]:
+    unreadable: Failure | None = None
+    document: Any = None
+    if answer.truncated:
+        unreadable = Failure(
+            FailureClass.ASSERTION, "body exceeds the read cap: cannot evaluate JSON assertions"
+        )
+    else:
+        try:
+            document = json.loads(answer.body)
+        except (ValueError, RecursionError) as exc:
+            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            ctype = answer.header("content-type") or "no content-type"
+            unreadable = Failure(FailureClass.ASSERTION, f"body is not valid JSON ({ctype}): {detail}")
+    records: list[Assertion] = []
     for query, matcher in expect.json:
+        label = f"{query} {matcher_text(matcher)}"
+        if unreadable is not None:
+            records.append(Assertion(label, False, "", unreadable))
+            continue
         try:
             values = json_query(query).find(document).values()
         except Exception as exc:  # a query the library rejects at run time is a failed assertion
-            failures.append(Failure(FailureClass.ASSERTION, f"{query}: cannot evaluate: {exc}"))
+            broken = Failure(FailureClass.ASSERTION, f"{query}: cannot evaluate: {exc}")
+            records.append(Assertion(label, False, "", broken))
             continue
         actual: Any = _MISSING if not values else (values[0] if len(values) == 1 else list(values))
         problem = check_matcher(matcher, actual)
-        if problem:
-            failures.append(Failure(FailureClass.ASSERTION, f"{query}: {problem}"))
-    return failures
+        failure = Failure(FailureClass.ASSERTION, f"{query}: {problem}") if problem else None
+        records.append(Assertion(label, failure is None, "ok", failure))
+    return records
+
+
+def matcher_text(matcher: Matcher) -> str:
+    """`to exist and type string`: what a matcher expects, in words."""
+    parts = []
+    for op, operand in matcher.ops:
+        if op == "exists":
+            parts.append("to exist" if operand else "not to exist")
+        else:
+            parts.append(describe(op, operand))
+    return " and ".join(parts)
 
 
 @functools.cache

@@ -168,16 +168,24 @@ class Certificate:
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:
-    """What came back from one HTTP exchange, body capped."""
+class Answer:
+    """What came back from one exchange, whatever the protocol spoke; body capped.
 
-    status_code: int
+    Every protocol fills this one shape (as Gatus's probers fill one `Result`), so
+    expectations, reports and `check -v` read it without knowing the protocol.
+    `status_text` is the protocol's own word for how it answered (`HTTP 503`,
+    `+PONG`, `accepting connections`, `SERVING`): renderers print it, never
+    `f"HTTP {code}"`. `status_code` is HTTP's number, `None` elsewhere.
+    """
+
+    status_text: str
     headers: tuple[tuple[str, str], ...]
     body: bytes
     truncated: bool
     latency: float
-    http_version: str
+    version: str  # "HTTP/1.1", "HTTP/2"; "" where the protocol has no version to show
     url: str
+    status_code: int | None = None
     timings: Timings | None = None
     certificate: Certificate | None = None
     # `Set-Cookie` headers of the redirect hops before this answer: secrets handed out on the way
@@ -191,7 +199,7 @@ class Snapshot:
 @dataclass(frozen=True, slots=True)
 class Attempt:
     number: int
-    status_code: int | None
+    status_text: str | None  # how the protocol answered (`HTTP 503`, `+PONG`); None: no answer
     failure_class: FailureClass | None
     reason: str | None
     latency: float
@@ -200,9 +208,9 @@ class Attempt:
 
 @dataclass(frozen=True, slots=True)
 class ProbeOutcome:
-    """The last attempt's snapshot (or network failure) plus the attempt history."""
+    """The last attempt's answer (or network failure) plus the attempt history."""
 
-    snapshot: Snapshot | None
+    answer: Answer | None
     failure_class: FailureClass | None
     reason: str | None
     attempts: tuple[Attempt, ...]
@@ -222,6 +230,30 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class Assertion:
+    """One expectation judged: what was expected, what came, and whether it held.
+
+    Evaluation returns these records (as Hurl's `AssertResult`); the verdict, the
+    reason and `check -v` all read them, so no renderer parses a message.
+    """
+
+    label: str  # what was expected, as a person reads it: "status 2xx", "latency ≤ 500ms"
+    held: bool
+    actual: str  # what came, shown when it held: "200", "12ms", "absent"
+    # why it did not hold (its class, message and severity); None when it held, or when
+    # another record's failure says it already (one bad JSON body fails every JSON query)
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A protocol's reading of one answer: its assertion records and the components it named."""
+
+    assertions: tuple[Assertion, ...]
+    components: tuple[Component, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     check: Check
     verdict: Verdict
@@ -234,12 +266,15 @@ class CheckResult:
     components: tuple[Component, ...] = ()
     attempt_log: tuple[Attempt, ...] = ()
     # the last answer, its body cut to the first RESPONSE_EXCERPT bytes (for `check -v`)
-    response: Snapshot | None = None
+    response: Answer | None = None
     # values the service handed out (cookies, tokens in the body): masked in every output, never shown
     secrets: frozenset[str] = frozenset()
     # `wait` only: seconds into the wait when this check passed after failing first (a
     # retry or an earlier round). That is the service coming up, not flakiness (#13).
     ready_after: float | None = None
+    # every expectation judged, held or not, in the manifest's order (`check -v` lists them)
+    assertions: tuple[Assertion, ...] = ()
+    status_text: str | None = None  # how the last answer came (`HTTP 503`, `+PONG`); None: no answer
 
     @property
     def timings(self) -> Timings | None:

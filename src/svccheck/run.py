@@ -24,6 +24,7 @@ from svccheck.model import (
     worst,
 )
 from svccheck.probe import Prober, ProbeSettings
+from svccheck.protocols import protocol_for
 from svccheck.triage import nothing_answered, root_causes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
@@ -179,7 +180,7 @@ async def _service_checks(
     async def one(check: Check) -> None:
         try:
             outcome = await prober.probe(check)
-            result = evaluate(check, outcome, critical=service.critical)
+            result = evaluate(check, outcome, critical=service.critical, judge=protocol_for(check.url).judge)
             if not keep_answers and result.response is not None:
                 # a thousand checks' headers and bodies would outweigh everything else in memory
                 result = replace(result, response=replace(result.response, headers=(), body=b""))

@@ -100,8 +100,8 @@ def choose(url: str, answers: list[tuple[str, ProbeOutcome]]) -> Found:
     ranked: list[tuple[int, int, Found]] = []
     problem = None
     for order, (path, outcome) in enumerate(answers):
-        snapshot = outcome.snapshot
-        if snapshot is None:
+        snapshot = outcome.answer
+        if snapshot is None or snapshot.status_code is None:
             problem = problem or outcome.reason
             continue
         reading = parse_health(snapshot.body, snapshot.header("content-type"))

@@ -104,8 +104,8 @@ def _case(
 def _detail(result: CheckResult, service: ServiceResult, redactor: Redactor) -> str:
     check = result.check
     lines = [f"{check.method} {redactor.url(check.url)}"]
-    if result.status_code is not None:
-        lines.append(f"HTTP {result.status_code}")
+    if result.status_text is not None:
+        lines.append(redactor.text(result.status_text))
     lines.append(f"attempts: {result.attempts}")
     lines.extend(f"[{f.failure_class}] {redactor.text(f.message)}" for f in result.failures)
     lines.extend(

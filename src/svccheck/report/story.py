@@ -9,18 +9,15 @@ the curl line refers to secrets by variable name, never by value.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from svccheck._version import __version__
-from svccheck.curl import curl_command
 from svccheck.durations import format_duration
-from svccheck.expect import describe
-from svccheck.model import CheckResult, Failure, FailureClass, Manifest, Matcher, Report, Verdict
+from svccheck.model import CheckResult, Manifest, Report, Verdict
 from svccheck.neutral import neutralise
+from svccheck.protocols import protocol_for
 from svccheck.redact import MASK, Redactor, is_secret_key, secret_values
 from svccheck.report.table import LABEL, STYLE, certificate_line, timings_line
 
@@ -70,13 +67,15 @@ def _story(
     if root_cause:
         out.append(f"{_INDENT}↳ caused by {redactor.text(root_cause)}\n", style="bold magenta")
 
+    protocol = protocol_for(check.url)
     out.append("request\n", style="bold")
-    out.append(f"{_INDENT}{check.method} {redactor.url(check.url)}\n")
-    headers = list(check.headers)
-    if not any(name.lower() == "user-agent" for name, _ in headers):
-        headers.insert(0, ("User-Agent", f"svccheck/{__version__}"))
-    for name, value in redactor.headers(headers):
-        out.append(f"{_INDENT}{name}: {value}\n", style="dim")
+    first, *details = protocol.request_lines(check)
+    verb, _, target = first.partition(" ")
+    out.append(f"{_INDENT}{verb} {redactor.url(target)}\n")
+    for line in details:
+        name, sep, value = line.partition(": ")
+        shown = f"{name}: {redactor.headers([(name, value)])[0][1]}" if sep else redactor.text(line)
+        out.append(f"{_INDENT}{shown}\n", style="dim")
     if check.body is not None:
         out.append(f"{_INDENT}body: {request_body(check.body, redactor)}\n", style="dim")
 
@@ -84,7 +83,7 @@ def _story(
     if not result.attempt_log:
         out.append(f"{_INDENT}none finished\n", style="dim")
     for attempt in result.attempt_log:
-        outcome = attempt.reason or f"HTTP {attempt.status_code}"
+        outcome = attempt.reason or attempt.status_text or "answered"
         line = f"{_INDENT}{attempt.number}: {redactor.text(outcome)} in {format_duration(attempt.latency)}"
         if attempt.wait_after:
             line += f", then waited {format_duration(attempt.wait_after)}"
@@ -93,7 +92,9 @@ def _story(
     response = result.response
     if response is not None:
         out.append("response\n", style="bold")
-        out.append(f"{_INDENT}{redactor.text(response.http_version)} {response.status_code}")
+        status = response.status_text if response.status_code is None else str(response.status_code)
+        version = f"{response.version} " if response.version else ""
+        out.append(f"{_INDENT}{redactor.text(version + status)}")
         if response.url != check.url:
             out.append(f"  (from {redactor.url(response.url)})")
         out.append("\n")
@@ -109,7 +110,7 @@ def _story(
                 out.append(f"{_INDENT}… {len(lines) - _MAX_BODY_LINES} more lines\n", style="dim")
 
     out.append("expectations\n", style="bold")
-    for ok, label, detail in assertions(result):
+    for ok, label, detail in assertion_rows(result):
         mark, style = ("✓", "green") if ok else ("✗", STYLE[Verdict.FAIL])
         out.append(f"{_INDENT}{mark} ", style=style)
         out.append(redactor.text(label))
@@ -135,13 +136,15 @@ def _story(
                 out.append(f"{_INDENT}{label}: {redactor.text(named)}\n", style="dim")
 
     verify: bool | str = False if insecure else check.verify_tls
-    curl = curl_command(check, secret_vars=secret_vars, secrets=secrets, verify=verify, timeout=check.timeout)
+    command_line = protocol.reproduce(
+        check, secret_vars=secret_vars, secrets=secrets, verify=verify, timeout=check.timeout
+    )
     out.append("reproduce", style="bold")
     # neutralised like everything else: a control character in the manifest is shown, never obeyed
-    command = Text(_INDENT + neutralise(curl.line), style="cyan")
+    command = Text(_INDENT + neutralise(command_line.line), style="cyan")
     notes = Text()
-    placeholders = {name for name, _ in curl.placeholders}
-    for name, where in curl.variables:
+    placeholders = {name for name, _ in command_line.placeholders}
+    for name, where in command_line.variables:
         if name in placeholders:
             notes.append(f"{_INDENT}(set {name} to the secret in the {where} first)\n", style="dim")
         else:
@@ -149,83 +152,12 @@ def _story(
     return Group(out, command, notes)
 
 
-def assertions(result: CheckResult) -> list[tuple[bool, str, str]]:
-    """Each expectation as (held, what was expected, what came or why it failed)."""
-    check = result.check
-    failures = list(result.failures)
-    response = result.response
-    rows: list[tuple[bool, str, str]] = []
-
-    def take(label: str, matches: Iterable[Failure], actual: str, *, shared: bool = False) -> None:
-        found = list(matches)
-        for failure in found:
-            if not shared:
-                failures.remove(failure)
-        rows.append((not found, label, found[0].message if found else actual))
-
-    def starting(prefix: str) -> list[Failure]:
-        return [f for f in failures if f.message.startswith(prefix)]
-
-    expect = check.expect
-    if response is None:
-        return [(False, "an answer", f.message) for f in failures]
-    if expect is None:
-        take(
-            "2xx status and a body that does not say unhealthy",
-            list(failures),
-            f"HTTP {response.status_code}",
-        )
-        return rows
-    if expect.status is not None:
-        take(f"status {expect.status.text}", starting("expected status"), str(response.status_code))
-    latency = format_duration(response.latency)
-    if expect.max_latency is not None:
-        take(f"latency ≤ {format_duration(expect.max_latency)}", starting("latency"), latency)
-    if expect.warn_latency is not None:
-        take(f"latency ≤ {format_duration(expect.warn_latency)} (warn)", starting("latency"), latency)
-    timings = response.timings
-    for phase, bound in (
-        ("dns", expect.max_dns),
-        ("connect", expect.max_connect),
-        ("tls", expect.max_tls),
-        ("ttfb", expect.max_ttfb),
-    ):
-        if bound is None:
-            continue
-        value = None if timings is None else getattr(timings, phase)
-        actual = "not measured (no new connection)" if value is None else format_duration(value)
-        take(f"{phase} ≤ {format_duration(bound)}", starting(f"{phase} "), actual)
-    tls_failures = [f for f in failures if f.failure_class is FailureClass.TLS]
-    cert = response.certificate
-    days = "no certificate" if cert is None else f"{cert.days_left:.0f} days left"
-    if expect.tls_min_days is not None:
-        take(
-            f"certificate valid ≥ {expect.tls_min_days} days",
-            [f for f in tls_failures if not f.warn_only],
-            days,
-        )
-    if expect.tls_warn_days is not None:
-        take(
-            f"certificate valid ≥ {expect.tls_warn_days} days (warn)",
-            [f for f in tls_failures if f.warn_only],
-            days,
-        )
-    for name, matcher in expect.headers:
-        seen = response.header(name)
-        take(f"header {name} {_matcher_text(matcher)}", starting(f"header {name}:"), seen or "absent")
-    if expect.body is not None:
-        take(f"body {_matcher_text(expect.body)}", starting("body: "), "ok")
-    unreadable = starting("body is not valid JSON") + starting("body exceeds")
-    for query, matcher in expect.json:
-        label = f"{query} {_matcher_text(matcher)}"
-        if unreadable:
-            take(label, unreadable, "", shared=True)
-        else:
-            take(label, starting(f"{query}:"), "ok")
-    for failure in unreadable:
-        failures.remove(failure)
-    rows.extend((False, "", f.message) for f in failures)
-    return rows
+def assertion_rows(result: CheckResult) -> list[tuple[bool, str, str]]:
+    """Each expectation as (held, what was expected, what came or why it did not hold)."""
+    return [
+        (record.held, record.label, record.failure.message if record.failure else record.actual)
+        for record in result.assertions
+    ]
 
 
 def readable_body(body: bytes, truncated: bool, redactor: Redactor) -> str:
@@ -280,13 +212,3 @@ def _masked(value: Any, redactor: Redactor) -> Any:
     if isinstance(value, list):
         return [_masked(v, redactor) for v in value]
     return value
-
-
-def _matcher_text(matcher: Matcher) -> str:
-    parts = []
-    for op, operand in matcher.ops:
-        if op == "exists":
-            parts.append("to exist" if operand else "not to exist")
-        else:
-            parts.append(describe(op, operand))
-    return " and ".join(parts)

@@ -137,7 +137,7 @@ def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None
         table.add_row("", "", Text(redactor.text(line), style=style), "", "", "", "")
     if len(result.attempt_log) > 1:
         for attempt in result.attempt_log:
-            outcome = attempt.reason or (f"HTTP {attempt.status_code}" if attempt.status_code else "answered")
+            outcome = attempt.reason or attempt.status_text or "answered"
             line = f"  attempt {attempt.number}: {redactor.text(outcome)} in {format_ms(attempt.latency)}"
             if attempt.wait_after:
                 line += f", then waited {format_ms(attempt.wait_after)}"

@@ -1,4 +1,4 @@
-"""Pure: a check → a curl command line that reproduces it, with no secret in it.
+"""Pure: command lines that reproduce a check, with no secret in them (every protocol's `reproduce`).
 
 A secret that came from a manifest variable (``${SMOKE_TOKEN}``) is written as
 a shell reference to the same name (``"${SMOKE_TOKEN}"``), so the line works in
@@ -18,12 +18,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from svccheck._version import __version__
-from svccheck.model import Check
-from svccheck.redact import is_sensitive_header, url_secrets
-
 PLACEHOLDER_PREFIX = "SVCCHECK_SECRET_"
-MAX_REDIRECTS = 5
 # Matching short values everywhere would rewrite ordinary text; in a secret place any length counts.
 _MIN_VALUE_LENGTH = 4
 # Characters that keep their literal meaning inside double quotes (no $ ` \ " !).
@@ -34,7 +29,9 @@ _Part = tuple[str, str]  # ("text", "...") or ("var", "NAME")
 
 
 @dataclass(frozen=True)
-class CurlCommand:
+class Reproduction:
+    """A command line that does what a check did, with no secret in it."""
+
     line: str
     # variables the line refers to: (NAME, where the secret sits), manifest variables first
     variables: tuple[tuple[str, str], ...] = ()
@@ -46,7 +43,7 @@ class CurlCommand:
 
 
 @dataclass
-class _Secrets:
+class ShellSecrets:
     by_value: Mapping[str, str]  # secret value -> variable name
     values: tuple[str, ...]  # every secret value, longest first
     placeholders: dict[str, str] = field(default_factory=dict)  # value -> placeholder name
@@ -61,6 +58,15 @@ class _Secrets:
                 self.placeholders[value] = name
         self.used.setdefault(name, where)
         return name
+
+    @classmethod
+    def of(cls, secret_vars: Mapping[str, str], secrets: Iterable[str]) -> ShellSecrets:
+        """`secret_vars` maps secret values to the variable each came from; `secrets` lists every one."""
+        return cls(by_value=secret_vars, values=tuple(sorted(set(secrets), key=len, reverse=True)))
+
+    @property
+    def variables(self) -> tuple[tuple[str, str], ...]:
+        return tuple(self.used.items())
 
     def split(self, text: str, where: str, place_secrets: Iterable[str] = ()) -> list[_Part]:
         """`text` with every secret value in it turned into a variable reference."""
@@ -99,40 +105,3 @@ def shell_word(parts: list[_Part]) -> str:
     return "".join(
         shlex.quote(content) if kind == "text" else '"${' + content + '}"' for kind, content in parts
     )
-
-
-def curl_command(
-    check: Check,
-    *,
-    secret_vars: Mapping[str, str],
-    secrets: Iterable[str],
-    verify: bool | str,
-    timeout: float,
-) -> CurlCommand:
-    """`secret_vars` maps secret values to the variable each came from; `secrets` lists every secret value."""
-    known = _Secrets(by_value=secret_vars, values=tuple(sorted(set(secrets), key=len, reverse=True)))
-    words: list[str] = ["curl", "-sS", "-i"]
-    if check.method == "HEAD":
-        words.append("--head")
-    elif check.method != "GET":
-        words += ["-X", check.method]
-    words += ["--max-time", f"{timeout:g}", "-L", "--max-redirs", str(MAX_REDIRECTS)]
-    if verify is False:
-        words.append("-k")
-    elif isinstance(verify, str):
-        words += ["--cacert", shlex.quote(verify)]
-    if not any(name.lower() == "user-agent" for name, _ in check.headers):
-        words += ["-A", shlex.quote(f"svccheck/{__version__}")]
-    for name, value in check.headers:
-        where = f"header {name}"
-        place: list[str] = []
-        if is_sensitive_header(name):
-            _, _, credential = value.partition(" ")
-            place = [value, credential.strip()]
-        words += ["-H", shell_word(known.split(f"{name}: {value}", where, place))]
-    if check.body is not None:
-        text = check.body.decode("utf-8", errors="replace")
-        words += ["--data-binary", shell_word(known.split(text, "request body"))]
-    # the URL's secrets as written there too (`%2F`, `+`): the decoded value alone is not in the line
-    words.append(shell_word(known.split(check.url, "URL", url_secrets(check.url))))
-    return CurlCommand(" ".join(words), tuple(known.used.items()))

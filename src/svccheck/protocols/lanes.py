@@ -7,33 +7,32 @@ the client's CPU there on 1,000 loopback checks). A client holding one
 connection makes that walk O(1), so svccheck keeps a few such "lanes" per
 origin and hands a free one to each request.
 
-Bounds: at most `per_origin` lanes serve one origin at a time (the gate a
-check passes before it takes a global slot, so checks queued on a busy origin
-do not hold slots other origins could use), and at most `total` lanes exist
-at once: an idle lane of another origin is closed to make room. Redirect hops
-take a lane without the gate (the first hop's slot already bounds them), so a
-redirect into a saturated origin cannot deadlock.
+Bounds: at most `per_origin` lanes serve one origin at a time, because the
+engine's gate for that origin (`probe.Prober`, taken before a global slot, so
+checks queued on a busy origin do not hold slots other origins could use)
+lets no more checks through; and at most `total` lanes exist at once: an idle
+lane of another origin is closed to make room. Redirect hops take a lane
+without a gate (the first hop's slot already bounds them), so a redirect into
+a saturated origin cannot deadlock.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 
 import httpx
 
-Origin = tuple[str, str, int | None, object]  # scheme, host, port, TLS setting (None for http)
+from svccheck.protocols.base import Origin
+
 ClientFactory = Callable[[Origin], httpx.AsyncClient]
 
 
 class Lanes:
-    def __init__(self, make_client: ClientFactory, *, per_origin: int, total: int) -> None:
+    def __init__(self, make_client: ClientFactory, *, total: int) -> None:
         self._make_client = make_client
-        self._per_origin = max(1, per_origin)
         self._total = max(1, total)
-        self._gates: dict[Origin, asyncio.Semaphore] = {}
         # idle lanes, least recently used first, so eviction closes the coldest one
         self._idle: OrderedDict[httpx.AsyncClient, Origin] = OrderedDict()
         self._idle_by_origin: dict[Origin, list[httpx.AsyncClient]] = {}
@@ -43,12 +42,6 @@ class Lanes:
     @property
     def open_lanes(self) -> int:
         return self._count
-
-    def gate(self, origin: Origin) -> asyncio.Semaphore:
-        gate = self._gates.get(origin)
-        if gate is None:
-            gate = self._gates[origin] = asyncio.Semaphore(self._per_origin)
-        return gate
 
     @contextlib.asynccontextmanager
     async def lane(self, origin: Origin) -> AsyncIterator[httpx.AsyncClient]:

@@ -1,0 +1,152 @@
+"""What a protocol is to svccheck: one interface every URL scheme implements.
+
+Like httpx's transports (`handle_request(Request) -> Response`, with redirects and
+auth above them), a protocol knows only how to exchange with a server and what
+the exchange means; the engine above it owns concurrency, per-origin gates,
+attempt timeouts and retries, and judging below it reads the one neutral
+`Answer`. A protocol says:
+
+- `exchange`: one attempt, through its `Connector` (per-run state: HTTP's lanes);
+- `classify`: its own exceptions → a failure class and a reason (the operating
+  system's and TLS errors are classified here once, for every protocol);
+- `judge`: the answer and the check's expectations → assertion records;
+- `request_lines` and `reproduce`: what `check -v` shows it sent, and the
+  command a person runs to do the same by hand (curl, redis-cli, pg_isready…).
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import ssl
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from svccheck.model import Answer, Check, FailureClass, Judgement
+from svccheck.protocols.shell import Reproduction
+from svccheck.timing import AttemptTrace
+
+Origin = tuple[str, str, int | None, object]  # scheme, host, port, TLS setting (None for plain)
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """What one attempt may use: its TLS verification, its time bound and the body cap."""
+
+    verify: bool | str
+    timeout: float
+    body_cap: int
+    trace: AttemptTrace
+
+
+class Connector(ABC):
+    """A protocol's state for one run (connections it keeps), closed when the run ends."""
+
+    @abstractmethod
+    async def exchange(self, check: Check, attempt: Exchange) -> Answer:
+        """One attempt. Raise on failure; `Protocol.classify` names it."""
+
+    async def aclose(self) -> None:
+        return None
+
+
+class Protocol(ABC):
+    name: ClassVar[str]
+    schemes: ClassVar[tuple[str, ...]]
+    # a timeout's reason names the phase it stalled in ("while connecting"…)
+    names_stalled_phase: ClassVar[bool] = True
+
+    @abstractmethod
+    def connector(self, *, total: int) -> Connector:
+        """The per-run state of this protocol (`total`: connections it may keep open at once)."""
+
+    @abstractmethod
+    def origin(self, check: Check, verify: bool | str) -> Origin:
+        """Where a check goes: checks to one origin share its gate (`--concurrency` per origin)."""
+
+    def may_retry(self, check: Check) -> bool:
+        """Whether repeating the check is safe (HTTP: not a POST/PATCH unless allowed)."""
+        return True
+
+    def transient(self, answer: Answer) -> bool:
+        """An answer worth another attempt (HTTP 429/502/503/504)."""
+        return False
+
+    def retry_after(self, answer: Answer) -> float | None:
+        """Seconds the server asked to wait before the next attempt."""
+        return None
+
+    def is_timeout(self, exc: BaseException) -> bool:
+        """A timeout of the protocol's own (beyond the attempt's bound): its reason names the phase."""
+        return False
+
+    def classify(self, exc: BaseException) -> tuple[FailureClass, str] | None:
+        """This protocol's own exceptions; None leaves the error to the common rules."""
+        return None
+
+    @abstractmethod
+    def judge(self, check: Check, answer: Answer) -> Judgement:
+        """The answer against the check's expectations: one record per expectation."""
+
+    @abstractmethod
+    def request_lines(self, check: Check) -> list[str]:
+        """What the check sends, one line each, as `check -v` shows it (before redaction)."""
+
+    @abstractmethod
+    def reproduce(
+        self,
+        check: Check,
+        *,
+        secret_vars: Mapping[str, str],
+        secrets: frozenset[str] | set[str],
+        verify: bool | str,
+        timeout: float,
+    ) -> Reproduction:
+        """A command line a person runs to do what the check did; secrets as variable references."""
+
+
+def classify_error(protocol: Protocol, exc: BaseException) -> tuple[FailureClass, str]:
+    """An exception from an exchange → (failure class, a reason a person understands).
+
+    The operating system's and TLS errors mean the same for every protocol and
+    are read from the exception's whole chain; the rest is the protocol's.
+    """
+    chain = exception_chain(exc)
+    for item in chain:
+        if isinstance(item, ssl.SSLCertVerificationError):
+            detail = item.verify_message or item.reason or "verification failed"
+            return FailureClass.TLS, f"TLS certificate verify failed: {detail}"
+        if isinstance(item, ssl.SSLError):
+            return FailureClass.TLS, f"TLS error: {item.reason or item}"
+        if isinstance(item, socket.gaierror):
+            return FailureClass.DNS, f"DNS lookup failed: {item.strerror or item}"
+        if isinstance(item, ConnectionRefusedError) or getattr(item, "errno", None) == errno.ECONNREFUSED:
+            return FailureClass.REFUSED, "connection refused"
+        if isinstance(item, ConnectionResetError):
+            return FailureClass.PROTOCOL, "connection reset by peer"
+    own = protocol.classify(exc)
+    if own is not None:
+        return own
+    if unreachable(chain):
+        return FailureClass.REFUSED, "host unreachable"
+    return FailureClass.PROTOCOL, f"{type(exc).__name__}: {first_line(exc)}"
+
+
+def unreachable(chain: list[BaseException]) -> bool:
+    return any(isinstance(i, OSError) and getattr(i, "errno", None) == errno.EHOSTUNREACH for i in chain)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 20:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
