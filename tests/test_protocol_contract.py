@@ -1,0 +1,130 @@
+"""The contract every protocol in the registry keeps, tested the day a protocol is added.
+
+Each protocol is run through the real engine against a real loopback server of
+its own (`LIVE`: a protocol without one fails here, on purpose) and against a
+closed port; its records, its neutral answer, what `check -v` shows it sent and
+its reproduction line are held to the same rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socketserver
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.manifest import parse_manifest
+from svccheck.model import CheckResult, Report
+from svccheck.probe import ProbeSettings
+from svccheck.protocols import PROTOCOLS, SCHEMES, every_protocol, protocol_for
+from svccheck.protocols.base import Protocol
+from svccheck.run import execute
+
+
+async def healthy(request: Request) -> Response:
+    return json_response({"status": "UP"})
+
+
+@contextlib.contextmanager
+def http_server() -> Iterator[str]:
+    with ServerThread() as server:
+        yield f'url: "http://127.0.0.1:{server.add(healthy)}", health: /health'
+
+
+class _Accept(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.recv(16)
+
+
+@contextlib.contextmanager
+def tcp_server() -> Iterator[str]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Accept)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f'url: "tcp://127.0.0.1:{server.server_address[1]}"'
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# protocol name → a real server of that protocol on loopback, as a service's manifest keys
+LIVE: dict[str, Callable[[], contextlib.AbstractContextManager[str]]] = {
+    "http": http_server,
+    "tcp": tcp_server,
+}
+
+NAMES = [p.name for p in every_protocol()]
+
+
+def run(service_keys: str) -> Report:
+    text = f"defaults: {{retries: 0, timeout: 5s}}\nservices:\n  svc: {{{service_keys}}}\n"
+    manifest = parse_manifest(text, "services.yaml", environ={})
+    return asyncio.run(execute(manifest.services, ProbeSettings()))
+
+
+def first(report: Report) -> CheckResult:
+    return report.services[0].checks[0]
+
+
+def printable(text: str) -> bool:
+    return all(unicodedata.category(c)[0] != "C" for c in text)
+
+
+def test_registry_lists_each_scheme_once_and_finds_its_protocol() -> None:
+    schemes = [scheme for _, listed in PROTOCOLS for scheme in listed]
+    assert len(schemes) == len(set(schemes)) == len(SCHEMES)
+    for scheme in schemes:
+        protocol = protocol_for(f"{scheme}://127.0.0.1:1")
+        assert isinstance(protocol, Protocol) and scheme in protocol.schemes
+    assert len(set(NAMES)) == len(NAMES) == len(PROTOCOLS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_protocol_has_a_live_server_here(name: str) -> None:
+    assert name in LIVE, f"add a real loopback server for {name!r} to LIVE: the contract runs against it"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_live_server_passes_with_a_neutral_answer_and_records(name: str) -> None:
+    with LIVE[name]() as keys:
+        result = first(run(keys))
+    assert result.verdict == "pass", result.reason
+    assert result.status_text and printable(result.status_text)
+    assert result.response is not None and result.response.latency > 0
+    assert result.assertions and all(a.held and a.failure is None for a in result.assertions)
+    assert all(a.label and printable(a.label) for a in result.assertions)
+    assert [a.status_text for a in result.attempt_log] == [result.status_text]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_closed_port_is_refused_and_no_fault_of_a_dependency(name: str) -> None:
+    with LIVE[name]() as keys:
+        pass  # the same service, once its server is gone: nothing listens on its port any more
+    result = first(run(keys))
+    assert (result.verdict, result.failure_class, result.connect_failed) == ("fail", "refused", True)
+    assert result.reason == "connection refused"
+    assert [(a.label, a.held) for a in result.assertions] == [("an answer", False)]
+    assert result.status_text is None and result.attempt_log[0].status_text is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_what_it_sent_and_how_to_reproduce_it(name: str) -> None:
+    with LIVE[name]() as keys:
+        check = first(run(keys)).check
+    protocol = protocol_for(check.url)
+    lines = protocol.request_lines(check)
+    assert lines and all(line and printable(line) for line in lines)
+    port = check.url.rsplit(":", 1)[1].split("/")[0]
+    secret = "s3cr3t-value-123"
+    line = protocol.reproduce(
+        check, secret_vars={secret: "TOKEN"}, secrets={secret}, verify=True, timeout=check.timeout
+    )
+    assert port in line.line and secret not in line.line and printable(line.line)
