@@ -271,15 +271,9 @@ def _execute(
 
 def _with_signals(run: Callable[["Stop"], Awaitable[T]]) -> T:
     """Run `run(stop)` in an event loop where SIGINT and SIGTERM trigger `stop` instead of killing."""
-    import asyncio
+    from svccheck.run import run_with_signals
 
-    from svccheck.run import Stop, signals_stop
-
-    async def main() -> T:
-        with signals_stop(Stop()) as stop:
-            return await run(stop)
-
-    return asyncio.run(main())
+    return run_with_signals(run)
 
 
 @contextlib.contextmanager
@@ -742,11 +736,9 @@ def serve_command(
     loaded = _load(options)
     services = _select(loaded, options)
     settings = _probe_settings(options, request_timeout_seconds)
-    import asyncio
-
     from svccheck import serve
     from svccheck.redact import Redactor
-    from svccheck.run import Stop, signals_stop
+    from svccheck.run import run_with_signals
 
     latest = serve.Latest()
     try:
@@ -758,10 +750,10 @@ def serve_command(
     typer.echo(f"listening on http://{shown}:{bound_port} (/metrics, /report.json, /healthz)")
     sys.stdout.flush()
 
-    async def main() -> None:
-        # serving is ended by a signal: that is its normal way out, exit 0
-        with signals_stop(Stop(), sigint=0, sigterm=0) as stop:
-            await serve.run_rounds(
+    try:
+        # serving is ended by a signal: that is its normal way out, exit 0 (run.ON_SIGNAL)
+        code = run_with_signals(
+            lambda stop: serve.run_rounds(
                 services,
                 settings,
                 latest,
@@ -772,13 +764,13 @@ def serve_command(
                 strict=strict,
                 stop=stop,
                 log=serve.log_to_stderr,
-            )
-
-    try:
-        asyncio.run(main())
+            ),
+            "serve",
+        )
     finally:
         server.shutdown()
         server.server_close()
+    raise typer.Exit(code)
 
 
 @app.command("watch")

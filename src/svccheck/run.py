@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import signal
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
+from svccheck.errors import ExitCode
 from svccheck.evaluate import evaluate, internal_error, unfinished
 from svccheck.model import (
     Check,
@@ -27,7 +28,7 @@ from svccheck.probe import Prober, ProbeSettings
 from svccheck.protocols import protocol_for
 from svccheck.triage import nothing_answered, root_causes
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_SIGINT, EXIT_SIGTERM = 0, 1, 2, 130, 143
+T = TypeVar("T")
 
 
 class SelectionError(ValueError):
@@ -70,25 +71,68 @@ class Stop:
 
     event: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str | None = None
-    exit_code: int = EXIT_SIGINT
+    exit_code: ExitCode = ExitCode.INTERRUPTED
 
-    def trigger(self, reason: str, exit_code: int) -> None:
+    def trigger(self, reason: str, exit_code: ExitCode) -> None:
         if self.reason is None:
             self.reason, self.exit_code = reason, exit_code
         self.event.set()
 
 
+@dataclass(frozen=True)
+class OnSignal:
+    """The exit codes a command ends with when SIGINT or SIGTERM stops it."""
+
+    sigint: ExitCode
+    sigterm: ExitCode
+
+
+Command = Literal["all", "check", "wait", "watch", "serve"]
+
+# The one table of what a signal means to each command (README "Exit codes").
+ON_SIGNAL: Mapping[Command, OnSignal] = {
+    # a run cut short: its report says so, and so does the exit code
+    "all": OnSignal(ExitCode.INTERRUPTED, ExitCode.TERMINATED),
+    "check": OnSignal(ExitCode.INTERRUPTED, ExitCode.TERMINATED),
+    "wait": OnSignal(ExitCode.INTERRUPTED, ExitCode.TERMINATED),
+    # Ctrl-C is how one leaves watch; SIGTERM (a supervisor, a CI cancel) still says so
+    "watch": OnSignal(ExitCode.OK, ExitCode.TERMINATED),
+    # a signal is how a server is stopped: its normal way out
+    "serve": OnSignal(ExitCode.OK, ExitCode.OK),
+}
+
+
 @contextlib.contextmanager
-def signals_stop(stop: Stop, *, sigint: int = EXIT_SIGINT, sigterm: int = EXIT_SIGTERM) -> Iterator[Stop]:
-    """In the running loop, SIGINT and SIGTERM trigger `stop` (with these exit codes) instead of killing."""
+def signals_stop(stop: Stop, command: Command = "all") -> Iterator[Stop]:
+    """The one signal wiring: in the running loop, SIGINT and SIGTERM trigger `stop` instead of
+    killing, with the exit codes `command` ends with (`ON_SIGNAL`)."""
+    codes = ON_SIGNAL[command]
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", sigint)
-    loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", sigterm)
+    loop.add_signal_handler(signal.SIGINT, stop.trigger, "interrupted (SIGINT)", codes.sigint)
+    loop.add_signal_handler(signal.SIGTERM, stop.trigger, "terminated (SIGTERM)", codes.sigterm)
     try:
         yield stop
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         loop.remove_signal_handler(signal.SIGTERM)
+
+
+def run_with_signals(main: Callable[[Stop], Awaitable[T]], command: Command = "all") -> T:
+    """`asyncio.run(main(stop))` with `stop` wired to SIGINT and SIGTERM for `command`."""
+
+    async def wired() -> T:
+        with signals_stop(Stop(), command) as stop:
+            return await main(stop)
+
+    return asyncio.run(wired())
+
+
+def rounds_exit_code(stop: Stop, last: Report | None) -> ExitCode:
+    """How a command that runs rounds ends: the signal's code when a signal stopped it,
+    else the exit code of the last round it completed (OK before any)."""
+    if stop.reason is not None:
+        return stop.exit_code
+    return ExitCode(last.exit_code) if last is not None else ExitCode.OK
 
 
 async def execute(
@@ -138,7 +182,7 @@ async def execute(
         manifest_path=manifest_path,
         strict=strict,
         interrupted=stop.reason if stop is not None else None,
-        interrupt_code=stop.exit_code if stop is not None else EXIT_SIGINT,
+        interrupt_code=stop.exit_code if stop is not None else ExitCode.INTERRUPTED,
         tls_unverified=tls_unverified(services, settings),
     )
 
@@ -211,7 +255,7 @@ def build_report(
     manifest_path: str,
     strict: bool,
     interrupted: str | None = None,
-    interrupt_code: int = EXIT_SIGINT,
+    interrupt_code: int = ExitCode.INTERRUPTED,
     tls_unverified: tuple[str, ...] = (),
 ) -> Report:
     service_results: list[ServiceResult] = []
@@ -238,12 +282,14 @@ def build_report(
     # The one place that says what --strict means: every warning fails the run, and
     # each report names them (#14).
     strict_failures = tuple(c.check.key for c in all_checks if strict and c.verdict is Verdict.WARN)
+    # The one place that says how a run that probed ends (errors.ExitCode): the signal's
+    # code when one cut it short, else FAILED for a critical failure (or a --strict warning).
     if interrupted is not None:
-        exit_code = interrupt_code
+        exit_code = ExitCode(interrupt_code)
     elif verdict is Verdict.FAIL or strict_failures:
-        exit_code = EXIT_FAILED
+        exit_code = ExitCode.FAILED
     else:
-        exit_code = EXIT_OK
+        exit_code = ExitCode.OK
     summary = Summary(
         services=len(service_results),
         healthy=sum(r.verdict is Verdict.PASS for r in service_results),

@@ -13,24 +13,23 @@ after a round completes.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import socket
 import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from svccheck.errors import ExitCode
 from svccheck.model import Report, Service
 from svccheck.probe import ProbeSettings
 from svccheck.redact import Redactor
 from svccheck.report import json as json_report
 from svccheck.report.prometheus import CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE
 from svccheck.report.prometheus import render_prometheus
-from svccheck.run import Stop, execute
+from svccheck.rounds import Pace, Rounds
+from svccheck.run import Stop
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -143,28 +142,17 @@ async def run_rounds(
     strict: bool,
     stop: Stop,
     log: Callable[[str], None],
-) -> None:
-    rounds = 0
-    while stop.reason is None:
-        started = time.monotonic()
-        report = await execute(
-            services,
-            settings,
-            deadline=started + round_timeout,
-            stop=stop,
-            manifest_path=manifest_path,
-            strict=strict,
-        )
-        if stop.reason is not None:
+) -> ExitCode:
+    """Run rounds until a signal stops them; each complete round is published."""
+    pace = Pace.between_starts(interval, round_timeout=round_timeout)
+    serving = Rounds(lambda: services, settings, pace, stop=stop, manifest_path=manifest_path, strict=strict)
+    async for round_ in serving:
+        if round_.cut_short:
             break  # a round cut short by the signal is not published
-        rounds += 1
-        redactor.learn_report(report)
-        latest.publish(report, redactor, rounds)
-        log(_round_line(rounds, report))
-        remaining = interval - (time.monotonic() - started)
-        if remaining > 0:
-            with contextlib.suppress(TimeoutError):  # the interval passed without a stop: next round
-                await asyncio.wait_for(stop.event.wait(), timeout=remaining)
+        redactor.learn_report(round_.report)
+        latest.publish(round_.report, redactor, round_.number)
+        log(_round_line(round_.number, round_.report))
+    return serving.exit_code  # a signal is how serve ends: 0 (run.ON_SIGNAL)
 
 
 def _round_line(rounds: int, report: Report) -> str:

@@ -9,15 +9,16 @@ the latest result of every check, so it reads exactly like `all`'s.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from svccheck.errors import ExitCode
 from svccheck.model import CheckResult, FailureClass, Report, Service, Verdict
 from svccheck.probe import ProbeSettings
-from svccheck.run import EXIT_OK, Stop, build_report, execute, tls_unverified
+from svccheck.rounds import Pace, Rounds
+from svccheck.run import Stop, build_report, tls_unverified
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ class Readiness:
             manifest_path=manifest_path,
             strict=self.strict,
             interrupted=interrupted,
-            interrupt_code=stop.exit_code if stop is not None else 0,
+            interrupt_code=stop.exit_code if stop is not None else ExitCode.INTERRUPTED,
             tls_unverified=unverified,
         )
 
@@ -111,7 +112,7 @@ class Readiness:
         """Every check has a result and together they would pass the run."""
         if not self.complete():
             return False
-        return self.report(duration=0.0, started_at="", manifest_path="").exit_code == EXIT_OK
+        return self.report(duration=0.0, started_at="", manifest_path="").exit_code == ExitCode.OK
 
 
 def _unfinished(result: CheckResult) -> bool:
@@ -153,23 +154,20 @@ async def wait_until_ready(
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.monotonic() if started is None else started
     readiness = Readiness(services, strict=strict)
-    rounds = 0
-    while True:
-        pending = readiness.pending()
-        if not pending:
-            break
-        round_report = await execute(
-            pending, settings, deadline=deadline, stop=stop, manifest_path=manifest_path, strict=strict
-        )
-        rounds += 1
-        results = [c for s in round_report.services for c in s.checks]
+    rounds = Rounds(
+        readiness.pending,  # a check that passed is not probed again
+        settings,
+        Pace.after_each(interval, deadline=deadline),
+        stop=stop,
+        manifest_path=manifest_path,
+        strict=strict,
+    )
+    async for round_ in rounds:
+        results = [c for s in round_.report.services for c in s.checks]
         changes = readiness.record(results, at=time.monotonic() - start)
         if on_changes is not None:
             on_changes(changes, readiness)
-        if stop.reason is not None or readiness.ready():
-            break
-        pause = interval if deadline is None else min(interval, deadline - time.monotonic())
-        if pause <= 0 or await _stopped_within(stop, pause):
+        if readiness.ready():
             break
     elapsed = time.monotonic() - start
     report = readiness.report(
@@ -179,15 +177,7 @@ async def wait_until_ready(
         stop=stop,
         unverified=tls_unverified(services, settings),
     )
-    return WaitOutcome(report, readiness, elapsed, rounds)
-
-
-async def _stopped_within(stop: Stop, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(stop.event.wait(), timeout=seconds)
-    except TimeoutError:
-        return False
-    return True
+    return WaitOutcome(report, readiness, elapsed, rounds.count)
 
 
 __all__ = ["Change", "Readiness", "WaitOutcome", "wait_until_ready"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import IO, TYPE_CHECKING
 
+from svccheck.errors import ExitCode
 from svccheck.model import Verdict
 from svccheck.redact import Redactor
 from svccheck.wait import Change, Readiness, WaitOutcome
@@ -45,7 +46,7 @@ def closing_lines(outcome: WaitOutcome, redactor: Redactor) -> list[str]:
         lines.append(
             f"{report.interrupted} after {outcome.elapsed:.1f}s: {total - len(waiting)}/{total} ready"
         )
-    elif report.exit_code == 0:
+    elif report.exit_code == ExitCode.OK:
         lines.append(f"ready after {outcome.elapsed:.1f}s: {total - len(waiting)}/{total} services")
     else:
         lines.append(f"timed out after {outcome.elapsed:.1f}s: {len(waiting)} of {total} services not ready")

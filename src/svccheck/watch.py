@@ -22,18 +22,19 @@ from rich.table import Table
 from rich.text import Text
 
 from svccheck.durations import format_duration, format_ms
+from svccheck.errors import ExitCode
 from svccheck.listing import cut
-from svccheck.model import Report, Service, Verdict
+from svccheck.model import Service, Verdict
 from svccheck.probe import ProbeSettings
 from svccheck.redact import Redactor
 from svccheck.report.next_step import nothing_answered_line
 from svccheck.report.table import LABEL, STYLE, summary_line
-from svccheck.run import EXIT_OK, EXIT_SIGINT, Stop, execute, signals_stop
+from svccheck.rounds import Pace, Rounds
+from svccheck.run import Stop, signals_stop
 from svccheck.watch_state import Session, Transition, percentile, since, sparkline
 
 _SUMMARY_CHANGES = 15
 _SUMMARY_FLAPPING = 5
-_TICK = 1.0  # the live table's clocks ("since") move between rounds too
 
 
 def run_watch(
@@ -47,7 +48,7 @@ def run_watch(
     round_timeout: float | None = None,
     manifest_path: str = "",
     live: bool | None = None,
-) -> int:
+) -> ExitCode:
     """Watch until Ctrl-C / SIGTERM (exit 0 / 143) or `rounds` rounds (the last round's exit code)."""
     use_live = console.is_terminal if live is None else live
     return asyncio.run(
@@ -76,50 +77,29 @@ async def _watch(
     round_timeout: float | None,
     manifest_path: str,
     use_live: bool,
-) -> int:
+) -> ExitCode:
     stop = Stop()
     session = Session(started=time.time())
     checks = sum(len(s.checks) for s in services)
     display: _Display = (
         _LiveDisplay(console, redactor, interval) if use_live else _LogDisplay(console, redactor)
     )
-    last: Report | None = None
-    with signals_stop(stop), display:
+    pace = Pace.between_starts(interval, round_timeout=round_timeout, limit=rounds)
+
+    def tick() -> None:  # the live table's clocks ("since") move between rounds too
+        display.tick(session)
+
+    watching = Rounds(lambda: services, settings, pace, stop=stop, manifest_path=manifest_path, tick=tick)
+    with signals_stop(stop, "watch"), display:
         display.start(checks, len(services), interval)
-        while True:
-            round_started = time.monotonic()
-            deadline = None if round_timeout is None else round_started + round_timeout
-            report = await execute(
-                services, settings, deadline=deadline, stop=stop, manifest_path=manifest_path
-            )
-            if stop.reason is not None:
+        async for round_ in watching:
+            if round_.cut_short:
                 break  # a round cut short by a signal says nothing about the fleet
-            last = report
-            redactor.learn_report(report)  # before anything of this round is shown
-            display.round(session, session.record(report, time.time()))
-            if rounds is not None and session.rounds >= rounds:
-                break
-            if await _pause(stop, round_started + interval, lambda: display.tick(session)):
-                break
+            redactor.learn_report(round_.report)  # before anything of this round is shown
+            display.round(session, session.record(round_.report, time.time()))
     console.print(summary(session, redactor, interval=interval, now=time.time()), soft_wrap=True)
     _flush(console)
-    if stop.reason is not None:
-        # Ctrl-C is how one leaves watch: not an error.
-        return EXIT_OK if stop.exit_code == EXIT_SIGINT else stop.exit_code
-    return last.exit_code if last is not None else EXIT_OK
-
-
-async def _pause(stop: Stop, until: float, tick: object) -> bool:
-    """Wait until `until` (monotonic); True when a signal asked to leave."""
-    while (remaining := until - time.monotonic()) > 0:
-        try:
-            await asyncio.wait_for(stop.event.wait(), timeout=min(remaining, _TICK))
-        except TimeoutError:
-            if callable(tick):
-                tick()
-        else:
-            return True
-    return stop.reason is not None
+    return watching.exit_code  # Ctrl-C is how one leaves watch: 0 (run.ON_SIGNAL)
 
 
 def _flush(console: Console) -> None:
