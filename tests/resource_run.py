@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import execute
 from svccheck.manifest import parse_manifest
-from svccheck.probe import ProbeSettings
-from svccheck.run import execute
 
 
 def open_fds() -> list[str]:

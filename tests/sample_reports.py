@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from svccheck.engine.run import build_report
 from svccheck.model import (
     Attempt,
     Check,
@@ -12,7 +13,6 @@ from svccheck.model import (
     Service,
     Verdict,
 )
-from svccheck.run import build_report
 
 SECRET = "tok-PLANTED-secret-42"
 STARTED_AT = "2026-11-28T06:00:00+00:00"

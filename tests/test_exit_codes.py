@@ -14,8 +14,8 @@ import pytest
 
 from conftest import Counting, assert_no_traceback, run_cli
 from svccheck.demo.server import ServerThread
+from svccheck.engine.run import ON_SIGNAL, Command, Stop, run_with_signals
 from svccheck.errors import ExitCode
-from svccheck.run import ON_SIGNAL, Command, Stop, run_with_signals
 
 WriteManifest = Callable[..., Path]
 

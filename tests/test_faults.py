@@ -37,10 +37,10 @@ from svccheck.demo.server import (
     reset,
     trickle,
 )
+from svccheck.engine.prober import DEFAULT_BODY_CAP, ProbeSettings
+from svccheck.engine.run import execute
 from svccheck.manifest import parse_manifest
 from svccheck.model import CheckResult
-from svccheck.probe import DEFAULT_BODY_CAP, ProbeSettings
-from svccheck.run import execute
 
 MiB = 1024 * 1024
 

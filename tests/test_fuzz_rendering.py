@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from sample_reports import make_check, result
+from svccheck.engine.run import build_report
 from svccheck.health import Component
 from svccheck.model import Answer, Manifest, Report, Service, Verdict
+from svccheck.modes.watch import live_table, summary
+from svccheck.modes.watch_state import Session
 from svccheck.neutral import break_commands, neutralise, neutralise_block
 from svccheck.redact import Redactor
 from svccheck.report import formats, story, table
-from svccheck.run import build_report
-from svccheck.watch import live_table, summary
-from svccheck.watch_state import Session
 from test_hostile_edges import runner_commands, through_guard
 
 PIECES = [

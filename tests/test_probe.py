@@ -19,12 +19,12 @@ from svccheck.demo.server import (
     ServerThread,
     json_response,
 )
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import execute
 from svccheck.manifest import parse_manifest
 from svccheck.model import CheckResult, Report
-from svccheck.probe import ProbeSettings
 from svccheck.protocols.base import Origin
 from svccheck.protocols.lanes import Lanes
-from svccheck.run import execute
 
 
 def run_manifest(text: str, path: str = "services.yaml", **settings: object) -> Report:
@@ -172,15 +172,15 @@ def test_redirect_from_http_to_https_is_verified(
 def test_an_internal_error_costs_one_check_not_the_report(
     servers: ServerThread, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from svccheck.evaluate import Judge
-    from svccheck.evaluate import evaluate as real
+    from svccheck.judge.evaluate import Judge
+    from svccheck.judge.evaluate import evaluate as real
 
     def broken(check: object, outcome: object, *, critical: bool, judge: Judge) -> CheckResult:
         if getattr(check, "name", "") == "boom":
             raise RuntimeError("simulated bug")
         return real(check, outcome, critical=critical, judge=judge)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("svccheck.run.evaluate", broken)
+    monkeypatch.setattr("svccheck.engine.run.evaluate", broken)
     port = servers.add(ok)
     report = run_manifest(f"""
         services:

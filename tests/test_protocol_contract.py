@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import execute
 from svccheck.manifest import parse_manifest
 from svccheck.model import CheckResult, Report
-from svccheck.probe import ProbeSettings
 from svccheck.protocols import PROTOCOLS, SCHEMES, every_protocol, protocol_for
 from svccheck.protocols.base import Protocol
-from svccheck.run import execute
 
 
 async def healthy(request: Request) -> Response:

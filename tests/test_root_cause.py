@@ -15,10 +15,10 @@ from typing import Any
 
 from conftest import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import execute
 from svccheck.manifest import parse_manifest
 from svccheck.model import Report
-from svccheck.probe import ProbeSettings
-from svccheck.run import execute
 
 
 async def up(request: Request) -> Response:

@@ -1,4 +1,4 @@
-"""The one rounds loop (`svccheck.rounds`) of wait, watch and serve, against real loopback servers.
+"""The one rounds loop (`svccheck.engine.rounds`) of wait, watch and serve, against real loopback servers.
 
 Pauses are read on a `FakeClock` where the point is how long the loop pauses
 (nothing sleeps); where the point is that a real wait ends early (a signal, a
@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.rounds import Pace, Round, Rounds
+from svccheck.engine.run import Command, Stop, signals_stop
 from svccheck.errors import ExitCode
 from svccheck.manifest import parse_manifest
 from svccheck.model import FailureClass, Service, Verdict
-from svccheck.probe import ProbeSettings
-from svccheck.rounds import Pace, Round, Rounds
-from svccheck.run import Command, Stop, signals_stop
 
 ROUND_SECONDS = 3.0  # what a round "takes" on the fake clock: the server moves it on
 BOUND = 10.0  # seconds: a loop that should end at once and did not fails instead of hanging

@@ -16,10 +16,10 @@ import trustme
 from conftest import assert_no_traceback, run_cli
 from real_services import free_port, postgres_server, redis_server, write_tls_files
 from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import execute
 from svccheck.manifest import ManifestError, parse_manifest
 from svccheck.model import CheckResult, Report
-from svccheck.probe import ProbeSettings
-from svccheck.run import execute
 
 
 def run_manifest(text: str, path: str = "services.yaml", **settings: object) -> Report:

@@ -13,13 +13,13 @@ import pytest
 import trustme
 
 from conftest import assert_no_traceback, run_cli
-from svccheck.certificate import certificate_from_dict
 from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import execute
 from svccheck.manifest import ManifestError, parse_manifest
 from svccheck.model import CheckResult, Report, Timings
-from svccheck.probe import ProbeSettings
-from svccheck.run import execute
-from svccheck.timing import AttemptTrace, DnsTimer
+from svccheck.protocols.certificate import certificate_from_dict
+from svccheck.protocols.timing import AttemptTrace, DnsTimer
 
 
 def run_manifest(text: str, path: str = "services.yaml") -> Report:

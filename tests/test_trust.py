@@ -14,12 +14,12 @@ import trustme
 import truststore
 
 from conftest import assert_no_traceback, run_cli
-from svccheck import probe
 from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import execute
 from svccheck.manifest import parse_manifest
-from svccheck.probe import ProbeSettings
+from svccheck.protocols import tls
 from svccheck.protocols.tls import ssl_context as _ssl_context
-from svccheck.run import execute
 
 
 async def ok(request: Request) -> Response:
@@ -51,7 +51,7 @@ def test_certifi_roots_are_trusted_on_top_of_the_system_store(
     bundle = tmp_path / "cacert.pem"
     corporate_ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setattr(certifi, "where", lambda: str(bundle))
-    monkeypatch.setattr(probe, "_context_cache", {})
+    monkeypatch.setattr(tls, "_context_cache", {})
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "empty-system-store"))
     manifest = parse_manifest(
         f"services:\n  internal: {{url: 'https://localhost:{internal_service}', health: /health, retries: 0}}\n",

@@ -13,7 +13,7 @@ from conftest import Counting, assert_no_traceback, run_cli
 from sample_reports import make_check, result
 from svccheck.demo.server import Raw, Request, ServerThread, hang
 from svccheck.model import Failure, FailureClass, Service, Verdict
-from svccheck.wait import Readiness
+from svccheck.modes.wait import Readiness
 
 WriteManifest = Callable[..., Path]
 

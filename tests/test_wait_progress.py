@@ -8,9 +8,9 @@ from rich.console import Console
 
 from sample_reports import SECRET, make_check, result
 from svccheck.model import Failure, FailureClass, Service, Verdict
+from svccheck.modes.wait import Readiness, WaitOutcome
+from svccheck.modes.wait_progress import LiveProgress, PlainProgress, change_line, closing_lines
 from svccheck.redact import Redactor
-from svccheck.wait import Readiness, WaitOutcome
-from svccheck.wait_progress import LiveProgress, PlainProgress, change_line, closing_lines
 
 DOWN = Failure(FailureClass.STATUS, f"expected status 2xx, got 503 for {SECRET}")
 

@@ -17,9 +17,9 @@ import pytest
 from conftest import Counting, cli_env
 from svccheck.demo.server import ServerThread
 from svccheck.model import Check, CheckResult, Report, Service, ServiceResult, Summary, Verdict
+from svccheck.modes.watch import transition_line
+from svccheck.modes.watch_state import Session, percentile, since, sparkline
 from svccheck.redact import Redactor
-from svccheck.watch import transition_line
-from svccheck.watch_state import Session, percentile, since, sparkline
 
 # --- the pure part -----------------------------------------------------------------------
 

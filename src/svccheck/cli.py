@@ -21,10 +21,10 @@ import typer
 from svccheck._version import __version__
 
 if TYPE_CHECKING:
+    from svccheck.engine.prober import ProbeSettings
+    from svccheck.engine.run import Stop
     from svccheck.model import Manifest, Report, Service
-    from svccheck.probe import ProbeSettings
     from svccheck.redact import Redactor
-    from svccheck.run import Stop
 
 T = TypeVar("T")
 
@@ -197,7 +197,7 @@ def _select(
     manifest: "Manifest", options: RunOptions, names: list[str] | None = None
 ) -> tuple["Service", ...]:
     """The services a command runs: NAMEs and --only, --tag, --skip; a bad name is a usage error."""
-    from svccheck.run import Selection, SelectionError, select
+    from svccheck.engine.run import Selection, SelectionError, select
 
     try:
         return select(
@@ -208,7 +208,7 @@ def _select(
 
 
 def _probe_settings(options: RunOptions, request_timeout: float | None) -> "ProbeSettings":
-    from svccheck.probe import ProbeSettings
+    from svccheck.engine.prober import ProbeSettings
 
     return ProbeSettings(
         concurrency=options.concurrency,
@@ -254,7 +254,7 @@ def _execute(
     *,
     keep_answers: bool,
 ) -> "Report":
-    from svccheck.run import execute
+    from svccheck.engine.run import execute
 
     return _with_signals(
         lambda stop: execute(
@@ -271,7 +271,7 @@ def _execute(
 
 def _with_signals(run: Callable[["Stop"], Awaitable[T]]) -> T:
     """Run `run(stop)` in an event loop where SIGINT and SIGTERM trigger `stop` instead of killing."""
-    from svccheck.run import run_with_signals
+    from svccheck.engine.run import run_with_signals
 
     return run_with_signals(run)
 
@@ -576,9 +576,9 @@ def _wait(
     started: float,
     redactor: "Redactor",
 ) -> "Report":
+    from svccheck.modes.wait import Readiness, wait_until_ready
+    from svccheck.modes.wait_progress import LiveProgress, PlainProgress
     from svccheck.report.table import make_console
-    from svccheck.wait import Readiness, wait_until_ready
-    from svccheck.wait_progress import LiveProgress, PlainProgress
 
     interval = _duration_option("--interval", options.interval) or 2.0
     console = make_console(color=not options.no_color, stderr=True)
@@ -736,9 +736,9 @@ def serve_command(
     loaded = _load(options)
     services = _select(loaded, options)
     settings = _probe_settings(options, request_timeout_seconds)
-    from svccheck import serve
+    from svccheck.engine.run import run_with_signals
+    from svccheck.modes import serve
     from svccheck.redact import Redactor
-    from svccheck.run import run_with_signals
 
     latest = serve.Latest()
     try:
@@ -805,9 +805,9 @@ def watch_command(
     loaded = _load(options)
     services = _select(loaded, options)
     settings = _probe_settings(options, request)
+    from svccheck.modes.watch import run_watch
     from svccheck.redact import Redactor
     from svccheck.report.table import make_console
-    from svccheck.watch import run_watch
 
     code = run_watch(
         services,

@@ -62,8 +62,8 @@ async def discover(urls: list[str], *, insecure: bool = False) -> list[Found]:
     """Probe every well-known path of every URL concurrently; pick the best answer per URL."""
     import asyncio
 
+    from svccheck.engine.prober import Prober, ProbeSettings
     from svccheck.manifest.build import join_url
-    from svccheck.probe import Prober, ProbeSettings
 
     async with Prober(ProbeSettings(retries=0, insecure=insecure, concurrency=32)) as prober:
 

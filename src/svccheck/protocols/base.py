@@ -26,7 +26,7 @@ from typing import ClassVar
 
 from svccheck.model import Answer, Check, FailureClass, Judgement
 from svccheck.protocols.shell import Reproduction
-from svccheck.timing import AttemptTrace
+from svccheck.protocols.timing import AttemptTrace
 
 Origin = tuple[str, str, int | None, object]  # scheme, host, port, TLS setting (None for plain)
 

@@ -21,8 +21,7 @@ from typing import ClassVar
 import httpx
 
 from svccheck._version import __version__
-from svccheck.certificate import peer_certificate
-from svccheck.evaluate import judge_http
+from svccheck.judge.evaluate import judge_http
 from svccheck.model import Answer, Check, FailureClass, Judgement
 from svccheck.protocols.base import (
     Connector,
@@ -33,6 +32,7 @@ from svccheck.protocols.base import (
     first_line,
     unreachable,
 )
+from svccheck.protocols.certificate import peer_certificate
 from svccheck.protocols.lanes import Lanes
 from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word
 from svccheck.protocols.tls import ssl_context

@@ -27,8 +27,8 @@ from svccheck.expect import expect_assertions
 from svccheck.model import Answer, Assertion, Check, FailureClass, Judgement, TcpTarget
 from svccheck.protocols.base import Connector, Exchange, Origin, Protocol
 from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word
+from svccheck.protocols.timing import CONNECTING, HANDSHAKING, WAITING, AttemptTrace
 from svccheck.protocols.tls import ssl_context
-from svccheck.timing import CONNECTING, HANDSHAKING, WAITING, AttemptTrace
 
 REDIS_PING = b"*1\r\n$4\r\nPING\r\n"
 REDIS_ANSWERING = (b"+PONG", b"-NOAUTH", b"-WRONGPASS")

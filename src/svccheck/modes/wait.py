@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.rounds import Pace, Rounds
+from svccheck.engine.run import Stop, build_report, tls_unverified
 from svccheck.errors import ExitCode
 from svccheck.model import CheckResult, FailureClass, Report, Service, Verdict
-from svccheck.probe import ProbeSettings
-from svccheck.rounds import Pace, Rounds
-from svccheck.run import Stop, build_report, tls_unverified
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from svccheck.durations import format_duration
 from svccheck.model import Answer, Attempt, Check, FailureClass, ProbeOutcome
 from svccheck.protocols import protocol_for
 from svccheck.protocols.base import Connector, Exchange, Protocol, classify_error
-from svccheck.timing import CONNECTING, HANDSHAKING, AttemptTrace, DnsTimer
+from svccheck.protocols.timing import CONNECTING, HANDSHAKING, AttemptTrace, DnsTimer
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState

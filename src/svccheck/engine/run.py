@@ -11,8 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from svccheck.engine.prober import Prober, ProbeSettings
 from svccheck.errors import ExitCode
-from svccheck.evaluate import evaluate, internal_error, unfinished
+from svccheck.judge.evaluate import evaluate, internal_error, unfinished
+from svccheck.judge.triage import nothing_answered, root_causes
 from svccheck.model import (
     Check,
     CheckResult,
@@ -24,9 +26,7 @@ from svccheck.model import (
     Verdict,
     worst,
 )
-from svccheck.probe import Prober, ProbeSettings
 from svccheck.protocols import protocol_for
-from svccheck.triage import nothing_answered, root_causes
 
 T = TypeVar("T")
 

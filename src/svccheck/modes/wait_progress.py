@@ -11,8 +11,8 @@ from typing import IO, TYPE_CHECKING
 
 from svccheck.errors import ExitCode
 from svccheck.model import Verdict
+from svccheck.modes.wait import Change, Readiness, WaitOutcome
 from svccheck.redact import Redactor
-from svccheck.wait import Change, Readiness, WaitOutcome
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

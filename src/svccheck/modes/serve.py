@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.rounds import Pace, Rounds
+from svccheck.engine.run import Stop
 from svccheck.errors import ExitCode
 from svccheck.model import Report, Service
-from svccheck.probe import ProbeSettings
 from svccheck.redact import Redactor
 from svccheck.report import json as json_report
 from svccheck.report.prometheus import CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE
 from svccheck.report.prometheus import render_prometheus
-from svccheck.rounds import Pace, Rounds
-from svccheck.run import Stop
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"

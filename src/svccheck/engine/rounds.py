@@ -21,10 +21,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import Stop, execute, rounds_exit_code
 from svccheck.errors import ExitCode
 from svccheck.model import Report, Service
-from svccheck.probe import ProbeSettings
-from svccheck.run import Stop, execute, rounds_exit_code
 
 TICK = 1.0  # seconds: how often a pause calls `tick` (watch's live clocks move between rounds)
 

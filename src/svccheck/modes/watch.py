@@ -22,16 +22,16 @@ from rich.table import Table
 from rich.text import Text
 
 from svccheck.durations import format_duration, format_ms
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.rounds import Pace, Rounds
+from svccheck.engine.run import Stop, signals_stop
 from svccheck.errors import ExitCode
 from svccheck.listing import cut
 from svccheck.model import Service, Verdict
-from svccheck.probe import ProbeSettings
+from svccheck.modes.watch_state import Session, Transition, percentile, since, sparkline
 from svccheck.redact import Redactor
 from svccheck.report.next_step import nothing_answered_line
 from svccheck.report.table import LABEL, STYLE, summary_line
-from svccheck.rounds import Pace, Rounds
-from svccheck.run import Stop, signals_stop
-from svccheck.watch_state import Session, Transition, percentile, since, sparkline
 
 _SUMMARY_CHANGES = 15
 _SUMMARY_FLAPPING = 5
