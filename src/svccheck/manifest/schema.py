@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from svccheck.durations import parse_duration
 from svccheck.manifest import tokens
@@ -34,6 +34,7 @@ from svccheck.manifest.shape import (
     describe,
     dotted,
     integer,
+    integer_kind,
     integer_schema,
     one_of,
     parse_bool,
@@ -436,6 +437,10 @@ def _health_shorthand(schema: Json) -> Json:
     return {"anyOf": [{"type": "string", "description": "the health path, e.g. /health"}, *schema["anyOf"]]}
 
 
+# The tunables, each declared here once: its key, kind and description, and its built-in value.
+# `defaults`, an environment's `defaults`, a service and a check may each set them; the most
+# specific wins (`svccheck.manifest.settings.merge`).
+BUILTIN_DEFAULTS: dict[str, Any] = {"timeout": 5.0, "retries": 2, "backoff": 0.2, "verify_tls": True}
 _TUNABLES = (
     Field(
         "timeout",
@@ -445,7 +450,7 @@ _TUNABLES = (
     ),
     Field(
         "retries",
-        Nullable(Scalar(integer(0, 20), integer_schema(0, 20))),
+        Nullable(integer_kind(0, 20)),
         description="extra attempts on transient failures",
         examples=[2],
     ),
@@ -473,9 +478,11 @@ TUNABLE_NAMES = tuple(f.name for f in _TUNABLES)
 
 
 class Tunables(Spec):
-    """Settings that `defaults`, a service and a check may each set; the most specific wins."""
+    """Settings that `defaults`, a service and a check may each set; the most specific wins.
 
-    FIELDS = _TUNABLES
+    `CheckSpec` and `ServiceSpec` extend it, so the attributes are declared once too."""
+
+    FIELDS: ClassVar[tuple[Field, ...]] = _TUNABLES
     timeout: float | None
     retries: int | None
     backoff: float | None
@@ -483,7 +490,7 @@ class Tunables(Spec):
     verify_tls: bool | str | None
 
 
-DAYS = Nullable(Scalar(integer(0, 36500), integer_schema(0, 36500)))
+DAYS = Nullable(integer_kind(0, 36500))
 
 
 def _json_path_problem(query: str) -> str | None:
@@ -540,7 +547,7 @@ class ExpectSpec(Spec):
     tls_warn_days: int | None
 
 
-class CheckSpec(Spec):
+class CheckSpec(Tunables):
     FIELDS = (
         *_TUNABLES,
         Field(
@@ -580,11 +587,6 @@ class CheckSpec(Spec):
             description="what the answer must look like; without it a health check reads the body",
         ),
     )
-    timeout: float | None
-    retries: int | None
-    backoff: float | None
-    headers: dict[str, str] | None
-    verify_tls: bool | str | None
     name: str | None
     method: str
     path: str
@@ -597,7 +599,7 @@ class CheckSpec(Spec):
 _NAMES = ListOf(TEXT)
 
 
-class ServiceSpec(Spec):
+class ServiceSpec(Tunables):
     FIELDS = (
         *_TUNABLES,
         Field(
@@ -649,11 +651,6 @@ class ServiceSpec(Spec):
         ),
         Field("checks", ListOf(Shape(CheckSpec)), default=list, description="sample API checks"),
     )
-    timeout: float | None
-    retries: int | None
-    backoff: float | None
-    headers: dict[str, str] | None
-    verify_tls: bool | str | None
     url: str
     tls: bool | None
     protocol: str | None
@@ -683,9 +680,12 @@ class EnvironmentSpec(Spec):
     defaults: Tunables | None
 
 
+_ONLY_VERSION_1 = integer(1, 1)
+
+
 def _version(value: object) -> int:
     try:
-        return integer(1, 1)(value)
+        return _ONLY_VERSION_1(value)
     except Invalid:
         version = whole_number(value)
         if version is None:

@@ -12,7 +12,7 @@ from svccheck.manifest import schema
 
 Layer = dict[str, Any]
 
-BUILTIN_DEFAULTS: Layer = {"timeout": 5.0, "retries": 2, "backoff": 0.2, "verify_tls": True}
+BUILTIN_DEFAULTS: Layer = schema.BUILTIN_DEFAULTS
 
 
 def tunables(spec: schema.Tunables | schema.ServiceSpec | schema.CheckSpec | None) -> Layer:

@@ -326,6 +326,11 @@ def integer(low: int, high: int) -> Callable[[Any], int]:
     return parse
 
 
+def integer_kind(low: int, high: int) -> Scalar:
+    """An integer field from `low` to `high`: its parser and its schema from one pair of bounds."""
+    return Scalar(integer(low, high), integer_schema(low, high))
+
+
 def integer_schema(low: int, high: int) -> Json:
     return {
         "anyOf": [

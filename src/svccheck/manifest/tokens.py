@@ -15,7 +15,8 @@ Schema has no case-insensitive flag, so a word in any case is `[tT][rR]...`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 # Space, tab and line breaks around a value are dropped (a `${VAR}` read from a file often ends
 # with a newline); other Unicode spaces are not: Python's str.strip() and ECMA's \s disagree on them.
@@ -29,10 +30,11 @@ class Token:
 
     body: str
     padded: bool = True
-    _compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_compiled", re.compile(self.pattern))
+    @cached_property
+    def _compiled(self) -> re.Pattern[str]:
+        # on first use: `svccheck schema` and a manifest without text forms compile none
+        return re.compile(self.pattern)
 
     @property
     def pattern(self) -> str:
