@@ -200,3 +200,13 @@ def test_every_problem_in_one_mapping_is_reported() -> None:
     assert "services.a.health.path: expected a string" in text
     assert "services.a.health.method: unknown HTTP method 'FETCH'" in text
     assert "services.a.health.expect.status: status code 999 is not between 100 and 599" in text
+
+
+def test_a_manifest_error_is_a_svccheck_error_that_exits_2() -> None:
+    from svccheck.errors import ExitCode, SvccheckError
+
+    with pytest.raises(SvccheckError) as info:
+        parse_manifest("services: {}\n", "services.yaml", environ={})
+    assert isinstance(info.value, ManifestError)
+    assert info.value.exit_code is ExitCode.USAGE
+    assert info.value.issues and info.value.render().startswith("services.yaml:1:1: ")

@@ -258,3 +258,107 @@ def test_schema_accepts_every_manifest_the_loader_accepts(
 @functools.cache
 def shared_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(manifest_schema())
+
+
+# --- the schema accepts exactly the scalars the loader accepts -------------------------------
+# Each rule used to be written twice and drift: the schema refused `status: "2XX"`, `" 2xx"` and
+# `critical: "yes "` that the loader took, and took `retries: "1e1"` as no number while the
+# loader read it as 10. Both now read the text forms of `svccheck.manifest.tokens`.
+
+# where each scalar goes in a manifest that is otherwise fine
+_PLACES: dict[str, Any] = {
+    "retries": lambda v: {"services": {"a": {"url": "http://h:1", "health": "/h", "retries": v}}},
+    "critical": lambda v: {"services": {"a": {"url": "http://h:1", "health": "/h", "critical": v}}},
+    "timeout": lambda v: {
+        "defaults": {"timeout": v},
+        "services": {"a": {"url": "http://h:1", "health": "/h"}},
+    },
+    "backoff": lambda v: {"services": {"a": {"url": "http://h:1", "health": {"backoff": v}}}},
+    "status": lambda v: {"services": {"a": {"url": "http://h:1", "health": {"expect": {"status": v}}}}},
+    "days": lambda v: {"services": {"a": {"url": "http://h:1", "health": {"expect": {"tls_min_days": v}}}}},
+    "method": lambda v: {"services": {"a": {"url": "http://h:1", "checks": [{"method": v}]}}},
+    "idempotent": lambda v: {"services": {"a": {"url": "http://h:1", "checks": [{"idempotent": v}]}}},
+    "tls": lambda v: {"services": {"a": {"url": "tcp://h:1", "tls": v}}},
+    "protocol": lambda v: {"services": {"a": {"url": "tcp://h:1", "protocol": v}}},
+    "verify_tls": lambda v: {"services": {"a": {"url": "http://h:1", "health": "/h", "verify_tls": v}}},
+    "version": lambda v: {"version": v, "services": {"a": {"url": "http://h:1", "health": "/h"}}},
+}
+# a file that exists next to this test: `verify_tls: conftest.py` is a CA bundle the loader finds
+_MANIFEST_PATH = str(Path(__file__).resolve().parent / "services.yaml")
+
+
+# what only the loader can know (README: "What only the loader can check"): whether a file exists
+_LOADER_ONLY = ("not found",)
+
+
+def _loader_accepts(data: dict[str, Any]) -> bool:
+    try:
+        parse_manifest(yaml.safe_dump(data), _MANIFEST_PATH, environ={})
+    except ManifestError as exc:
+        return all(any(f in issue.message for f in _LOADER_ONLY) for issue in exc.issues)
+    return True
+
+
+@pytest.mark.parametrize(
+    ("place", "value", "accepted"),
+    [
+        ("status", "2XX", True),
+        ("status", " 2xx", True),
+        ("status", ["2Xx", " 204 "], True),
+        ("critical", "yes ", True),
+        ("critical", "\tOFF\n", True),
+        ("method", " post ", True),
+        ("retries", "1e1", False),  # an exponent: a number only by accident of float()
+        ("retries", "1_0", False),
+        ("retries", "25", False),
+        ("status", "099", False),
+        ("status", [], False),
+        ("timeout", "0s", False),
+        ("timeout", "1e1", False),
+        ("critical", "yes\u00a0", False),  # Python's strip() and ECMA's \s disagree on it
+        ("verify_tls", "yes", True),  # a boolean word is the boolean, not a file name
+        ("verify_tls", " ", False),
+        ("version", " 1 ", True),
+        ("version", 2, False),
+    ],
+)
+def test_schema_and_loader_agree_on_each_text_form(
+    validator: jsonschema.Draft202012Validator, place: str, value: object, accepted: bool
+) -> None:
+    data = _PLACES[place](value)
+    assert _loader_accepts(data) is accepted
+    assert (errors(validator, data) == []) is accepted
+
+
+_WORDS = [
+    "true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0", "maybe",
+    "2xx", "5xx", "6xx", "0xx", "200", "099", "599", "600", "204", "1e1", "1.5e1", "3", "3.0", "3.",
+    "3.5", "+1", "-1", "-0", "20", "21", "007", "1_0", ".5", "inf", "nan", "\u0663", "\uff11",
+    "250ms", "5s", "1m30s", "0s", "0.0", "0ms", "1h", "5x", "1 s", "-5s",
+    "get", "post", "fetch", "options", "redis", "postgres", "mysql", "conftest.py", "", "36500", "36501",
+]  # fmt: skip
+_PADDING = st.sampled_from(["", " ", "\t", "\n", "  ", "\r\n", "\u00a0", "\u2003", "\x1c"])
+
+
+@st.composite
+def _text_variants(draw: st.DrawFn) -> str:
+    word = draw(st.sampled_from(_WORDS))
+    flips = draw(st.lists(st.booleans(), min_size=len(word), max_size=len(word)))
+    cased = "".join(c.swapcase() if flip else c for c, flip in zip(word, flips, strict=True))
+    return draw(_PADDING) + cased + draw(_PADDING)
+
+
+_NATIVE = st.one_of(
+    st.integers(-2, 700),
+    st.sampled_from([0.0, 1.0, 3.0, 3.5, 200.0, 1e1, float("inf"), -0.5, True, False, None]),
+)
+_SCALAR = st.one_of(_text_variants(), _NATIVE)
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(place=st.sampled_from(sorted(_PLACES)), value=st.one_of(_SCALAR, st.lists(_SCALAR, max_size=2)))
+def test_schema_accepts_exactly_the_scalars_the_loader_accepts(place: str, value: object) -> None:
+    data = _PLACES[place](value)
+    loader = _loader_accepts(data)
+    schema = errors(shared_validator(), data) == []
+    assert loader == schema, (place, value, "loader" if loader else "schema", "accepts it alone")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from svccheck.errors import SvccheckError
 from svccheck.neutral import neutralise
 
 
@@ -20,8 +21,8 @@ class ManifestIssue:
         return f"{path}:{self.line}:{self.column or 1}: {self.message}"
 
 
-class ManifestError(Exception):
-    """Raised with every problem found, so a user fixes them all in one go."""
+class ManifestError(SvccheckError):
+    """Raised with every problem found, so a user fixes them all in one go; exits 2 (`ExitCode.USAGE`)."""
 
     def __init__(self, path: str, issues: list[ManifestIssue], *, secrets: Iterable[str] = ()) -> None:
         self.path = path

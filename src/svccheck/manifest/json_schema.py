@@ -3,8 +3,9 @@
 Editors (any YAML language server) validate and complete `services.yaml` with
 it. The loader reads the file *after* `${VAR}` interpolation and reads a
 number or a boolean written as text (`retries: "3"`, `critical: "yes"`), so a
-typed field may hold a `${VAR}` reference or a quoted scalar; the schema accepts
-those strings too, or it would flag manifests that load fine.
+typed field may hold a `${VAR}` reference or a quoted scalar. Each kind writes
+its own fragment, with the text forms of `svccheck.manifest.tokens` that its
+parser reads, so the schema accepts exactly the scalars the loader accepts.
 """
 
 from __future__ import annotations
@@ -14,24 +15,8 @@ from typing import Any
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-# A string that interpolation may turn into anything.
+# A string that interpolation may turn into anything: each typed kind refers to it.
 _INTERPOLATED_DEF = {"type": "string", "pattern": r"\$\{", "description": "a ${VAR} reference"}
-_INTERPOLATED = {"$ref": "#/$defs/Interpolated"}
-# Strings the loader reads as a number, an integer or a boolean.
-_LAX_STRINGS = {
-    "integer": r"^\s*[+-]?[0-9][0-9_]*(\.0*)?\s*$",
-    "number": r"^\s*[+-]?([0-9][0-9_]*(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$",
-    "boolean": "^("
-    + "|".join(
-        "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
-        for word in ("true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0")
-    )
-    + ")$",
-}
-_SUBSCHEMA_MAPS = ("properties", "$defs", "patternProperties")
-_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
-_ANNOTATIONS = ("title", "description", "examples", "default")
-_SUBSCHEMAS = ("additionalProperties", "items", "propertyNames", "not")
 
 
 def manifest_schema() -> dict[str, Any]:
@@ -40,49 +25,28 @@ def manifest_schema() -> dict[str, Any]:
 
     defs: dict[str, Any] = {}
     root = defs.pop(MANIFEST.schema(defs)["$ref"].rsplit("/", 1)[-1])
-    body = _loosen({**root, "$defs": defs})
+    body = {**root, "$defs": defs}
     body["$defs"]["Interpolated"] = _INTERPOLATED_DEF
+    body["$defs"]["ServiceSpec"]["allOf"] = _protocol_branches()
     return {"$schema": SCHEMA_DIALECT, **body}
+
+
+def _protocol_branches() -> list[dict[str, Any]]:
+    """`if` the URL is tcp://, `then` only the keys TCP takes; likewise for http(s)://. A URL that
+    is a `${VAR}` takes no branch: only the loader, after interpolation, knows its scheme."""
+    from svccheck.manifest import schema
+    from svccheck.manifest.build import PROTOCOLS
+
+    every = {
+        "service": frozenset(schema.SERVICE.keys),
+        "health": frozenset(schema.CHECK.keys),
+        "check": frozenset(schema.CHECK.keys),
+        "expect": frozenset(schema.EXPECT.keys),
+    }
+    shapes = dict.fromkeys(PROTOCOLS.values())  # each once, in declaration order
+    return [shape.schema_branch(every) for shape in shapes]
 
 
 def render_schema() -> str:
     """The schema as the text `svccheck schema` prints and `schema/services.schema.json` holds."""
     return json.dumps(manifest_schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-def _loosen(node: Any) -> Any:
-    """Walk a schema: typed scalars also accept `${VAR}` and lax-mode strings."""
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in _SUBSCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {name: _loosen(sub) for name, sub in value.items()}
-        elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
-            out[key] = [_loosen(sub) for sub in value]
-        elif key in _SUBSCHEMAS and isinstance(value, dict):
-            out[key] = _loosen(value)
-        else:
-            out[key] = value
-    return _with_string_forms(out)
-
-
-def _with_string_forms(node: dict[str, Any]) -> dict[str, Any]:
-    kind = node.get("type")
-    if not isinstance(kind, str):  # no type, or a list that already takes strings
-        return node
-    if kind in _LAX_STRINGS:
-        alternatives: list[dict[str, Any]] = [
-            {"type": "string", "pattern": _LAX_STRINGS[kind]},
-            _INTERPOLATED,
-        ]
-        if kind == "boolean":
-            alternatives.insert(0, {"enum": [0, 1]})  # the loader reads 0 and 1 as booleans too
-    elif kind == "string" and ("pattern" in node or "enum" in node):
-        alternatives = [_INTERPOLATED]
-    else:
-        return node
-    # Annotations stay on the outside, where editors show them.
-    annotations: dict[str, Any] = {k: node[k] for k in _ANNOTATIONS if k in node}
-    constraint = {k: v for k, v in node.items() if k not in annotations}
-    return {**annotations, "anyOf": [constraint, *alternatives]}

@@ -7,24 +7,23 @@ Every problem is collected with its position and raised together as one
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
-from svccheck.manifest import schema
-from svccheck.manifest.build import build_manifest
+from svccheck.manifest import schema, tokens
+from svccheck.manifest.build import PROTOCOLS, build_manifest
 from svccheck.manifest.dependencies import check_dependencies, dependency_graph
 from svccheck.manifest.errors import ManifestError, ManifestIssue
 from svccheck.manifest.interpolate import Resolver, interpolate_tree
+from svccheck.manifest.issues import Reporter
+from svccheck.manifest.rules import check_manifest
 from svccheck.manifest.shape import Problem, describe, dotted, read_document
 from svccheck.manifest.source import Path, Positions, load_source
 from svccheck.model import Manifest
 
 # Real manifests are a few KiB; parsing YAML costs about a second per dense MiB.
 MAX_MANIFEST_BYTES = 1024 * 1024
-# Service names end up in reports, metric labels and file names: keep them plain.
-SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
 
 
 def load_manifest(
@@ -65,17 +64,15 @@ def parse_manifest(
             ],
         )
     positions = source.positions
-
-    def at(p: Path, message: str, key: bool = False) -> ManifestIssue:
-        pos = positions.of_key(p) if key else positions.of_value(p)
-        return ManifestIssue(message, *(pos or (1, 1)))
+    report = Reporter(positions)
+    report.issues = issues
 
     if "services" not in data:
         issues.append(ManifestIssue("missing required key 'services'", 1, 1))
     elif ("services",) in source.rejected:
         pass  # already reported as an unsupported tag
     elif not data["services"]:
-        issues.append(at(("services",), "'services' is empty: list at least one service", key=True))
+        report.error(("services",), "'services' is empty: list at least one service", key=True)
 
     resolver = _resolver(data, env, cli_vars or {}, os.environ if environ is None else environ)
     if env is not None and env not in (data.get("environments") or {}):
@@ -93,37 +90,35 @@ def parse_manifest(
     for section in ("defaults", "services", "environments"):
         if section in data:
             expanded[section] = _interpolate_section(data, section, resolver, errors)
-    issues.extend(at(p, msg) for p, msg in errors)
+    for where, message in errors:
+        report.error(where, message)
     if isinstance(data.get("services"), dict):
         for name in data["services"]:
-            if not SERVICE_NAME.fullmatch(name):
-                issues.append(
-                    at(
-                        ("services", name),
-                        f"bad service name {name!r}: use letters, digits, '-', '_' and '.' (at most 100)",
-                        key=True,
-                    )
+            if not isinstance(name, str) or tokens.SERVICE_NAME.read(name) is None:
+                report.error(
+                    ("services", name),
+                    f"bad service name {name!r}: use letters, digits, '-', '_' and '.' (at most 100)",
+                    key=True,
                 )
     check_dependencies(
-        dependency_graph(data.get("services")), lambda p, msg, key: issues.append(at(p, msg, key=key))
+        dependency_graph(data.get("services")), lambda p, msg, key: report.error(p, msg, key=key)
     )
 
+    # One pass: the shape, then the rules on what it read (skipping what it refused), then the verdict.
     spec, problems = read_document(schema.MANIFEST, expanded)
     issues.extend(_shape_issues(problems, positions, source.rejected))
+    if spec is not None:
+        check_manifest(spec, PROTOCOLS, env=env, manifest_path=path, report=report)
     if issues or spec is None:
         raise ManifestError(path, issues, secrets=resolver.secrets)
 
-    manifest, build_issues = build_manifest(
+    return build_manifest(
         spec,
         path=path,
         env=env,
-        positions=positions,
         secrets=frozenset(resolver.secrets),
         secret_vars=tuple(resolver.secret_names.items()),
     )
-    if build_issues:
-        raise ManifestError(path, build_issues, secrets=resolver.secrets)
-    return manifest
 
 
 def _interpolate_section(

@@ -7,10 +7,15 @@ These specs describe the file as written (after `${VAR}` interpolation);
 from __future__ import annotations
 
 import re
-from typing import Any
+import sys
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from svccheck.durations import parse_duration
+from svccheck.manifest import tokens
 from svccheck.manifest.shape import (
+    BOOLEAN_SCHEMA,
+    INTERPOLATED,
     INVALID,
     Before,
     Field,
@@ -29,10 +34,14 @@ from svccheck.manifest.shape import (
     describe,
     dotted,
     integer,
+    integer_kind,
+    integer_schema,
     one_of,
     parse_bool,
     text,
+    whole_number,
 )
+from svccheck.model import Matcher, StatusExpect
 from svccheck.neutral import neutralise
 
 MATCHER_OPS = (
@@ -40,78 +49,85 @@ MATCHER_OPS = (
     "matches", "exists", "type", "len",
 )  # fmt: skip
 JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
-HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+HTTP_METHODS = tokens.HTTP_METHODS
 TCP_PROTOCOLS = ("redis", "postgres")
 
 
-def _duration(value: object) -> float:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
+def _duration_reader(form: tokens.Token, positive: bool) -> Callable[[object], float]:
+    def parse(value: object) -> float:
+        if isinstance(value, str) and tokens.DURATION.read(value) is None:
+            raise Invalid(f"bad duration {value!r}: use a number with ms, s, m or h, like 250ms or 5s")
+        try:
+            seconds = parse_duration(tokens.strip(value) if isinstance(value, str) else value)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
+        # the text form decides for text ("0s" has no digit above 0), the number for a number
+        zero = form.read(value) is None if isinstance(value, str) else seconds <= 0
+        if positive and zero:
+            raise Invalid(f"expected a duration above 0, got {value!r}")
+        return seconds
+
+    return parse
 
 
-def _positive_duration(value: object) -> float:
-    seconds = _duration(value)
-    if seconds <= 0:
-        raise Invalid(f"expected a duration above 0, got {value!r}")
-    return seconds
+def _duration_schema(form: tokens.Token, positive: bool) -> Json:
+    bound = {"exclusiveMinimum": 0} if positive else {"minimum": 0}
+    return {
+        "anyOf": [
+            {"type": "string", "pattern": form.pattern},
+            # below the largest float: YAML's `.inf` is no duration
+            {"type": "number", **bound, "maximum": sys.float_info.max},
+            INTERPOLATED,
+        ],
+        "description": "a duration: 250ms, 5s, 1m, or plain seconds",
+        "examples": ["250ms", "5s", "1m"],
+    }
 
 
-_DURATION_SCHEMA: Json = {
-    "anyOf": [
-        {"type": "string", "pattern": r"^\s*((\d+(\.\d+)?([mM][sS]|[sSmMhH]))+|\d+(\.\d+)?)\s*$"},
-        {"type": "number", "minimum": 0},
-    ],
-    "description": "a duration: 250ms, 5s, 1m, or plain seconds",
-    "examples": ["250ms", "5s", "1m"],
-}
-DURATION = Nullable(Scalar(_duration, _DURATION_SCHEMA))
-POSITIVE_DURATION = Nullable(Scalar(_positive_duration, _DURATION_SCHEMA))
+DURATION = Nullable(
+    Scalar(_duration_reader(tokens.DURATION, False), _duration_schema(tokens.DURATION, False))
+)
+POSITIVE_DURATION = Nullable(
+    Scalar(_duration_reader(tokens.POSITIVE_DURATION, True), _duration_schema(tokens.POSITIVE_DURATION, True))
+)
 TEXT = Scalar(text, {"type": "string"})
-BOOL = Scalar(parse_bool, {"type": "boolean"})
+BOOL = Scalar(parse_bool, BOOLEAN_SCHEMA)
 ANY = Scalar(anything, {})
 
 
-def _status(value: object) -> object:
-    """int, list of ints, or a class like "2xx"; validated here so errors read plainly."""
+def _status(value: object) -> StatusExpect:
+    """An int, a list of them, or a class like "2xx" (any case), read into the runtime value."""
     items = value if isinstance(value, list) else [value]
     if not items:
         raise Invalid("expected at least one status code")
+    codes: set[int] = set()
+    classes: set[int] = set()
     for item in items:
-        if isinstance(item, bool):
-            raise Invalid(f"expected a status code like 200 or '2xx', got {item!r}")
-        if isinstance(item, int):
-            if not 100 <= item <= 599:
-                raise Invalid(f"status code {item} is not between 100 and 599")
-        elif isinstance(item, str) and re.fullmatch(r"[1-5]xx", item.strip().lower()):
+        if isinstance(item, str) and (written := tokens.STATUS_CLASS.read(item)) is not None:
+            classes.add(int(written[0]))
             continue
-        elif isinstance(item, str) and item.strip().isdigit():
-            if not 100 <= int(item) <= 599:
-                raise Invalid(f"status code {item} is not between 100 and 599")
-        else:
+        code = None if isinstance(item, list | dict) else whole_number(item)
+        if code is None:
             raise Invalid(f"expected a status code like 200 or '2xx', got {item!r}")
-    return value
+        if not 100 <= code <= 599 or (isinstance(item, str) and tokens.STATUS_CODE.read(item) is None):
+            raise Invalid(f"status code {item} is not between 100 and 599")
+        codes.add(code)
+    label = ", ".join(str(i) for i in items) if isinstance(value, list) else str(value)
+    return StatusExpect(codes=frozenset(codes), classes=frozenset(classes), text=label)
 
 
+_STATUS_ITEM: list[Json] = [
+    {"type": "integer", "minimum": 100, "maximum": 599},
+    {"type": "string", "pattern": tokens.STATUS_CODE.pattern},
+    {"type": "string", "pattern": tokens.STATUS_CLASS.pattern},
+    INTERPOLATED,
+]
 STATUS = Nullable(
     Scalar(
         _status,
         {
             "description": "an HTTP status (200), a list ([200, 204]) or a class ('2xx')",
-            "anyOf": [
-                {"type": "integer", "minimum": 100, "maximum": 599},
-                {"type": "string", "pattern": "^[1-5]xx$"},
-                {
-                    "type": "array",
-                    "items": {
-                        "anyOf": [
-                            {"type": "integer", "minimum": 100, "maximum": 599},
-                            {"type": "string", "pattern": "^[1-5]xx$"},
-                        ]
-                    },
-                },
-            ],
+            "anyOf": [*_STATUS_ITEM, {"type": "array", "minItems": 1, "items": {"anyOf": _STATUS_ITEM}}],
             "examples": [200, [200, 204], "2xx"],
         },
     )
@@ -135,7 +151,7 @@ class _Matcher(Kind):
 
     def read(self, value: Any, loc: Loc, problems: list[Problem]) -> Any:
         if not isinstance(value, dict):
-            return value
+            return to_matcher(value)
         if not value:
             problems.append(Problem(loc, "empty matcher: give an operator like {contains: ok} (or {eq: {}})"))
             return INVALID
@@ -154,10 +170,18 @@ class _Matcher(Kind):
         except Invalid as exc:
             problems.append(Problem(loc, str(exc)))
             return INVALID
-        return value
+        return to_matcher(value)
 
     def schema(self, defs: dict[str, Json]) -> Json:
         return dict(self._schema)
+
+
+def to_matcher(value: object) -> Matcher:
+    """The runtime matcher: a mapping of operators as it is, any other value as equality."""
+    if is_matcher_mapping(value):
+        assert isinstance(value, dict)
+        return Matcher(tuple(value.items()))
+    return Matcher((("eq", value),))
 
 
 def _known_operators(mapping: dict[Any, Any], loc: Loc, problems: list[Problem]) -> bool:
@@ -239,10 +263,12 @@ MATCHER = _Matcher(
 
 
 def _verify_tls(value: object) -> bool | str:
-    # `verify_tls: ${VERIFY}` arrives as text: "true"/"false" are the booleans, not file names
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    if isinstance(value, bool) or (isinstance(value, str) and value.strip()):
+    # `verify_tls: ${VERIFY}` arrives as text: the boolean words are the booleans, not file names
+    try:
+        return parse_bool(value)
+    except Invalid:
+        pass
+    if isinstance(value, str) and tokens.NOT_BLANK.read(value) is not None:
         return value
     raise Invalid(f"expected true, false or a CA bundle path, got {value!r}")
 
@@ -255,7 +281,7 @@ VERIFY_TLS = Nullable(
                 "verify certificates against the system trust store and certifi (true), "
                 "not at all (false), or against a CA bundle file (a path, relative to the manifest)"
             ),
-            "type": ["boolean", "string"],
+            "anyOf": [*BOOLEAN_SCHEMA["anyOf"][:2], {"type": "string", "pattern": tokens.NOT_BLANK.pattern}],
             "examples": [True, False, "certs/internal-ca.pem"],
         },
     )
@@ -396,10 +422,10 @@ def _path(value: str) -> str:
 
 
 def _method(value: str) -> str:
-    method = value.strip().upper()
-    if method not in HTTP_METHODS:
+    method = tokens.METHOD.read(value)
+    if method is None:
         raise Invalid(f"unknown HTTP method {value!r}; use one of {', '.join(HTTP_METHODS)}")
-    return method
+    return method.upper()
 
 
 def _health(value: object) -> object:
@@ -411,6 +437,10 @@ def _health_shorthand(schema: Json) -> Json:
     return {"anyOf": [{"type": "string", "description": "the health path, e.g. /health"}, *schema["anyOf"]]}
 
 
+# The tunables, each declared here once: its key, kind and description, and its built-in value.
+# `defaults`, an environment's `defaults`, a service and a check may each set them; the most
+# specific wins (`svccheck.manifest.settings.merge`).
+BUILTIN_DEFAULTS: dict[str, Any] = {"timeout": 5.0, "retries": 2, "backoff": 0.2, "verify_tls": True}
 _TUNABLES = (
     Field(
         "timeout",
@@ -420,7 +450,7 @@ _TUNABLES = (
     ),
     Field(
         "retries",
-        Nullable(Scalar(integer(0, 20), {"type": "integer", "minimum": 0, "maximum": 20})),
+        Nullable(integer_kind(0, 20)),
         description="extra attempts on transient failures",
         examples=[2],
     ),
@@ -448,9 +478,11 @@ TUNABLE_NAMES = tuple(f.name for f in _TUNABLES)
 
 
 class Tunables(Spec):
-    """Settings that `defaults`, a service and a check may each set; the most specific wins."""
+    """Settings that `defaults`, a service and a check may each set; the most specific wins.
 
-    FIELDS = _TUNABLES
+    `CheckSpec` and `ServiceSpec` extend it, so the attributes are declared once too."""
+
+    FIELDS: ClassVar[tuple[Field, ...]] = _TUNABLES
     timeout: float | None
     retries: int | None
     backoff: float | None
@@ -458,7 +490,17 @@ class Tunables(Spec):
     verify_tls: bool | str | None
 
 
-DAYS = Nullable(Scalar(integer(0, 36500), {"type": "integer", "minimum": 0, "maximum": 36500}))
+DAYS = Nullable(integer_kind(0, 36500))
+
+
+def _json_path_problem(query: str) -> str | None:
+    from svccheck.expect import json_query  # the JSONPath library, only for a manifest that uses one
+
+    try:
+        json_query(query)
+    except Exception as exc:  # the library raises its own hierarchy; any failure is a bad path
+        return f"bad JSONPath {query!r}: {exc}"
+    return None
 
 
 class ExpectSpec(Spec):
@@ -475,7 +517,7 @@ class ExpectSpec(Spec):
         Field("body", Nullable(MATCHER), description="matcher on the body text, e.g. {contains: ok}"),
         Field(
             "json",
-            Nullable(MapOf(MATCHER)),
+            Nullable(MapOf(MATCHER, key_problem=_json_path_problem)),
             attr="json_",
             description="JSONPath (RFC 9535) -> literal or matcher",
             examples=[{"$.status": "UP", "$.data": {"len": {"gte": 1}}}],
@@ -491,12 +533,12 @@ class ExpectSpec(Spec):
         Field("tls_min_days", DAYS, description="fail when the TLS certificate expires in fewer days"),
         Field("tls_warn_days", DAYS, description="warn when the TLS certificate expires in fewer days"),
     )
-    status: Any
+    status: StatusExpect | None
     max_latency: float | None
     warn_latency: float | None
-    headers: dict[str, Any] | None
-    body: Any
-    json_: dict[str, Any] | None
+    headers: dict[str, Matcher] | None
+    body: Matcher | None
+    json_: dict[str, Matcher] | None
     max_dns: float | None
     max_connect: float | None
     max_tls: float | None
@@ -505,7 +547,7 @@ class ExpectSpec(Spec):
     tls_warn_days: int | None
 
 
-class CheckSpec(Spec):
+class CheckSpec(Tunables):
     FIELDS = (
         *_TUNABLES,
         Field(
@@ -515,7 +557,10 @@ class CheckSpec(Spec):
         ),
         Field(
             "method",
-            Scalar(lambda value: _method(text(value)), {"type": "string"}),
+            Scalar(
+                lambda value: _method(text(value)),
+                {"anyOf": [{"type": "string", "pattern": tokens.METHOD.pattern}, INTERPOLATED]},
+            ),
             default="GET",
             description="HTTP method: " + ", ".join(HTTP_METHODS),
             examples=HTTP_METHODS,
@@ -542,11 +587,6 @@ class CheckSpec(Spec):
             description="what the answer must look like; without it a health check reads the body",
         ),
     )
-    timeout: float | None
-    retries: int | None
-    backoff: float | None
-    headers: dict[str, str] | None
-    verify_tls: bool | str | None
     name: str | None
     method: str
     path: str
@@ -559,7 +599,7 @@ class CheckSpec(Spec):
 _NAMES = ListOf(TEXT)
 
 
-class ServiceSpec(Spec):
+class ServiceSpec(Tunables):
     FIELDS = (
         *_TUNABLES,
         Field(
@@ -576,7 +616,12 @@ class ServiceSpec(Spec):
         ),
         Field(
             "protocol",
-            Nullable(Scalar(one_of(*TCP_PROTOCOLS), {"type": "string", "enum": list(TCP_PROTOCOLS)})),
+            Nullable(
+                Scalar(
+                    one_of(*TCP_PROTOCOLS),
+                    {"anyOf": [{"type": "string", "enum": list(TCP_PROTOCOLS)}, INTERPOLATED]},
+                )
+            ),
             description=(
                 "tcp:// only: a protocol-level ping, so an open port is not taken for a working service: "
                 "redis (PING, expects PONG) or postgres (SSLRequest, expects an answer)"
@@ -606,11 +651,6 @@ class ServiceSpec(Spec):
         ),
         Field("checks", ListOf(Shape(CheckSpec)), default=list, description="sample API checks"),
     )
-    timeout: float | None
-    retries: int | None
-    backoff: float | None
-    headers: dict[str, str] | None
-    verify_tls: bool | str | None
     url: str
     tls: bool | None
     protocol: str | None
@@ -640,13 +680,26 @@ class EnvironmentSpec(Spec):
     defaults: Tunables | None
 
 
+_ONLY_VERSION_1 = integer(1, 1)
+
+
+def _version(value: object) -> int:
+    try:
+        return _ONLY_VERSION_1(value)
+    except Invalid:
+        version = whole_number(value)
+        if version is None:
+            raise
+        raise Invalid(f"unsupported manifest version {version}; this svccheck reads version 1") from None
+
+
 class ManifestSpec(Spec):
     TITLE = "svccheck manifest"
     DESCRIPTION = "Services to health-check with svccheck"
     FIELDS = (
         Field(
             "version",
-            Scalar(integer(1), {"type": "integer", "minimum": 1}),
+            Scalar(_version, integer_schema(1, 1)),
             default=1,
             description="manifest format version; 1",
         ),
@@ -669,7 +722,7 @@ class ManifestSpec(Spec):
             "services",
             MapOf(
                 Shape(ServiceSpec),
-                {"minProperties": 1, "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"}},
+                {"minProperties": 1, "propertyNames": {"pattern": tokens.SERVICE_NAME.pattern}},
             ),
             required=True,
             description="the services to check, by name",
@@ -682,4 +735,7 @@ class ManifestSpec(Spec):
     services: dict[str, ServiceSpec]
 
 
+EXPECT = Shape(ExpectSpec)
+CHECK = Shape(CheckSpec)
+SERVICE = Shape(ServiceSpec)
 MANIFEST = Shape(ManifestSpec)

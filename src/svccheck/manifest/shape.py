@@ -13,8 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
+from svccheck.manifest import tokens
+
 Loc = tuple[str | int, ...]
 Json = dict[str, Any]
+# A string that interpolation may turn into anything: the schema accepts it wherever a value goes.
+INTERPOLATED: Json = {"$ref": "#/$defs/Interpolated"}
 
 
 class Invalid(ValueError):
@@ -162,10 +166,20 @@ class Spec:
     TITLE: ClassVar[str] = ""
     DESCRIPTION: ClassVar[str] = ""
     fields_set: frozenset[str]
+    unknown: frozenset[str]
 
-    def __init__(self, values: Mapping[str, Any], fields_set: frozenset[str]) -> None:
+    def __init__(
+        self, values: Mapping[str, Any], fields_set: frozenset[str], unknown: frozenset[str] = frozenset()
+    ) -> None:
         self.__dict__.update(values)
         self.fields_set = fields_set
+        # keys the shape refused: a rule about a missing key stays quiet, one of them may be it
+        self.unknown = unknown
+
+    @property
+    def written(self) -> frozenset[str]:
+        """The keys written in the file, as written (`json`, where the attribute is `json_`)."""
+        return frozenset(f.key for f in self.FIELDS if f.name in self.fields_set)
 
 
 S = TypeVar("S", bound=Spec)
@@ -194,10 +208,12 @@ class Shape(Kind, Generic[S]):
             return INVALID
         values = dict(self._defaults)
         written: set[str] = set()
+        unknown: set[str] = set()
         for key, item in value.items():
             f = self.by_key.get(key)
             if f is None:
                 problems.append(Problem((*loc, key), self._unknown(key, loc), on_key=True))
+                unknown.add(str(key))
                 continue
             values[f.name] = f.kind.read(item, (*loc, key), problems)
             written.add(f.name)
@@ -208,7 +224,7 @@ class Shape(Kind, Generic[S]):
             if f.name not in written:
                 problems.append(Problem((*loc, f.key), f"missing required key {f.key!r}", point=loc))
                 values[f.name] = INVALID
-        return self.spec(values, frozenset(written))
+        return self.spec(values, frozenset(written), frozenset(unknown))
 
     def _unknown(self, key: object, loc: Loc) -> str:
         import difflib  # only when something is misspelt
@@ -248,57 +264,81 @@ class Shape(Kind, Generic[S]):
 
 
 def read_document(shape: Shape[S], data: Any) -> tuple[S | None, list[Problem]]:
+    """The spec and every problem; the spec even with problems (its refused values read as
+    `INVALID`), so the rules that follow report theirs in the same run. None for a non-mapping."""
     problems: list[Problem] = []
     spec = shape.read(data, (), problems)
-    return (None if problems else spec), problems
+    return (spec if isinstance(spec, shape.spec) else None), problems
 
 
 # --- scalars ---------------------------------------------------------------------------------
 
-_TRUE = frozenset({"true", "yes", "on", "t", "y", "1"})
-_FALSE = frozenset({"false", "no", "off", "f", "n", "0"})
-
 
 def parse_bool(value: Any) -> bool:
-    """true/false, or what a `${VAR}` may hold: "true", "yes", "on", "1" and their opposites."""
+    """true/false, 0/1, or what a `${VAR}` may hold: the words of `tokens.BOOLEAN`, any case."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int) and value in (0, 1):
+    if isinstance(value, int | float) and value in (0, 1):  # 1.0 too: JSON Schema's enum cannot tell
         return bool(value)
     if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
+        if tokens.TRUE.read(value) is not None:
             return True
-        if text in _FALSE:
+        if tokens.FALSE.read(value) is not None:
             return False
     raise Invalid(f"expected true or false, got {describe(value)}")
 
 
-def integer(low: int, high: int | None = None) -> Callable[[Any], int]:
+BOOLEAN_SCHEMA: Json = {
+    "anyOf": [
+        {"type": "boolean"},
+        {"enum": [0, 1]},
+        {"type": "string", "pattern": tokens.BOOLEAN.pattern},
+        INTERPOLATED,
+    ]
+}
+
+
+def whole_number(value: Any) -> int | None:
+    """An integer however it is written (native, `3.0`, text), regardless of bounds; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and (text := tokens.WHOLE_NUMBER.read(value)) is not None:
+        return int(float(text))
+    return None
+
+
+def integer(low: int, high: int) -> Callable[[Any], int]:
     """An integer within bounds; a `${VAR}` arrives as text, so "3" reads as 3."""
+    form = tokens.integer(low, high)
 
     def parse(value: Any) -> int:
-        number: int | None = None
-        if isinstance(value, bool):
-            number = None
-        elif isinstance(value, int):
-            number = value
-        elif isinstance(value, float) and value.is_integer():
-            number = int(value)
-        elif isinstance(value, str):
-            try:
-                parsed = float(value.strip().replace("_", ""))
-                number = int(parsed) if parsed.is_integer() else None
-            except (ValueError, OverflowError):
-                number = None
+        number = whole_number(value)
         if number is None:
             raise Invalid(f"expected an integer, got {describe(value)}")
-        if number < low or (high is not None and number > high):
-            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-            raise Invalid(f"expected an integer {bounds}, got {number}")
+        if not low <= number <= high or (isinstance(value, str) and form.read(value) is None):
+            raise Invalid(f"expected an integer between {low} and {high}, got {number}")
         return number
 
     return parse
+
+
+def integer_kind(low: int, high: int) -> Scalar:
+    """An integer field from `low` to `high`: its parser and its schema from one pair of bounds."""
+    return Scalar(integer(low, high), integer_schema(low, high))
+
+
+def integer_schema(low: int, high: int) -> Json:
+    return {
+        "anyOf": [
+            {"type": "integer", "minimum": low, "maximum": high},
+            {"type": "string", "pattern": tokens.integer(low, high).pattern},
+            INTERPOLATED,
+        ]
+    }
 
 
 def text(value: Any) -> str:

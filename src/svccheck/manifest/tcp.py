@@ -1,58 +1,51 @@
-"""A `tcp://host:port` service → one connection check; HTTP-only keys are errors.
+"""A `tcp://host:port` service → one connection check; its keys are an allow-list.
 
 A TCP service has no requests to describe: it is checked by connecting (and
 handshaking TLS with `tls: true`) and, with `protocol`, by a protocol-level
 ping. Timeouts, retries, backoff, `verify_tls`, `critical`, `tags` and
-`depends_on` work as for HTTP; `expect` may bound the latency.
+`depends_on` work as for HTTP; `expect` may bound the latency, the one thing a
+TCP answer is judged by. It does not read the peer certificate nor time the
+phases (its snapshot has no timings), so `tls_min_days`, `tls_warn_days` and
+`max_dns`/`max_connect`/`max_tls`/`max_ttfb` are not in the list: they are
+errors rather than bounds that would silently never be checked.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
+from svccheck.manifest import schema
+from svccheck.manifest.protocol import ProtocolShape
+from svccheck.manifest.settings import Layer, merge, tunables, verify_setting
 from svccheck.model import Check, Expect, Service, TcpTarget
 
-if TYPE_CHECKING:
-    from svccheck.manifest import schema
-    from svccheck.manifest.build import _Context
-    from svccheck.manifest.source import Path
-
-# Keys that describe an HTTP request or answer; on a tcp:// service they would silently do nothing.
-_HTTP_SERVICE_KEYS = ("headers", "checks")
-_HTTP_CHECK_KEYS = ("method", "path", "headers", "body", "json_", "idempotent")
-_HTTP_EXPECT_KEYS = ("status", "headers", "body", "json_")
+_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers"}  # no request to carry headers
 
 
-def tcp_service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]], ctx: _Context) -> Service:
-    from svccheck.manifest.build import _ca_bundle, _merge, _tunables
+def _foreign(key: str, service: str, allowed: Collection[str]) -> str:
+    import difflib  # only when a key is wrong
 
-    where: Path = ("services", name)
-    for key in _HTTP_SERVICE_KEYS:
-        if key in svc.fields_set:
-            ctx.error((*where, key), _http_only(key, name), key=True)
-    check_layers = [*layers, _tunables(svc)]
+    label = key if " " in key else repr(key)  # "a health path" is not a key name
+    message = (
+        f"{label} is for HTTP checks, an unknown key for a tcp:// service "
+        f"({service!r} is checked by connecting, and with 'protocol', a ping)"
+    )
+    hint = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+    if hint:
+        return f"{message} (did you mean {hint[0]!r}?)"
+    return f"{message}; allowed here: {', '.join(sorted(allowed))}"
+
+
+def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
+    check_layers = [*layers, tunables(svc)]
     expect: Expect | None = None
     health = svc.health
     if health is not None:
-        health_where: Path = (*where, "health")
-        for key in _HTTP_CHECK_KEYS:
-            if key not in health.fields_set:
-                continue
-            if (*health_where, _alias(key)) not in ctx.positions.keys:  # `health: /path` shorthand
-                ctx.error(health_where, _http_only("a health path", name))
-            else:
-                ctx.error((*health_where, _alias(key)), _http_only(_alias(key), name), key=True)
         if health.expect is not None:
-            for key in _HTTP_EXPECT_KEYS:
-                if key in health.expect.fields_set:
-                    ctx.error((*health_where, "expect", _alias(key)), _http_only(_alias(key), name), key=True)
             expect = Expect(max_latency=health.expect.max_latency, warn_latency=health.expect.warn_latency)
-        check_layers.append(_tunables(health))
-    settings = _merge(check_layers)
-    verify = settings["verify_tls"]
-    if isinstance(verify, str):
-        verify = _ca_bundle(verify, where, ctx)
+        check_layers.append(tunables(health))
+    settings = merge(check_layers)
     parts = urlsplit(svc.url)
     target = TcpTarget(
         host=parts.hostname or "",
@@ -72,7 +65,7 @@ def tcp_service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]]
         timeout=settings["timeout"],
         retries=settings["retries"],
         backoff=settings["backoff"],
-        verify_tls=verify,
+        verify_tls=verify_setting(settings["verify_tls"], manifest_path),
         retry_unsafe=True,
         tcp=target,
     )
@@ -86,13 +79,15 @@ def tcp_service(name: str, svc: schema.ServiceSpec, layers: list[dict[str, Any]]
     )
 
 
-def _alias(key: str) -> str:
-    return "json" if key == "json_" else key
-
-
-def _http_only(key: str, name: str) -> str:
-    label = key if " " in key else repr(key)
-    return (
-        f"{label} is for HTTP checks; {name!r} is a tcp:// service, checked by connecting "
-        "(and with 'protocol', a ping)"
-    )
+TCP = ProtocolShape(
+    name="tcp",
+    schemes=("tcp",),
+    service_keys=frozenset(
+        {"url", "tls", "protocol", "critical", "tags", "depends_on", "description", "health", *_TUNABLES}
+    ),
+    health_keys=frozenset({"name", "expect", *_TUNABLES}),
+    check_keys=frozenset(),  # no `checks`: one connection check per service
+    expect_keys=frozenset({"max_latency", "warn_latency"}),
+    foreign=_foreign,
+    build=_service,
+)

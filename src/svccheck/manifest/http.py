@@ -1,0 +1,149 @@
+"""An `http://` or `https://` service: its keys (all but the tcp:// ones), its rules, its checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from urllib.parse import urlsplit, urlunsplit
+
+from svccheck.manifest import schema
+from svccheck.manifest.issues import Reporter
+from svccheck.manifest.protocol import ProtocolShape
+from svccheck.manifest.settings import Layer, merge, tunables, verify_setting
+from svccheck.manifest.shape import INVALID
+from svccheck.manifest.source import Path
+from svccheck.model import ANY_2XX, Check, Expect, Service
+
+UNSAFE_METHODS = frozenset({"POST", "PATCH"})
+_TCP_ONLY = frozenset({"tls", "protocol"})
+
+
+def _foreign(key: str, service: str, allowed: Collection[str]) -> str:
+    return f"{key!r} is for tcp:// services; {service!r} is an HTTP service"
+
+
+def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) -> None:
+    if svc.health is None and svc.checks == [] and not svc.unknown:  # `helth: /h` said it already
+        report.error(where, f"service {name!r} has neither 'health' nor 'checks': nothing to probe", key=True)
+    seen: set[str] = set()
+    if svc.health is not None and svc.health is not INVALID:
+        seen.add("health")
+        _check_rules(svc.health, (*where, "health"), report)
+    if svc.checks is INVALID:
+        return
+    for index, check in enumerate(svc.checks):
+        check_where = (*where, "checks", index)
+        if check is INVALID:
+            continue
+        _check_rules(check, check_where, report)
+        check_name = _check_name(check, "check")
+        if check_name is None:
+            continue
+        if check_name in seen:
+            report.error((*check_where, "name"), f"duplicate check name {check_name!r} in service {name!r}")
+        seen.add(check_name)
+
+
+def _check_rules(check: schema.CheckSpec, where: Path, report: Reporter) -> None:
+    if check.body is not None and check.json_ is not None:
+        report.error(where, "give either 'body' or 'json' as the request body, not both", key=True)
+
+
+def _check_name(spec: schema.CheckSpec, kind: str) -> str | None:
+    """The name a check is reported by; None while a part of it is invalid."""
+    if spec.name is INVALID or (spec.name is None and INVALID in (spec.method, spec.path)):
+        return None
+    return spec.name or ("health" if kind == "health" else f"{spec.method} {spec.path}")
+
+
+def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
+    service_layers = [*layers, tunables(svc)]
+    checks: list[Check] = []
+    if svc.health is not None:
+        checks.append(_check(name, svc.url, svc.health, "health", service_layers, manifest_path))
+    checks.extend(_check(name, svc.url, spec, "check", service_layers, manifest_path) for spec in svc.checks)
+    return Service(
+        name=name,
+        url=svc.url,
+        critical=svc.critical,
+        tags=tuple(svc.tags),
+        depends_on=tuple(svc.depends_on),
+        checks=tuple(checks),
+    )
+
+
+def _check(
+    service: str, base_url: str, spec: schema.CheckSpec, kind: str, layers: list[Layer], manifest_path: str
+) -> Check:
+    settings = merge([*layers, tunables(spec)])
+    method = spec.method
+    body: bytes | None = None
+    headers: tuple[tuple[str, str], ...] = settings["headers"]
+    if spec.json_ is not None:
+        body = json.dumps(spec.json_).encode()
+        if not any(k.lower() == "content-type" for k, _ in headers):
+            headers = (*headers, ("Content-Type", "application/json"))
+    elif spec.body is not None:
+        body = spec.body.encode()
+    name = _check_name(spec, kind)
+    assert name is not None  # built only from a manifest without problems
+    return Check(
+        service=service,
+        name=name,
+        kind="health" if kind == "health" else "check",
+        method=method,
+        url=join_url(base_url, spec.path),
+        headers=headers,
+        body=body,
+        expect=_expect(spec.expect, kind),
+        timeout=settings["timeout"],
+        retries=settings["retries"],
+        backoff=settings["backoff"],
+        verify_tls=verify_setting(settings["verify_tls"], manifest_path),
+        retry_unsafe=bool(spec.idempotent) if method in UNSAFE_METHODS else spec.idempotent is not False,
+    )
+
+
+def _expect(spec: schema.ExpectSpec | None, kind: str) -> Expect | None:
+    if spec is None:
+        return None if kind == "health" else Expect(status=ANY_2XX)
+    return Expect(
+        status=spec.status if spec.status is not None else ANY_2XX,
+        max_latency=spec.max_latency,
+        warn_latency=spec.warn_latency,
+        headers=tuple((spec.headers or {}).items()),
+        body=spec.body,
+        json=tuple((spec.json_ or {}).items()),
+        max_dns=spec.max_dns,
+        max_connect=spec.max_connect,
+        max_tls=spec.max_tls,
+        max_ttfb=spec.max_ttfb,
+        tls_min_days=spec.tls_min_days,
+        tls_warn_days=spec.tls_warn_days,
+    )
+
+
+def join_url(base: str, path: str) -> str:
+    """`http://h/api` + `/health` → `http://h/api/health`; both query strings are kept."""
+    parts = urlsplit(base)
+    rel_path, _, rel_query = path.partition("?")
+    if rel_path and not rel_path.startswith("/"):
+        rel_path = "/" + rel_path
+    full_path = parts.path.rstrip("/") + rel_path if rel_path not in ("", "/") else (parts.path or "/")
+    if rel_path == "/" and parts.path not in ("", "/"):
+        full_path = parts.path.rstrip("/") + "/"
+    query = "&".join(q for q in (parts.query, rel_query) if q)
+    return urlunsplit((parts.scheme, parts.netloc, full_path or "/", query, parts.fragment))
+
+
+HTTP = ProtocolShape(
+    name="http",
+    schemes=("http", "https"),
+    service_keys=frozenset(schema.SERVICE.keys) - _TCP_ONLY,
+    health_keys=frozenset(schema.CHECK.keys),
+    check_keys=frozenset(schema.CHECK.keys),
+    expect_keys=frozenset(schema.EXPECT.keys),
+    foreign=_foreign,
+    build=_service,
+    rules=_rules,
+)

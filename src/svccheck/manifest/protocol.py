@@ -1,0 +1,84 @@
+"""What a protocol owns in the manifest: the keys it accepts (an allow-list), its rules, its build.
+
+Each protocol declares one `ProtocolShape` as data (`manifest/http.py`,
+`manifest/tcp.py`). A key the shape does not list is an error at that key,
+never a setting silently ignored: `tls_min_days` on a `tcp://` service used to
+validate and then do nothing. The JSON Schema's per-scheme branches are
+generated from the same lists. The shape is self-contained so that it can move
+into a protocol module (`protocols/tcp.py`) as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from svccheck.manifest import schema
+    from svccheck.manifest.issues import Reporter
+    from svccheck.manifest.settings import Layer
+    from svccheck.manifest.source import Path
+    from svccheck.model import Service
+
+Json = dict[str, Any]
+# (service name, its spec, tunable layers above it, manifest path) -> the runtime service
+Build = Callable[[str, "schema.ServiceSpec", "list[Layer]", str], "Service"]
+# (service name, its spec, where it is, reporter): the protocol's own cross-field rules
+Rules = Callable[[str, "schema.ServiceSpec", "Path", "Reporter"], None]
+# (key as shown, service name, keys allowed there) -> the message for a key this protocol does not take
+Foreign = Callable[[str, str, Collection[str]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolShape:
+    name: str
+    schemes: tuple[str, ...]  # URL schemes, lower case
+    service_keys: frozenset[str]  # keys as written in the file
+    health_keys: frozenset[str]
+    check_keys: frozenset[str]  # keys of an entry of `checks` (when `checks` is a service key)
+    expect_keys: frozenset[str]
+    foreign: Foreign
+    build: Build
+    rules: Rules | None = None
+
+    def url_pattern(self) -> str:
+        """A JSON Schema pattern for a URL of this protocol, as the loader reads it (scheme in any case)."""
+        from svccheck.manifest.tokens import WHITESPACE, any_case
+
+        schemes = "|".join(any_case(scheme) for scheme in self.schemes)
+        return f"^{WHITESPACE}*({schemes})://"
+
+    def schema_branch(self, every: dict[str, frozenset[str]]) -> Json:
+        """`if: url is this scheme, then: only these keys`; `every` is the keys each level has at all."""
+
+        def only(keys: frozenset[str], level: str, inner: Json | None = None) -> Json | None:
+            if keys >= every[level] and not inner:
+                return None
+            body: Json = {"type": "object"}
+            if not keys >= every[level]:
+                body["propertyNames"] = {"enum": sorted(keys)}
+            if inner:
+                body["properties"] = inner
+            return {"anyOf": [{"type": "null"}, body]}
+
+        expect = only(self.expect_keys, "expect")
+        health = only(self.health_keys, "health", {"expect": expect} if expect else None)
+        check = only(self.check_keys, "check", {"expect": expect} if expect else None)
+        then: Json = {}
+        if not self.service_keys >= every["service"]:
+            then["propertyNames"] = {"enum": sorted(self.service_keys)}
+        properties: Json = {}
+        if health:
+            properties["health"] = health
+        if check and "checks" in self.service_keys:
+            properties["checks"] = {"items": check["anyOf"][1]}
+        if properties:
+            then["properties"] = properties
+        return {
+            "if": {
+                "properties": {"url": {"type": "string", "pattern": self.url_pattern()}},
+                "required": ["url"],
+            },
+            "then": then,
+        }
