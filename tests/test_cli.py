@@ -451,3 +451,76 @@ def test_root_services_yaml_matches_the_bundled_one() -> None:
     bundled = root / "src" / "svccheck" / "demo" / "services.yaml"
     assert (root / "services.yaml").read_text() == bundled.read_text()
     assert run_cli("validate", "-f", str(root / "services.yaml")).returncode == 0
+
+
+def _option_help(command: str, option: str) -> str:
+    import typer
+    from typer.core import TyperGroup
+
+    from svccheck.cli import app
+
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    [param] = [p for p in group.commands[command].params if option in p.opts]
+    return getattr(param, "help", None) or ""
+
+
+@pytest.mark.parametrize(
+    ("command", "bound"),
+    [("all", "whole command"), ("check", "whole command"), ("demo", "whole command"),
+     ("wait", "whole command"), ("serve", "each round"), ("watch", "each round")],
+)  # fmt: skip
+def test_timeout_says_whether_it_bounds_the_command_or_each_round(command: str, bound: str) -> None:
+    # one flag, two meanings (#13): each command's help says which one it has
+    assert _option_help(command, "--timeout").lower().startswith(bound)
+
+
+def test_settings_handed_to_the_core_are_frozen() -> None:
+    import dataclasses
+
+    from svccheck.cli import settings
+
+    groups = [settings.Selection, settings.Probing, settings.Outputs, settings.Display]
+    for group in groups:
+        assert dataclasses.is_dataclass(group) and group.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    probing = settings.Probing(concurrency=5, request_timeout=None, retries=None, insecure=False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        probing.concurrency = 6  # type: ignore[misc]
+
+
+def test_list_shows_tags_as_written_and_masks_url_passwords(manifest_file: WriteManifest) -> None:
+    path = manifest_file("""
+        services:
+          api: {url: "http://user:hunter2-pw@127.0.0.1:1", health: /h, tags: ["[beta]", "[bold]x"]}
+    """)
+    listed = run_cli("list", "-f", str(path))
+    assert listed.returncode == 0, listed.stderr
+    assert "[beta], [bold]x" in listed.stdout and "hunter2-pw" not in listed.stdout
+
+
+def test_an_error_is_reported_once_by_the_command_wrapper_too(manifest_file: WriteManifest) -> None:
+    # the CliRunner path (no run_app): the command itself ends with the message and exit 2
+    from typer.testing import CliRunner
+
+    from svccheck.cli import app
+
+    path = manifest_file("services:\n  api: {url: 'http://127.0.0.1:1', health: /h}\n")
+    result = CliRunner().invoke(app, ["check", "apii", "-f", str(path)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "svccheck: error: unknown service 'apii' (did you mean 'api'?)" in result.output
+
+
+def test_demo_fleet_that_cannot_start_is_a_usage_error_on_stderr() -> None:
+    # one exit-code policy (#13): `svccheck: error: …` on stderr and exit 2, as every other error
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+        try:
+            taken.bind(("127.0.0.1", 8080))
+            taken.listen()
+        except OSError:
+            pass  # someone else holds it: the fleet cannot start either
+        result = run_cli("demo", "--serve", timeout=30)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("svccheck: error: cannot start the demo fleet on ports 8080-8090")
+    assert result.stdout == ""
+    assert_no_traceback(result)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 
+from conftest import assert_no_traceback, run_cli
 from sample_reports import SECRET, mixed_report, passing_report
+from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.redact import Redactor
 from svccheck.report import github, junit, markdown
+from svccheck.report.formats import FORMATS, Format
+from test_fuzz_rendering import _FORBIDDEN, PIECES, hostile_report
 
 GOLDEN = Path(__file__).parent / "golden"
+HOSTILE = "".join(PIECES)  # every escape, control, bidi override and markup piece the fuzzer knows
 
 
 def suites(xml_text: str, tmp_path: Path) -> dict[str, TestSuite]:
@@ -182,3 +189,67 @@ def test_junit_keeps_to_the_attributes_and_order_of_the_common_schema() -> None:
             assert case.tag == "testcase" and set(case.attrib) <= {"name", "classname", "time"}
             assert {child.tag for child in case} <= {"failure", "skipped"}
             assert len(case) <= 1
+
+
+# The contract every entry of the registry keeps (#13): adding a format is one module and one
+# entry in FORMATS, and these tests then cover it with nothing else to edit.
+each_format = pytest.mark.parametrize("fmt", FORMATS, ids=[f.name for f in FORMATS])
+
+
+@each_format
+def test_every_format_renders_a_sample_report(fmt: Format) -> None:
+    for report in (mixed_report(), passing_report(), mixed_report(interrupted="interrupted (SIGINT)")):
+        assert fmt.render(report, Redactor([SECRET])).strip()
+
+
+@each_format
+def test_every_format_masks_a_secret(fmt: Format) -> None:
+    text = fmt.render(mixed_report(), Redactor([SECRET]))
+    assert SECRET not in text
+    assert "***" in text or "\\*\\*\\*" in text  # Markdown escapes the mask
+
+
+@each_format
+def test_every_format_neutralises_hostile_text(fmt: Format) -> None:
+    text = fmt.render(hostile_report(HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE), Redactor())
+    assert not _FORBIDDEN.search(text.replace("\n", "")), text
+    # a hostile name's newline never starts a line of its own (a `::` workflow command in a CI log)
+    assert not [line for line in text.splitlines() if line.lstrip().startswith("::")], text
+
+
+async def _healthy(request: Request) -> Response:
+    return json_response({"status": "UP"})
+
+
+@each_format
+def test_every_format_is_reachable_as_format_and_as_file_option(
+    fmt: Format, servers: ServerThread, manifest_file: Callable[..., Path], tmp_path: Path
+) -> None:
+    port = servers.add(_healthy)
+    path = manifest_file(f"services:\n  api: {{url: 'http://127.0.0.1:{port}', health: /health}}\n")
+    written = tmp_path / f"report.{fmt.name}"
+    result = run_cli("all", "-f", str(path), "--format", fmt.name, f"--{fmt.name}", str(written))
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() and result.stdout == written.read_text(encoding="utf-8")
+
+
+def test_the_cli_options_are_built_from_the_registry() -> None:
+    import typer
+    from typer.core import TyperGroup, TyperOption
+
+    from svccheck.cli import app
+
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    with_format = {
+        name: c for name, c in group.commands.items() if any("--format" in p.opts for p in c.params)
+    }
+    assert set(with_format) == {"all", "check", "wait", "demo"}
+    for command in with_format.values():
+        options = {opt: p for p in command.params for opt in p.opts}
+        choices = getattr(options["--format"].type, "choices", None)
+        assert choices is not None and [str(c) for c in choices] == ["table", *(f.name for f in FORMATS)]
+        for fmt in FORMATS:  # table is stdout only: no --table FILE
+            option = options[f"--{fmt.name}"]
+            assert isinstance(option, TyperOption) and option.help == fmt.file_help

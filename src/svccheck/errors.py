@@ -27,9 +27,13 @@ class ExitCode(IntEnum):
 
 
 class SvccheckError(Exception):
-    """An error a person fixes: its message is shown as it is, and the run exits with `exit_code`."""
+    """An error a person fixes: `report()` is shown on stderr, and the run exits with `exit_code`."""
 
     exit_code: ExitCode = ExitCode.USAGE
+
+    def report(self) -> str:
+        """What stderr says: one line unless the error has more to tell (every manifest problem)."""
+        return f"svccheck: error: {self}"
 
 
 class UsageError(SvccheckError):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from svccheck.model import Check, ProbeOutcome
@@ -255,3 +257,70 @@ services:
   #   protocol: postgres
 """
 )
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `write` left on disk: the manifest, its schema (unless kept), and what each URL answered."""
+
+    manifest: Path
+    schema: Path
+    found: list[Found]
+
+
+def write(manifest: Path, urls: list[str], *, force: bool, insecure: bool) -> Written:
+    """All of `svccheck init`: discover the URLs (none: the template), write the manifest and its schema.
+
+    An existing manifest is kept unless `force`; that, a bad URL or a manifest
+    that cannot be written is a UsageError. A schema that cannot be written is
+    only said on stderr: the manifest works without it.
+    """
+    from svccheck.errors import UsageError
+
+    if manifest.exists() and not force:
+        raise UsageError(f"{manifest} exists; use --force to overwrite it")
+    found: list[Found] = []
+    text = TEMPLATE
+    if urls:
+        try:
+            checked = [check_url(u) for u in urls]
+        except StarterError as exc:
+            raise UsageError(str(exc)) from None
+        import asyncio
+
+        found = asyncio.run(discover(checked, insecure=insecure))
+        text = render(found, insecure=insecure)
+    try:
+        manifest.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {manifest}: {exc.strerror or exc}") from None
+    schema = manifest.parent / SCHEMA_FILE
+    if force or not schema.exists():
+        from svccheck.manifest.json_schema import render_schema
+
+        try:
+            schema.write_text(render_schema(), encoding="utf-8")
+        except OSError as exc:
+            sys.stderr.write(f"svccheck: cannot write {schema}: {exc.strerror or exc}\n")
+    return Written(manifest, schema, found)
+
+
+def written_lines(written: Written) -> list[str]:
+    """What `init` prints: a line per URL (where it answered, or why it did not), then what was written."""
+    redactor = Redactor()
+    lines = []
+    for item in written.found:
+        if item.path is None:
+            lines.append(
+                f"  {redactor.url(item.url)}: {redactor.text(item.problem or '')}; wrote /health as a guess"
+            )
+        else:
+            fmt = FORMAT_NAMES.get(item.health_format or "", "no known health format")
+            lines.append(f"  {redactor.url(item.url)}{item.path}: HTTP {item.status_code}, {fmt}")
+    count = len(written.found)
+    what = f"{count} service{'s' if count != 1 else ''}" if written.found else "a template"
+    lines.append(
+        f"wrote {written.manifest} ({what}) and its schema {written.schema}; "
+        f"next: svccheck validate -f {written.manifest}"
+    )
+    return lines

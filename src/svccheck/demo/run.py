@@ -5,10 +5,22 @@ from __future__ import annotations
 import dataclasses
 import signal
 import threading
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+from svccheck.errors import UsageError
 from svccheck.model import Manifest
+
+# the demo's ports are gone when it exits: the table's reproduce line points at the fleet on its fixed ports
+REPRODUCE = (
+    "svccheck demo --serve --scenario {scenario}, then in another terminal "
+    "(from this repository): svccheck check {{name}} -v -f services.yaml"
+)
+
+
+class FleetError(UsageError):
+    """The demo fleet could not start (a port taken): nothing was probed."""
 
 
 def bundled_manifest_path() -> Path:
@@ -42,8 +54,7 @@ def serve_until_interrupted(scenario: str) -> int:
     try:
         fleet.start()
     except OSError as exc:
-        print(f"svccheck: cannot start the demo fleet on ports 8080-8090: {exc}")
-        return 2
+        raise FleetError(f"cannot start the demo fleet on ports 8080-8090: {exc}") from None
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(f"demo fleet ({scenario}) serving; try: svccheck all -f services.yaml   (Ctrl-C stops)")
@@ -58,3 +69,18 @@ def serve_until_interrupted(scenario: str) -> int:
         fleet.stop()
     print("demo fleet stopped")
     return 0
+
+
+def with_fleet(scenario: str, manifest: Manifest, check: Callable[[Manifest], int]) -> int:
+    """`check(manifest rebased onto the fleet)` while the fleet runs on ephemeral ports; its exit code."""
+    from svccheck.demo.fleet import Fleet
+
+    try:
+        fleet = Fleet(scenario=scenario)
+        fleet.start()
+    except OSError as exc:
+        raise FleetError(f"cannot start the demo fleet: {exc}") from None
+    try:
+        return check(rebase(manifest, fleet.urls))
+    finally:
+        fleet.stop()

@@ -31,6 +31,11 @@ class ManifestError(SvccheckError):
         self._secrets = frozenset(secrets)
         super().__init__(self.render())
 
+    def report(self) -> str:
+        count = len(self.issues)
+        plural = "s" if count != 1 else ""
+        return f"{self.render()}\nsvccheck: {count} problem{plural} in the manifest; nothing was probed"
+
     def render(self) -> str:
         from svccheck.redact import Redactor
 

@@ -167,3 +167,54 @@ def _round_line(rounds: int, report: Report) -> str:
 def log_to_stderr(line: str) -> None:
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
+
+
+def serve_until_stopped(
+    host: str,
+    port: int,
+    services: Sequence[Service],
+    settings: ProbeSettings,
+    redactor: Redactor,
+    *,
+    manifest_path: str,
+    interval: float,
+    round_timeout: float,
+    strict: bool,
+) -> ExitCode:
+    """The whole of `svccheck serve`: listen, say where on stdout, run rounds until a signal, close.
+
+    A port that cannot be bound is a usage error (nothing was probed). Serving is
+    ended by SIGINT or SIGTERM: that is its normal way out, exit 0.
+    """
+    from svccheck.engine.run import run_with_signals
+    from svccheck.errors import UsageError
+
+    latest = Latest()
+    try:
+        server = start_http(host, port, latest)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    sys.stdout.write(f"listening on http://{shown}:{bound_port} (/metrics, /report.json, /healthz)\n")
+    sys.stdout.flush()
+
+    try:
+        return run_with_signals(
+            lambda stop: run_rounds(
+                services,
+                settings,
+                latest,
+                redactor,
+                manifest_path=manifest_path,
+                interval=interval,
+                round_timeout=round_timeout,
+                strict=strict,
+                stop=stop,
+                log=log_to_stderr,
+            ),
+            "serve",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -53,6 +53,11 @@ def render_prometheus(report: Report, redactor: Redactor | None = None) -> str:
     return "".join(render_family(f) for f in families(report, redactor or Redactor()))
 
 
+def render(report: Report, redactor: Redactor) -> str:
+    """The registry's one renderer signature (report/formats.py)."""
+    return render_prometheus(report, redactor)
+
+
 def families(report: Report, redactor: Redactor) -> list[Family]:
     checks = [(r.service.name, c) for r in report.services for c in r.checks]
     return [
@@ -158,6 +163,7 @@ __all__ = [
     "Sample",
     "escape_label_value",
     "families",
+    "render",
     "render_family",
     "render_prometheus",
 ]

@@ -1,0 +1,89 @@
+"""The Typer application, its root options, and the one place a command's error becomes an exit code.
+
+No `from __future__ import annotations` in the cli modules Typer reads
+(this one, options.py, commands.py): Typer reads every command's annotations
+on each start, and as strings they are compiled and evaluated twice over
+(~20 ms a run).
+"""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from svccheck._version import __version__
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0    every critical check passed (warnings allowed unless --strict)
+  1    at least one critical check failed (or the deadline cut checks short),
+       or wait timed out
+  2    usage or manifest error: nothing was probed
+  130  interrupted (Ctrl-C): partial results printed
+  143  terminated (SIGTERM): partial results printed
+"""
+
+app = typer.Typer(
+    name="svccheck",
+    help="Health checks and smoke tests for a fleet of HTTP services.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"svccheck {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    pass
+
+
+def exit_code_of(error: Exception) -> int:
+    """Report an error a person fixes (the message, on stderr) and give its exit code; re-raise any other.
+
+    Every command goes through here (cli/options.py's `command`), so no command
+    prints an error or picks an exit code of its own.
+    """
+    from svccheck.errors import SvccheckError  # the enum costs `--help` 0.3 ms otherwise
+
+    if not isinstance(error, SvccheckError):
+        raise error
+    typer.echo(error.report(), err=True)
+    return int(error.exit_code)
+
+
+def _guard_ci_log() -> None:
+    """Where output is not a terminal (a CI log), no line may start with `::` (a workflow command)."""
+    logs = [name for name in ("stdout", "stderr") if (s := getattr(sys, name)) is not None and not s.isatty()]
+    if not logs:
+        return  # on a terminal the guard, and its import, are not needed (`--help`)
+    from svccheck.neutral import CommandLineGuard
+
+    for name in logs:
+        setattr(sys, name, CommandLineGuard(getattr(sys, name)))
+
+
+def run_app() -> None:
+    _guard_ci_log()
+    try:
+        app()
+    except KeyboardInterrupt:
+        # Ctrl-C outside the probe loop (e.g. while loading): nothing was probed yet.
+        sys.stderr.write("svccheck: interrupted\n")
+        from svccheck.errors import ExitCode
+
+        sys.exit(int(ExitCode.INTERRUPTED))
+
+
+__all__ = ["EXIT_CODES_HELP", "app", "exit_code_of", "run_app"]

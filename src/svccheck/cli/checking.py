@@ -1,0 +1,176 @@
+"""The core the checking commands call: load, select, run (once or until ready), write the report.
+
+`all`, `check`, `demo` and `wait` differ only in the settings they pass; each
+returns the exit code the Report decided. Heavy modules (httpx through
+svccheck.engine.run, the manifest loader, rich) are imported here, on first use,
+never by `--help`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
+
+from svccheck.cli.settings import Display, Outputs, Probing, Run, Selection
+
+if TYPE_CHECKING:
+    from svccheck.engine.run import Stop
+    from svccheck.model import Manifest, Report, Service
+    from svccheck.redact import Redactor
+
+T = TypeVar("T")
+
+
+def load(selection: Selection) -> Manifest:
+    """The manifest; a ManifestError goes up to the one handler (cli/app.py)."""
+    from svccheck.manifest import load_manifest
+
+    return load_manifest(str(selection.manifest), env=selection.env, cli_vars=dict(selection.variables))
+
+
+def select(manifest: Manifest, selection: Selection) -> tuple[Service, ...]:
+    """The services a command runs; a name the manifest does not have is a usage error."""
+    from svccheck.engine import run
+
+    try:
+        return run.select(manifest, selection.services())
+    except run.SelectionError as exc:  # run's own class until it is errors.SelectionError
+        from svccheck.errors import SelectionError
+
+        raise SelectionError(str(exc)) from None
+
+
+def check(
+    selection: Selection,
+    probing: Probing,
+    outputs: Outputs,
+    display: Display,
+    run: Run,
+    *,
+    manifest: Manifest | None = None,
+) -> int:
+    """`all` and `check`: every selected check once, then the report; `manifest` if already loaded."""
+    started = time.monotonic()
+    manifest = manifest or load(selection)
+    services = select(manifest, selection)
+    from svccheck.engine.run import execute
+    from svccheck.redact import Redactor
+
+    redactor = Redactor.for_manifest(manifest)
+    report = with_signals(
+        lambda stop: execute(
+            services,
+            probing.probe_settings(),
+            deadline=None if run.deadline is None else started + run.deadline,
+            stop=stop,
+            manifest_path=manifest.path,
+            strict=run.strict,
+            keep_answers=display.verbose,
+        )
+    )
+    return _written(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+
+
+def check_demo(outputs: Outputs, display: Display, run: Run, *, scenario: str) -> int:
+    """`demo`: the bundled manifest, pointed at the demo fleet for as long as the check takes."""
+    from svccheck.demo.run import bundled_manifest_path, with_fleet
+
+    selection = Selection(manifest=bundled_manifest_path())
+    loaded = load(selection)
+    return with_fleet(
+        scenario, loaded, lambda rebased: check(selection, Probing(), outputs, display, run, manifest=rebased)
+    )
+
+
+def wait(
+    selection: Selection,
+    probing: Probing,
+    outputs: Outputs,
+    display: Display,
+    run: Run,
+    *,
+    interval: float,
+) -> int:
+    """`wait`: rounds of the checks not yet passed until all pass or `run.deadline` runs out."""
+    started = time.monotonic()
+    manifest = load(selection)
+    services = select(manifest, selection)
+    from svccheck.modes.wait import Readiness, wait_until_ready
+    from svccheck.modes.wait_progress import LiveProgress, PlainProgress
+    from svccheck.redact import Redactor
+    from svccheck.report.table import make_console
+
+    # one Redactor for the whole command: what an earlier round learned stays secret
+    redactor = Redactor.for_manifest(manifest)
+    console = make_console(color=not display.no_color, stderr=True)
+    progress: LiveProgress | PlainProgress
+    if console.is_terminal and not display.quiet:
+        progress = LiveProgress(console, redactor, Readiness(services), run.deadline)
+    else:
+        progress = PlainProgress(sys.stderr, redactor)
+    with progress if isinstance(progress, LiveProgress) else contextlib.nullcontext():
+        outcome = with_signals(
+            lambda stop: wait_until_ready(
+                services,
+                probing.probe_settings(),
+                deadline=None if run.deadline is None else started + run.deadline,
+                interval=interval,
+                stop=stop,
+                manifest_path=manifest.path,
+                strict=run.strict,
+                on_changes=None if display.quiet else progress,
+                started=started,
+            )
+        )
+    if not display.quiet:
+        progress.finish(outcome)
+    return _written(outcome.report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+
+
+def _written(
+    report: Report,
+    manifest: Manifest,
+    redactor: Redactor,
+    outputs: Outputs,
+    display: Display,
+    run: Run,
+    *,
+    insecure: bool,
+) -> int:
+    from svccheck.cli.emit import emit
+
+    with _late_signals_ignored():
+        emit(report, manifest, redactor, outputs, display, run, insecure=insecure)
+    return report.exit_code
+
+
+def with_signals(run: Callable[[Stop], Awaitable[T]]) -> T:
+    """Run `run(stop)` in an event loop where SIGINT and SIGTERM trigger `stop` instead of killing."""
+    from svccheck.engine.run import run_with_signals
+
+    return run_with_signals(run)
+
+
+@contextlib.contextmanager
+def _late_signals_ignored() -> Iterator[None]:
+    """While the report is written, Ctrl-C and SIGTERM wait: the run is over and what it found is shown.
+
+    A signal during the run stops it and still gets its report; a second one
+    while that report is printed would otherwise cut it short. Writing it is
+    quick, so nothing waits long.
+    """
+    import signal
+
+    held = [signal.SIGINT, signal.SIGTERM]
+    previous = [signal.signal(signum, signal.SIG_IGN) for signum in held]
+    try:
+        yield
+    finally:
+        for signum, handler in zip(held, previous, strict=True):
+            signal.signal(signum, handler)
+
+
+__all__ = ["check", "check_demo", "load", "select", "wait", "with_signals"]

@@ -1,0 +1,300 @@
+"""The commands: their own options, one call of the core, the exit code it returns.
+
+The shared options come in groups (cli/options.py), each declared once; an
+error a command raises is reported once, in `options.command`. Heavy modules
+are imported inside the commands that need them so `--help` stays fast.
+
+No `from __future__ import annotations` here: Typer reads every command's
+annotations on each start (see app.py).
+"""
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from svccheck.cli.options import (
+    COLOR,
+    DEFAULT_MANIFEST,
+    DISPLAY,
+    MANIFEST,
+    OUTPUTS,
+    PROBING,
+    SELECTION,
+    DeadlineOpt,
+    InsecureOpt,
+    RoundTimeoutOpt,
+    ServeRoundTimeoutOpt,
+    StrictOpt,
+    WaitDeadlineOpt,
+    command,
+    duration,
+)
+
+if TYPE_CHECKING:  # the settings are imported when a command runs, not by `--help` (options.py)
+    from svccheck.cli.settings import Display, Outputs, Probing, Selection
+
+
+class Scenario(StrEnum):
+    healthy = "healthy"
+    outage = "outage"
+
+
+@command("all", selection=SELECTION, outputs=OUTPUTS, probing=PROBING, display=DISPLAY)
+def all_command(
+    *,
+    selection: "Selection",
+    outputs: "Outputs",
+    probing: "Probing",
+    timeout: DeadlineOpt = None,
+    strict: StrictOpt = False,
+    display: "Display",
+) -> int:
+    """Check every service: health and sample checks, concurrently. Example: svccheck all -f services.yaml"""
+    from svccheck.cli import checking
+    from svccheck.cli.settings import Run
+
+    run = Run(deadline=duration("--timeout", timeout), strict=strict)
+    return checking.check(selection, probing, outputs, display, run)
+
+
+@command("check", selection=MANIFEST, outputs=OUTPUTS, probing=PROBING, display=DISPLAY)
+def check_command(
+    names: Annotated[list[str], typer.Argument(help="Service names.")],
+    *,
+    selection: "Selection",
+    outputs: "Outputs",
+    probing: "Probing",
+    timeout: DeadlineOpt = None,
+    strict: StrictOpt = False,
+    display: "Display",
+) -> int:
+    """Check the named services only; with -v, the whole story of each check and a curl line to reproduce it.
+
+    Example: svccheck check payment-service -v
+    """
+    from dataclasses import replace
+
+    from svccheck.cli import checking
+    from svccheck.cli.settings import Run
+
+    run = Run(deadline=duration("--timeout", timeout), strict=strict, story=display.verbose)
+    return checking.check(replace(selection, names=tuple(names)), probing, outputs, display, run)
+
+
+@command("validate", selection=MANIFEST)
+def validate_command(*, selection: "Selection") -> None:
+    """Load and validate the manifest only (exit 0 or 2). Example: svccheck validate -f services.yaml"""
+    from svccheck.cli.checking import load
+
+    loaded = load(selection)
+    checks = sum(len(s.checks) for s in loaded.services)
+    typer.echo(f"{loaded.path}: ok, {len(loaded.services)} services, {checks} checks")
+
+
+@command("list", selection=MANIFEST, display=COLOR)
+def list_command(*, selection: "Selection", display: "Display") -> None:
+    """List the services in the manifest: url, tags, depends_on, checks. Example: svccheck list"""
+    from svccheck.cli.checking import load
+    from svccheck.redact import Redactor
+    from svccheck.report import manifest_table
+    from svccheck.report.table import make_console
+
+    loaded = load(selection)
+    make_console(color=not display.no_color).print(
+        manifest_table.render(loaded, Redactor.for_manifest(loaded))
+    )
+
+
+@command("demo", outputs=OUTPUTS, display=DISPLAY)
+def demo_command(
+    *,
+    scenario: Annotated[Scenario, typer.Option("--scenario", help="Fleet state to show.")] = Scenario.healthy,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Keep the fleet running on ports 8080-8090 until Ctrl-C.")
+    ] = False,
+    outputs: "Outputs",
+    timeout: DeadlineOpt = None,
+    strict: StrictOpt = False,
+    display: "Display",
+) -> int:
+    """Start the built-in eleven-service demo fleet on loopback and check it.
+
+    Example: svccheck demo --scenario outage
+    """
+    from svccheck.cli import checking
+    from svccheck.cli.settings import Run
+    from svccheck.demo.run import REPRODUCE, serve_until_interrupted
+
+    if serve:
+        return serve_until_interrupted(scenario.value)
+    reproduce = REPRODUCE.format(scenario=scenario.value)
+    run = Run(deadline=duration("--timeout", timeout), strict=strict, reproduce=reproduce)
+    return checking.check_demo(outputs, display, run, scenario=scenario.value)
+
+
+IntervalOpt = Annotated[
+    str, typer.Option("--interval", help="Pause between rounds of the checks that have not passed yet.")
+]
+
+
+@command("wait", selection=SELECTION, outputs=OUTPUTS, probing=PROBING, display=DISPLAY)
+def wait_command(
+    *,
+    selection: "Selection",
+    outputs: "Outputs",
+    probing: "Probing",
+    timeout: WaitDeadlineOpt = "5m",
+    interval: IntervalOpt = "2s",
+    strict: StrictOpt = False,
+    display: "Display",
+) -> int:
+    """Re-check until every critical check passes (exit 0) or --timeout runs out (exit 1).
+
+    A check that passed is not probed again; each service's time to ready is
+    reported on stderr. The final table and reports are the same as `all`'s.
+    Example: svccheck wait --timeout 5m --interval 2s
+    """
+    from svccheck.cli import checking
+    from svccheck.cli.settings import Run
+
+    run = Run(deadline=duration("--timeout", timeout), strict=strict)
+    every = duration("--interval", interval) or 2.0
+    return checking.wait(selection, probing, outputs, display, run, interval=every)
+
+
+@command("schema", exit_codes=False)
+def schema_command(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the schema to FILE instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the manifest's JSON Schema, for editors' YAML language servers.
+
+    Example: svccheck schema -o services.schema.json, then start services.yaml with
+    the line: # yaml-language-server: $schema=services.schema.json
+    """
+    from svccheck.manifest.json_schema import render_schema
+
+    text = render_schema()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from svccheck.errors import UsageError
+
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@command("init", exit_codes=False)
+def init_command(
+    urls: Annotated[
+        list[str] | None, typer.Argument(help="Base URLs of services to discover (http:// or https://).")
+    ] = None,
+    manifest: Annotated[Path, typer.Option("--manifest", "-f", help="File to write.")] = DEFAULT_MANIFEST,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    insecure: InsecureOpt = False,
+) -> None:
+    """Write a starter manifest; with URLs, from the health endpoints they answer on.
+
+    Each URL is probed at /health, /healthz, /readyz, /livez, /actuator/health,
+    /status and /ping; the path that answered and its health format go into the
+    file. Without URLs, a commented template is written. An existing file is
+    never overwritten without --force (exit 2).
+
+    Example: svccheck init http://localhost:8080 http://localhost:8081
+    """
+    from svccheck import starter
+
+    written = starter.write(manifest, urls or [], force=force, insecure=insecure)
+    for line in starter.written_lines(written):
+        typer.echo(line)
+
+
+@command("serve", exit_codes=False, selection=SELECTION, probing=PROBING)
+def serve_command(
+    *,
+    selection: "Selection",
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port to serve on; 0 picks a free one.")
+    ] = 9115,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; 0.0.0.0 to serve beyond this machine.")
+    ] = "127.0.0.1",
+    interval: Annotated[str, typer.Option("--interval", help="Time between the starts of rounds.")] = "30s",
+    timeout: ServeRoundTimeoutOpt = None,
+    probing: "Probing",
+    strict: StrictOpt = False,
+) -> int:
+    """Check the services every --interval and serve the latest results over HTTP.
+
+    /metrics is Prometheus text, /report.json the JSON report, /healthz answers
+    200 once a round has completed. Rounds never overlap. The first line on
+    stdout says where it listens (useful with --port 0). Ctrl-C or SIGTERM
+    stops it (exit 0).
+
+    Example: svccheck serve -f services.yaml --port 9115 --interval 30s
+    """
+    every = duration("--interval", interval) or 30.0
+    # A round is bounded even when per-attempt timeouts and retries add up: by default the
+    # interval, but never so short that a tight interval fails every check with `deadline`.
+    round_timeout = duration("--timeout", timeout) or max(every, 60.0)
+    from svccheck.cli.checking import load, select
+    from svccheck.modes import serve
+    from svccheck.redact import Redactor
+
+    loaded = load(selection)
+    return serve.serve_until_stopped(
+        host,
+        port,
+        select(loaded, selection),
+        probing.probe_settings(),
+        Redactor.for_manifest(loaded),
+        manifest_path=loaded.path,
+        interval=every,
+        round_timeout=round_timeout,
+        strict=strict,
+    )
+
+
+@command("watch", exit_codes=False, selection=SELECTION, probing=PROBING, display=COLOR)
+def watch_command(
+    *,
+    selection: "Selection",
+    interval: Annotated[str, typer.Option("--interval", help="Time between round starts, e.g. 5s.")] = "5s",
+    rounds: Annotated[
+        int | None, typer.Option("--rounds", min=1, help="Stop after N rounds (exit code of the last).")
+    ] = None,
+    probing: "Probing",
+    timeout: RoundTimeoutOpt = None,
+    display: "Display",
+) -> int:
+    """Re-check every interval: a live table on a terminal, one line per state change otherwise.
+
+    Ctrl-C leaves (exit 0) with a summary of what changed. Example: svccheck watch --interval 10s
+    """
+    every = duration("--interval", interval) or 5.0
+    round_timeout = duration("--timeout", timeout)
+    from svccheck.cli.checking import load, select
+    from svccheck.modes.watch import run_watch
+    from svccheck.redact import Redactor
+    from svccheck.report.table import make_console
+
+    loaded = load(selection)
+    return run_watch(
+        select(loaded, selection),
+        probing.probe_settings(),
+        console=make_console(color=not display.no_color),
+        redactor=Redactor.for_manifest(loaded),
+        interval=every,
+        rounds=rounds,
+        round_timeout=round_timeout,
+        manifest_path=loaded.path,
+    )
+
+
+__all__ = ["Scenario"]

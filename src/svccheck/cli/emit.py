@@ -1,0 +1,87 @@
+"""A finished run's report, where the command line asked: stdout, report files, GitHub Actions."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import typer
+
+from svccheck.cli.settings import Display, Outputs, Run
+
+if TYPE_CHECKING:
+    from svccheck.model import Manifest, Report
+    from svccheck.redact import Redactor
+
+
+def emit(
+    report: Report,
+    manifest: Manifest,
+    redactor: Redactor,
+    outputs: Outputs,
+    display: Display,
+    run: Run,
+    *,
+    insecure: bool,
+) -> None:
+    """`insecure`: --insecure was given (the story's curl line then says -k)."""
+    redactor.learn_report(report)  # cookies and tokens the services handed out are secrets too
+    write_report_files(report, redactor, outputs)
+    github(report, redactor, outputs)
+    if not outputs.table:
+        from svccheck.report import formats
+
+        sys.stdout.write(formats.named(outputs.format).render(report, redactor))
+        return
+    from svccheck.report import table
+
+    console = table.make_console(color=not display.no_color)
+    if run.story and not display.quiet:
+        from svccheck.report import story
+
+        # soft wrap: the curl line stays one line, whatever the width, so it can be copied as it is
+        console.print(story.render(report, manifest, redactor, insecure=insecure), soft_wrap=True)
+        console.print(table.render(report, redactor, reproduce=""))  # the story is the closer look
+        return
+    if display.quiet:
+        console.print(table.render_quiet(report, redactor))
+    else:
+        console.print(table.render(report, redactor, verbose=display.verbose, reproduce=run.reproduce))
+
+
+def write_report_files(report: Report, redactor: Redactor, outputs: Outputs) -> None:
+    """Each --NAME FILE, whole or not at all; one that cannot be written is said, the others still are."""
+    if not outputs.files:
+        return
+    from svccheck.report import formats
+    from svccheck.report.files import write_atomically
+
+    for name, path in outputs.files:
+        try:
+            write_atomically(path, formats.named(name).render(report, redactor))
+        except OSError as exc:
+            typer.echo(f"svccheck: cannot write {path}: {exc.strerror or exc}", err=True)
+
+
+def github(report: Report, redactor: Redactor, outputs: Outputs) -> None:
+    from svccheck.report import github
+
+    if not github.enabled(outputs.github):
+        return
+    from svccheck.neutral import raw_stream
+
+    # Workflow commands go where the runner reads them; stderr when stdout carries a machine report.
+    # They are svccheck's own `::` lines, so they are written past the guard on the CI log.
+    stream = raw_stream(sys.stdout if outputs.table else sys.stderr)
+    for line in github.workflow_commands(report, redactor):
+        stream.write(line + "\n")
+    stream.flush()
+    from svccheck.report import markdown
+
+    try:
+        github.append_step_summary(markdown.render(report, redactor))
+    except OSError as exc:
+        typer.echo(f"svccheck: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}", err=True)
+
+
+__all__ = ["emit", "github", "write_report_files"]
