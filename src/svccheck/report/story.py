@@ -18,9 +18,9 @@ from rich.text import Text
 from svccheck._version import __version__
 from svccheck.curl import curl_command
 from svccheck.durations import format_duration
-from svccheck.expect import describe
 from svccheck.model import CheckResult, Failure, FailureClass, Manifest, Matcher, Report, Verdict
 from svccheck.neutral import neutralise
+from svccheck.operators import describe
 from svccheck.redact import MASK, Redactor, is_secret_key, secret_values
 from svccheck.report.table import LABEL, STYLE, certificate_line, timings_line
 
@@ -283,10 +283,4 @@ def _masked(value: Any, redactor: Redactor) -> Any:
 
 
 def _matcher_text(matcher: Matcher) -> str:
-    parts = []
-    for op, operand in matcher.ops:
-        if op == "exists":
-            parts.append("to exist" if operand else "not to exist")
-        else:
-            parts.append(describe(op, operand))
-    return " and ".join(parts)
+    return " and ".join(describe(op, operand) for op, operand in matcher.ops)
