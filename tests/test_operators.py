@@ -99,7 +99,8 @@ def test_the_manifest_takes_a_good_operand(name: str) -> None:
 def test_the_manifest_refuses_a_bad_operand_at_its_matcher(name: str) -> None:
     example = EXAMPLES[name]
     if example.bad is None:
-        for odd in ({"nested": [1, None]}, [], None, "", 1.5):  # every operand is taken
+        odd_operands: list[Any] = [{"nested": [1, None]}, [], None, "", 1.5]
+        for odd in odd_operands:  # every operand is taken
             parse_manifest(manifest({name: odd}), "services.yaml", environ={})
         return
     with pytest.raises(ManifestError) as caught:
