@@ -14,8 +14,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 Json = dict[str, Any]
 
@@ -42,9 +41,12 @@ def show(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
 
-@dataclass(frozen=True, slots=True)
-class Operator:
-    """One matcher operator; `where` is its place in the matcher (``matches``, ``len.gte``)."""
+class Operator(NamedTuple):
+    """One matcher operator; `where` is its place in the matcher (``matches``, ``len.gte``).
+
+    A NamedTuple, not a dataclass: this module is imported on every run, and creating a frozen
+    dataclass costs ~0.8 ms, a NamedTuple ~0.1 ms.
+    """
 
     name: str
     operand_problem: Callable[[Any, str], str | None]  # (operand, where) → why it is refused, or None
