@@ -231,7 +231,8 @@ def json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def _shown_after(prefix: str) -> Callable[[Any], str]:
+def _operand_after(prefix: str) -> Callable[[Any], str]:
+    """Words that are a prefix and the operand as JSON: ``to contain "ok"``."""
     return lambda operand: prefix + show(operand)
 
 
@@ -247,25 +248,25 @@ OPERATORS: Final[dict[str, Operator]] = {
     operator.name: operator
     for operator in (
         Operator("eq", _anything, lambda: {}, _equal, show),
-        Operator("ne", _anything, lambda: {}, lambda a, o: not _equal(a, o), _shown_after("not ")),
-        Operator("lt", _a_number, _number_schema, _comparison(lambda a, o: a < o), _shown_after("< ")),
-        Operator("lte", _a_number, _number_schema, _comparison(lambda a, o: a <= o), _shown_after("<= ")),
-        Operator("gt", _a_number, _number_schema, _comparison(lambda a, o: a > o), _shown_after("> ")),
-        Operator("gte", _a_number, _number_schema, _comparison(lambda a, o: a >= o), _shown_after(">= ")),
+        Operator("ne", _anything, lambda: {}, lambda a, o: not _equal(a, o), _operand_after("not ")),
+        Operator("lt", _a_number, _number_schema, _comparison(lambda a, o: a < o), _operand_after("< ")),
+        Operator("lte", _a_number, _number_schema, _comparison(lambda a, o: a <= o), _operand_after("<= ")),
+        Operator("gt", _a_number, _number_schema, _comparison(lambda a, o: a > o), _operand_after("> ")),
+        Operator("gte", _a_number, _number_schema, _comparison(lambda a, o: a >= o), _operand_after(">= ")),
         Operator(
             "in",
             _a_list,
             lambda: {"type": "array"},
             lambda a, o: any(_equal(a, item) for item in o),
-            _shown_after("one of "),
+            _operand_after("one of "),
         ),
-        Operator("contains", _anything, lambda: {}, _contains, _shown_after("to contain ")),
+        Operator("contains", _anything, lambda: {}, _contains, _operand_after("to contain ")),
         Operator(
             "not_contains",
             _anything,
             lambda: {},
             lambda a, o: not _contains(a, o),
-            _shown_after("not to contain "),
+            _operand_after("not to contain "),
         ),
         Operator("matches", _a_regex, lambda: {"type": "string"}, _matches, lambda o: f"to match /{o}/"),
         Operator(
