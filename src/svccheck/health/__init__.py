@@ -76,7 +76,9 @@ FORMATS: Final[tuple[HealthFormat, ...]] = (
     plain_text.FORMAT,
 )
 
-_CHARSET = re.compile(r"charset\s*=\s*\"?([A-Za-z0-9._:\-]+)", re.IGNORECASE)
+# compiled by `re` on first use (its cache), not at import: `validate` and a run without a
+# health body never need it
+_CHARSET = r"(?i)charset\s*=\s*\"?([A-Za-z0-9._:\-]+)"
 
 
 def parse_health(body: bytes | str, content_type: str | None = None) -> HealthReading | None:
@@ -117,7 +119,7 @@ def _decode(body: bytes | str, content_type: str | None) -> str | None:
     if not isinstance(body, bytes | bytearray | memoryview):
         return None
     raw = bytes(body)
-    match = _CHARSET.search(content_type) if isinstance(content_type, str) else None
+    match = re.search(_CHARSET, content_type) if isinstance(content_type, str) else None
     if match is not None:
         try:
             return raw.decode(match.group(1), errors="replace")
