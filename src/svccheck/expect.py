@@ -8,18 +8,17 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 from typing import TYPE_CHECKING, Any
 
 from svccheck.durations import format_duration
 from svccheck.model import Answer, Assertion, Expect, Failure, FailureClass, Matcher, StatusExpect, Timings
+from svccheck.operators import MISSING, OPERATORS, describe, show
 from svccheck.redact import MASK, is_sensitive_header
 
 if TYPE_CHECKING:
     from jsonpath_rfc9535 import JSONPathQuery
 
-_MISSING = object()
-_MAX_SHOWN = 80
+_MISSING = MISSING
 
 
 def evaluate_expect(answer: Answer, expect: Expect) -> list[Failure]:
@@ -198,14 +197,8 @@ def _json(answer: Answer, expect: Expect) -> list[Assertion]:
 
 
 def matcher_text(matcher: Matcher) -> str:
-    """`to exist and type string`: what a matcher expects, in words."""
-    parts = []
-    for op, operand in matcher.ops:
-        if op == "exists":
-            parts.append("to exist" if operand else "not to exist")
-        else:
-            parts.append(describe(op, operand))
-    return " and ".join(parts)
+    """`to exist and type string`: what a matcher expects, in words (the operators' own)."""
+    return " and ".join(describe(op, operand) for op, operand in matcher.ops)
 
 
 @functools.cache
@@ -221,141 +214,11 @@ def json_query(query: str) -> JSONPathQuery:
 def check_matcher(matcher: Matcher, actual: Any) -> str | None:
     """None when every operator holds; else "expected X, got Y" for the first that does not."""
     for op, operand in matcher.ops:
-        if op == "exists":
-            present = actual is not _MISSING
-            if present != operand:
-                return f"expected {'to exist' if operand else 'not to exist'}, got {show(actual)}"
-            continue
-        if actual is _MISSING:
-            return f"expected {describe(op, operand)}, got nothing"
-        if not _holds(op, operand, actual):
-            if op == "len":
-                return f"expected {describe(op, operand)}, got {_length_text(actual)}"
-            return f"expected {describe(op, operand)}, got {show(actual)}"
+        operator = OPERATORS.get(op)
+        if operator is None:
+            raise ValueError(f"unknown matcher {op!r}")
+        if actual is _MISSING and not operator.judges_missing:
+            return f"expected {operator.words(operand)}, got nothing"
+        if not operator.holds(actual, operand):
+            return f"expected {operator.words(operand)}, got {operator.shown(actual)}"
     return None
-
-
-def _holds(op: str, operand: Any, actual: Any) -> bool:
-    if op == "eq":
-        return _equal(actual, operand)
-    if op == "ne":
-        return not _equal(actual, operand)
-    if op in ("lt", "lte", "gt", "gte"):
-        return _compare(op, actual, operand)
-    if op == "in":
-        return any(_equal(actual, item) for item in operand)
-    if op == "contains":
-        return _contains(actual, operand)
-    if op == "not_contains":
-        return not _contains(actual, operand)
-    if op == "matches":
-        return re.search(operand, actual if isinstance(actual, str) else json.dumps(actual)) is not None
-    if op == "type":
-        return json_type(actual) == operand or (operand == "number" and json_type(actual) == "integer")
-    if op == "len":
-        size = _length(actual)
-        if size is None:
-            return False
-        if isinstance(operand, dict):
-            return all(_holds(inner_op, inner, size) for inner_op, inner in operand.items())
-        return bool(size == operand)
-    raise ValueError(f"unknown matcher {op!r}")
-
-
-def _equal(actual: Any, expected: Any) -> bool:
-    # JSON has no bool/int confusion: true is not 1
-    if isinstance(actual, bool) or isinstance(expected, bool):
-        return type(actual) is type(expected) and actual == expected
-    if isinstance(expected, int | float) and isinstance(actual, str):
-        number = _number(actual)
-        return number is not None and number == expected
-    return bool(actual == expected)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
-def _compare(op: str, actual: Any, operand: Any) -> bool:
-    left, right = _number(actual), _number(operand)
-    if left is None or right is None:
-        return False
-    return {
-        "lt": left < right, "lte": left <= right, "gt": left > right, "gte": left >= right,
-    }[op]  # fmt: skip
-
-
-def _contains(actual: Any, needle: Any) -> bool:
-    if isinstance(actual, str):
-        return str(needle) in actual
-    if isinstance(actual, list):
-        return any(_equal(item, needle) for item in actual)
-    if isinstance(actual, dict):
-        return needle in actual
-    return False
-
-
-def _length(value: Any) -> int | None:
-    return len(value) if isinstance(value, str | list | dict) else None
-
-
-def _length_text(actual: Any) -> str:
-    size = _length(actual)
-    return f"length {size}" if size is not None else f"{json_type(actual)} {show(actual)} (no length)"
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
-_WORDS = {
-    "eq": "", "ne": "not ", "lt": "< ", "lte": "<= ", "gt": "> ", "gte": ">= ", "in": "one of ",
-    "contains": "to contain ", "not_contains": "not to contain ", "matches": "to match ",
-    "type": "type ",
-}  # fmt: skip
-
-
-def describe(op: str, operand: Any) -> str:
-    if op == "len":
-        if isinstance(operand, dict):
-            return "length " + " and ".join(describe(k, v) for k, v in operand.items())
-        return f"length {operand}"
-    if op in ("type",):
-        return f"type {operand}"
-    if op == "matches":
-        return f"to match /{operand}/"
-    return f"{_WORDS.get(op, op + ' ')}{show(operand)}"
-
-
-def show(value: Any) -> str:
-    if value is _MISSING:
-        return "nothing"
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"

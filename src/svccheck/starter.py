@@ -15,21 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from svccheck.health import FORMATS
 from svccheck.model import Check, ProbeOutcome
 from svccheck.redact import Redactor
 
 WELL_KNOWN_PATHS = ("/health", "/healthz", "/readyz", "/livez", "/actuator/health", "/status", "/ping")
 SCHEMA_FILE = "services.schema.json"
-FORMAT_NAMES = {
-    "ietf": "IETF health+json",
-    "spring": "Spring Boot Actuator",
-    "microprofile": "MicroProfile Health",
-    "aspnetcore": "ASP.NET Core HealthChecks",
-    "terminus": "NestJS Terminus",
-    "k8s": "Kubernetes readyz/livez text",
-    "plain-json": "JSON with a status",
-    "plain-text": "a status word",
-}
+# how `init` names a health format to people, from the readers' registry
+FORMAT_NAMES = {health_format.name: health_format.title for health_format in FORMATS}
 DISCOVERY_TIMEOUT = 3.0
 
 

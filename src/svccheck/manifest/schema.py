@@ -43,12 +43,9 @@ from svccheck.manifest.shape import (
 )
 from svccheck.model import Matcher, StatusExpect
 from svccheck.neutral import neutralise
+from svccheck.operators import OPERATORS, matcher_schema
 
-MATCHER_OPS = (
-    "eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "not_contains",
-    "matches", "exists", "type", "len",
-)  # fmt: skip
-JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
+MATCHER_OPS = tuple(OPERATORS)  # svccheck.operators: each operator's operand, evaluation and words
 HTTP_METHODS = tokens.HTTP_METHODS
 TCP_PROTOCOLS = ("redis", "postgres")
 
@@ -205,40 +202,11 @@ def _unknown_op_message(op: object) -> str:
 
 
 def _check_operand(op: str, operand: object) -> None:
-    if op == "matches":
-        if not isinstance(operand, str):
-            raise Invalid(f"matches: expected a regular expression string, got {operand!r}")
-        try:
-            re.compile(operand)
-        except re.error as exc:
-            raise Invalid(f"matches: invalid regular expression {operand!r}: {exc}") from None
-    elif op == "type" and operand not in JSON_TYPES:
-        raise Invalid(f"type: expected one of {', '.join(JSON_TYPES)}, got {operand!r}")
-    elif op == "exists" and not isinstance(operand, bool):
-        raise Invalid(f"exists: expected true or false, got {operand!r}")
-    elif op == "in" and not isinstance(operand, list):
-        raise Invalid(f"in: expected a list, got {operand!r}")
-    elif op in ("lt", "lte", "gt", "gte") and (
-        isinstance(operand, bool) or not isinstance(operand, int | float | str)
-    ):
-        raise Invalid(f"{op}: expected a number, got {operand!r}")
-    elif op == "len":
-        if isinstance(operand, dict):  # its keys are operators: checked by the reader
-            for inner_op, inner in operand.items():
-                if inner_op in ("lt", "lte", "gt", "gte", "eq", "ne") and (
-                    isinstance(inner, bool) or not isinstance(inner, int)
-                ):
-                    raise Invalid(f"len.{inner_op}: expected an integer, got {inner!r}")
-        elif isinstance(operand, bool) or not isinstance(operand, int):
-            raise Invalid(f"len: expected an integer or a comparison, got {operand!r}")
+    problem = OPERATORS[op].operand_problem(operand, op)
+    if problem is not None:
+        raise Invalid(problem)
 
 
-_OPERATORS: Json = {
-    "type": "object",
-    "properties": {op: {} for op in MATCHER_OPS},
-    "additionalProperties": False,
-    "minProperties": 1,
-}
 MATCHER = _Matcher(
     {
         "description": (
@@ -246,17 +214,7 @@ MATCHER = _Matcher(
             + ", ".join(MATCHER_OPS)
             + ". A mapping is always operators: to compare with an object, write {eq: {...}}"
         ),
-        "anyOf": [
-            # `len` compares a length: an integer, or operators like the matcher's own
-            {
-                **_OPERATORS,
-                "properties": {
-                    **_OPERATORS["properties"],
-                    "len": {"anyOf": [{"type": "integer"}, _OPERATORS]},
-                },
-            },
-            {"type": ["string", "number", "boolean", "null", "array"]},
-        ],
+        "anyOf": [matcher_schema(), {"type": ["string", "number", "boolean", "null", "array"]}],
         "examples": [{"contains": "ok"}, {"len": {"gte": 1}}, "UP", {"eq": {"major": 2}}],
     },
 )
