@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from svccheck.expect import check_matcher, evaluate_expect
+from svccheck.judge.expect import check_matcher, evaluate_expect
 from svccheck.manifest.build import to_matcher
 from svccheck.model import ANY_2XX, Answer, Expect, FailureClass, StatusExpect
 

@@ -24,8 +24,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svccheck.expect import evaluate_expect
 from svccheck.judge.evaluate import evaluate, judge_http
+from svccheck.judge.expect import evaluate_expect
 from svccheck.manifest import ManifestError, load_manifest, parse_manifest
 from svccheck.manifest.source import MAX_DEPTH
 from svccheck.model import Answer, Check, CheckResult, Failure, ProbeOutcome, Verdict

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from sample_reports import make_check, result
 from svccheck.engine.run import build_report
-from svccheck.health import Component
+from svccheck.judge.health import Component
 from svccheck.model import Answer, Manifest, Report, Service, Verdict
 from svccheck.modes.watch import live_table, summary
 from svccheck.modes.watch_state import Session

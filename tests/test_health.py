@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svccheck.health import (
+from svccheck.judge.health import (
     MAX_COMPONENTS,
     MAX_DEPTH,
     MAX_TEXT,

@@ -1,6 +1,6 @@
 """Every health format reader, from the one registry: the same contract for each.
 
-A new format in `svccheck.health.FORMATS` fails here until it has its sample in SAMPLES:
+A new format in `svccheck.judge.health.FORMATS` fails here until it has its sample in SAMPLES:
 it is tested the day it is added.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from svccheck import starter
-from svccheck.health import FORMATS, HealthFormat, HealthStatus, parse_health
-from svccheck.health.reading import NOT_JSON, HealthBody
+from svccheck.judge.health import FORMATS, HealthFormat, HealthStatus, parse_health
+from svccheck.judge.health.reading import NOT_JSON, HealthBody
+from svccheck.modes import init as starter
 from svccheck.neutral import neutralise
 
 HEALTH_JSON = "application/health+json"
@@ -93,7 +93,7 @@ def body_of(sample: Sample) -> HealthBody:
 
 
 def test_every_format_has_its_sample() -> None:
-    assert list(SAMPLES) == NAMES, "give each format of svccheck.health.FORMATS a sample in SAMPLES"
+    assert list(SAMPLES) == NAMES, "give each format of svccheck.judge.health.FORMATS a sample in SAMPLES"
     assert len(set(NAMES)) == len(NAMES)
 
 

@@ -109,7 +109,7 @@ def test_init_rejects_bad_urls_and_keeps_passwords_out_of_the_file(
 
 
 def test_insecure_discovery_keeps_verification_on_in_the_file() -> None:
-    from svccheck.starter import Found, render
+    from svccheck.modes.init import Found, render
 
     text = render([Found("https://billing.example.test", "/health", 200, "spring")], insecure=True)
     assert "discovered with --insecure" in text

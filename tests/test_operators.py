@@ -1,6 +1,6 @@
 """Every matcher operator, from the one table: validated, judged and worded as its entry says.
 
-A new operator in `svccheck.operators.OPERATORS` fails here until it has its line in EXAMPLES:
+A new operator in `svccheck.judge.operators.OPERATORS` fails here until it has its line in EXAMPLES:
 it is tested the day it is added.
 """
 
@@ -17,11 +17,11 @@ import pytest
 
 from conftest import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
-from svccheck.expect import check_matcher
+from svccheck.judge.expect import check_matcher
+from svccheck.judge.operators import MISSING, OPERATORS, describe
 from svccheck.manifest import ManifestError, parse_manifest
 from svccheck.manifest.build import to_matcher
 from svccheck.manifest.json_schema import manifest_schema
-from svccheck.operators import MISSING, OPERATORS, describe
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,9 @@ def manifest(matcher: dict[str, Any]) -> str:
 
 
 def test_every_operator_has_its_example() -> None:
-    assert list(EXAMPLES) == NAMES, "give each operator of svccheck.operators.OPERATORS a line in EXAMPLES"
+    assert list(EXAMPLES) == NAMES, (
+        "give each operator of svccheck.judge.operators.OPERATORS a line in EXAMPLES"
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)

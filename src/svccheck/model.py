@@ -10,7 +10,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
-from svccheck.health import Component
+HealthStatus = Literal["pass", "warn", "fail"]
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One named part of a service's health (a dependency, a check, a probe, a gRPC service)."""
+
+    name: str
+    status: HealthStatus
+    raw_status: str
+    message: str | None = None
+    # `raw_status` is a word svccheck does not know: a warn that says so, never a pass (#15)
+    unrecognised: bool = False
 
 
 class Verdict(StrEnum):

@@ -208,7 +208,7 @@ def init_command(
 
     Example: svccheck init http://localhost:8080 http://localhost:8081
     """
-    from svccheck import starter
+    from svccheck.modes import init as starter
 
     written = starter.write(manifest, urls or [], force=force, insecure=insecure)
     for line in starter.written_lines(written):

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from svccheck.expect import expect_assertions, unique_failures
-from svccheck.health import Component, HealthReading, parse_health
+from svccheck.judge.expect import expect_assertions, unique_failures
+from svccheck.judge.health import Component, HealthReading, parse_health
 from svccheck.listing import cut
 from svccheck.model import (
     RESPONSE_EXCERPT,

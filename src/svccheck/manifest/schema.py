@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from svccheck.durations import parse_duration
+from svccheck.judge.operators import OPERATORS, matcher_schema
 from svccheck.manifest import tokens
 from svccheck.manifest.shape import (
     BOOLEAN_SCHEMA,
@@ -43,9 +44,8 @@ from svccheck.manifest.shape import (
 )
 from svccheck.model import Matcher, StatusExpect
 from svccheck.neutral import neutralise
-from svccheck.operators import OPERATORS, matcher_schema
 
-MATCHER_OPS = tuple(OPERATORS)  # svccheck.operators: each operator's operand, evaluation and words
+MATCHER_OPS = tuple(OPERATORS)  # svccheck.judge.operators: each operator's operand, evaluation and words
 HTTP_METHODS = tokens.HTTP_METHODS
 TCP_PROTOCOLS = ("redis", "postgres")
 
@@ -452,7 +452,7 @@ DAYS = Nullable(integer_kind(0, 36500))
 
 
 def _json_path_problem(query: str) -> str | None:
-    from svccheck.expect import json_query  # the JSONPath library, only for a manifest that uses one
+    from svccheck.judge.expect import json_query  # the JSONPath library, only for a manifest that uses one
 
     try:
         json_query(query)

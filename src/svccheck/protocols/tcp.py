@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from typing import ClassVar
 
-from svccheck.expect import expect_assertions
+from svccheck.judge.expect import expect_assertions
 from svccheck.model import Answer, Assertion, Check, FailureClass, Judgement, TcpTarget
 from svccheck.protocols.base import Connector, Exchange, Origin, Protocol
 from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word

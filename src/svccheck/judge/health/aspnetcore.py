@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from svccheck.health.reading import (
+from svccheck.judge.health.reading import (
     MAX_COMPONENTS,
     Component,
     HealthBody,

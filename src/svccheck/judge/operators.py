@@ -2,7 +2,7 @@
 
 An operator is one entry of `OPERATORS`. The manifest validates an operand with its
 `operand_problem` and describes it in the JSON Schema with its `operand_schema`;
-`svccheck.expect` judges a value with `holds` and words a failure as
+`svccheck.judge.expect` judges a value with `holds` and words a failure as
 ``expected {words(operand)}, got {shown(actual)}``. Adding an operator is adding one
 entry: tests/test_operators.py runs every entry through validation, evaluation and
 wording. Pure, and imported on every run: the standard library's json, math and re only.

@@ -30,8 +30,17 @@ import json
 import re
 from typing import Final
 
-from svccheck.health import aspnetcore, ietf, k8s, microprofile, plain_json, plain_text, spring, terminus
-from svccheck.health.reading import (
+from svccheck.judge.health import (
+    aspnetcore,
+    ietf,
+    k8s,
+    microprofile,
+    plain_json,
+    plain_text,
+    spring,
+    terminus,
+)
+from svccheck.judge.health.reading import (
     MAX_COMPONENTS,
     MAX_DEPTH,
     MAX_TEXT,

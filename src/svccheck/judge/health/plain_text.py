@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from svccheck.health.reading import (
+from svccheck.judge.health.reading import (
     NOT_JSON,
     HealthBody,
     HealthFormat,

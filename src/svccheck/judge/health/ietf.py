@@ -6,7 +6,7 @@ shape, or by the ``application/health+json`` media type with a ``status``.
 
 from __future__ import annotations
 
-from svccheck.health.reading import (
+from svccheck.judge.health.reading import (
     MAX_COMPONENTS,
     RANK,
     Component,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from svccheck.health.plain_text import read_word
-from svccheck.health.reading import (
+from svccheck.judge.health.plain_text import read_word
+from svccheck.judge.health.reading import (
     MAX_COMPONENTS,
     MESSAGE_KEYS,
     RANK,

@@ -11,8 +11,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from svccheck.durations import format_duration
+from svccheck.judge.operators import MISSING, OPERATORS, describe, show
 from svccheck.model import Answer, Assertion, Expect, Failure, FailureClass, Matcher, StatusExpect, Timings
-from svccheck.operators import MISSING, OPERATORS, describe, show
 from svccheck.redact import MASK, is_sensitive_header
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
+from svccheck.model import Component as Component
+from svccheck.model import HealthStatus as HealthStatus
 from svccheck.neutral import neutralise
-
-HealthStatus = Literal["pass", "warn", "fail"]
 
 MAX_COMPONENTS: Final = 200
 MAX_DEPTH: Final = 20
@@ -57,18 +57,6 @@ _SPACE = re.compile(r"\s+")
 
 # Keys under which a component's explanation is commonly given.
 MESSAGE_KEYS: Final = ("error", "message", "output", "description", "reason", "exception")
-
-
-@dataclass(frozen=True, slots=True)
-class Component:
-    """One named part of a service's health (a dependency, a check, a probe)."""
-
-    name: str
-    status: HealthStatus
-    raw_status: str
-    message: str | None = None
-    # `raw_status` is a word svccheck does not know: a warn that says so, never a pass (#15)
-    unrecognised: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +109,7 @@ class HealthBody:
 
 
 class HealthFormat:
-    """One format's entry in the registry (`svccheck.health.FORMATS`)."""
+    """One format's entry in the registry (`svccheck.judge.health.FORMATS`)."""
 
     __slots__ = ("name", "read", "title")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from svccheck.health import FORMATS
+from svccheck.judge.health import FORMATS
 from svccheck.model import Check, ProbeOutcome
 from svccheck.redact import Redactor
 
@@ -90,7 +90,7 @@ def _probe_check(service: str, path: str, url: str) -> Check:
 def choose(url: str, answers: list[tuple[str, ProbeOutcome]]) -> Found:
     """The first path, in well-known order, that answered best: a health body with 2xx, then any
     2xx, then a health body with another status (a service that is down right now)."""
-    from svccheck.health import parse_health
+    from svccheck.judge.health import parse_health
 
     ranked: list[tuple[int, int, Found]] = []
     problem = None

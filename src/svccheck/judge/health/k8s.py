@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from svccheck.health.reading import (
+from svccheck.judge.health.reading import (
     MAX_COMPONENTS,
     NOT_JSON,
     Component,
