@@ -10,33 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
+import test_tcp
 from conftest import assert_no_traceback, run_cli
-from real_services import postgres_server, redis_server
-from test_tcp import _Banner, _serve
 
 WriteManifest = Callable[..., Path]
-
-
-@pytest.fixture(scope="module")
-def redis_port() -> Iterator[int]:
-    with redis_server() as port:
-        yield port
-
-
-@pytest.fixture(scope="module")
-def postgres_port() -> Iterator[int]:
-    with postgres_server() as port:
-        yield port
-
-
-@pytest.fixture
-def banner_port() -> Iterator[int]:
-    yield from _serve(_Banner)
+# the real Redis, PostgreSQL and plain listener that test_tcp starts, not a second copy of them
+redis_port, postgres_port, banner_port = test_tcp.redis_port, test_tcp.postgres_port, test_tcp.banner_port
 
 
 def story(manifest_file: WriteManifest, text: str, *names: str) -> str:
