@@ -95,9 +95,10 @@ def test_json_report_has_every_contract_field(servers: ServerThread, manifest_fi
     service = data["services"][0]
     assert {"name", "url", "critical", "verdict", "root_cause", "checks"} <= set(service)
     health = check_of(data, "api")
-    assert {"name", "kind", "method", "url", "verdict", "status_code", "latency_ms", "attempts",
+    assert {"name", "kind", "protocol", "method", "url", "verdict", "status_code", "latency_ms", "attempts",
             "failure_class", "reason", "failures", "components"} <= set(health)  # fmt: skip
     assert health["kind"] == "health" and health["status_code"] == 200 and health["attempts"] == 1
+    assert health["protocol"] == "http" and health["method"] == "GET"
     assert check_of(data, "api", "items")["kind"] == "check"
 
 

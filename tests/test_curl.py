@@ -16,7 +16,7 @@ import trustme
 from conftest import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.manifest import parse_manifest
-from svccheck.model import Check, Manifest
+from svccheck.model import Check, HttpRequest, Manifest
 from svccheck.protocols.http import curl_command
 from svccheck.protocols.shell import shell_word
 from svccheck.redact import Redactor, secret_values
@@ -115,7 +115,8 @@ def test_the_line_reproduces_the_request_against_a_real_server(servers: ServerTh
     assert request.method == "POST"
     assert request.headers.get("x-note") == 'it\'s "quoted" $HOME `cmd` !bang'
     assert request.json() == {"item": "o'clock", "note": "$PATH"}
-    assert check.body is not None and request.body == check.body
+    assert isinstance(check.target, HttpRequest)
+    assert check.target.body is not None and request.body == check.target.body
 
 
 def test_check_verbose_tells_the_whole_story(servers: ServerThread, tmp_path: Path) -> None:

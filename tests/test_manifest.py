@@ -8,6 +8,7 @@ import pytest
 
 from svccheck.manifest import ManifestError, parse_manifest
 from svccheck.manifest.build import join_url
+from svccheck.model import HttpRequest
 
 GOOD = """\
 version: 1
@@ -64,8 +65,9 @@ def test_good_manifest_builds_the_model() -> None:
     assert health.kind == "health" and health.url == "http://localhost:8080/api/health"
     assert plans.url == "http://localhost:8080/api/v1/plans?limit=2"
     assert plans.timeout == 0.25 and plans.retries == 1 and plans.backoff == 0.05
-    assert ("Authorization", "Bearer dev-token") in plans.headers
-    assert ("User-Agent", "svccheck-test") in plans.headers
+    assert isinstance(plans.target, HttpRequest)
+    assert ("Authorization", "Bearer dev-token") in plans.target.headers
+    assert ("User-Agent", "svccheck-test") in plans.target.headers
     assert plans.expect is not None and plans.expect.status is not None
     assert plans.expect.status.accepts(204) and not plans.expect.status.accepts(201)
     assert auth.critical is False and auth.checks[0].timeout == 1.0

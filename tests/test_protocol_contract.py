@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socketserver
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,8 @@ from svccheck.manifest import parse_manifest
 from svccheck.model import CheckResult, Report
 from svccheck.protocols import PROTOCOLS, SCHEMES, every_protocol, protocol_for
 from svccheck.protocols.base import Protocol
+from svccheck.redact import Redactor
+from svccheck.report.json import render as render_json
 
 
 async def healthy(request: Request) -> Response:
@@ -68,6 +72,11 @@ def run(service_keys: str) -> Report:
     text = f"defaults: {{retries: 0, timeout: 5s}}\nservices:\n  svc: {{{service_keys}}}\n"
     manifest = parse_manifest(text, "services.yaml", environ={})
     return asyncio.run(execute(manifest.services, ProbeSettings()))
+
+
+def json_report(report: Report) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(render_json(report, Redactor()))
+    return data
 
 
 def first(report: Report) -> CheckResult:
@@ -128,3 +137,29 @@ def test_what_it_sent_and_how_to_reproduce_it(name: str) -> None:
         check, secret_vars={secret: "TOKEN"}, secrets={secret}, verify=True, timeout=check.timeout
     )
     assert port in line.line and secret not in line.line and printable(line.line)
+
+
+# what the JSON report writes of every check whatever its protocol: a protocol's own fields add to it
+COMMON_JSON_FIELDS = {
+    "name", "kind", "protocol", "url", "verdict", "status_code", "latency_ms", "attempts", "recovered",
+    "failure_class", "reason", "failures", "timings", "tls", "components",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_check_carries_the_protocols_own_target_and_reports_read_it_through_the_protocol(
+    name: str,
+) -> None:
+    with LIVE[name]() as keys:
+        report = run(keys)
+    check = first(report).check
+    protocol = protocol_for(check.url)
+    verb = protocol.verb(check)
+    assert verb and printable(verb) and check.url not in verb
+    fields = protocol.request_fields(check)
+    # a protocol's fields never overwrite the common ones (tcp's `tls` once did: the certificate's key)
+    assert fields and not set(fields) & COMMON_JSON_FIELDS, fields
+    written = json_report(report)["services"][0]["checks"][0]
+    assert written["protocol"] == protocol.name and {k: written[k] for k in fields} == fields
+    assert set(written) >= COMMON_JSON_FIELDS
+    assert isinstance(protocol.uses_tls(check), bool)

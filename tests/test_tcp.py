@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socketserver
 import ssl
 import textwrap
@@ -207,7 +208,10 @@ def test_cli_reports_tcp_checks_in_json_and_table(redis_port: int, manifest_file
     result = run_cli("all", "-f", str(path), "--format", "json")
     assert_no_traceback(result)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert '"method": "TCP"' in result.stdout and f"tcp://127.0.0.1:{redis_port}" in result.stdout
+    (check,) = json.loads(result.stdout)["services"][0]["checks"]
+    # the JSON report records what a TCP check sends, not an HTTP method it never used
+    assert check["protocol"] == "tcp" and check["ping"] == "redis" and check["over_tls"] is False
+    assert "method" not in check and check["url"] == f"tcp://127.0.0.1:{redis_port}"
     table = run_cli("check", "cache", "-f", str(path), "-v")
     assert table.returncode == 0 and "PASS" in table.stdout
 

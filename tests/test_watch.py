@@ -16,7 +16,7 @@ import pytest
 
 from conftest import Counting, cli_env
 from svccheck.demo.server import ServerThread
-from svccheck.model import Check, CheckResult, Report, Service, ServiceResult, Summary, Verdict
+from svccheck.model import Check, CheckResult, HttpRequest, Report, Service, ServiceResult, Summary, Verdict
 from svccheck.modes.watch import transition_line
 from svccheck.modes.watch_state import Session, percentile, since, sparkline
 from svccheck.redact import Redactor
@@ -27,7 +27,7 @@ from svccheck.redact import Redactor
 def _report(verdicts: dict[str, tuple[Verdict, float | None]], root_cause: str | None = None) -> Report:
     services = []
     for name, (verdict, latency) in verdicts.items():
-        check = Check(name, "health", "health", "GET", "http://h/", (), None, None, 1.0, 0, 0.1, True)
+        check = Check(name, "health", "health", "http://h/", HttpRequest(), None, 1.0, 0, 0.1, True)
         service = Service(name, "http://h", True, (), (), (check,))
         result = CheckResult(
             check, verdict, None if verdict is Verdict.PASS else "down", None, (), 200, latency, 1

@@ -100,6 +100,17 @@ class Expect:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """What an `http://` or `https://` check sends: its method, headers and body."""
+
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    # a POST or PATCH is repeated on a transient failure only when the manifest says it is idempotent
+    retry_unsafe: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class TcpTarget:
     """Where a `tcp://` check connects, whether it handshakes TLS, and which ping it sends."""
 
@@ -109,22 +120,26 @@ class TcpTarget:
     protocol: str | None = None  # "redis", "postgres", or None: connecting is enough
 
 
+# The protocol's own part of a check: what it sends, where and how. The protocol that reads it
+# is the one of the check's URL scheme (`svccheck.protocols`); everything else is common.
+Target = HttpRequest | TcpTarget
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
+    """One thing to probe: what is common to every protocol (where, how long, how often, what
+    to expect), and in `target` the protocol's own part, which only that protocol reads."""
+
     service: str
     name: str
     kind: CheckKind
-    method: str
     url: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes | None
+    target: Target
     expect: Expect | None
     timeout: float
     retries: int
     backoff: float
     verify_tls: bool | str
-    retry_unsafe: bool = False
-    tcp: TcpTarget | None = None  # set for a `tcp://` service: no HTTP request is made
 
     @property
     def key(self) -> tuple[str, str]:

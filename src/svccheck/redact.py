@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from svccheck.model import CheckResult, Manifest, Report
+from svccheck.model import CheckResult, HttpRequest, Manifest, Report
 from svccheck.neutral import neutralise, neutralise_block
 
 MASK = "***"
@@ -294,7 +294,8 @@ def secret_values(manifest: Manifest) -> set[str]:
     values = set(manifest.secrets)
     for service in manifest.services:
         for check in service.checks:
-            for name, value in check.headers:
+            headers = check.target.headers if isinstance(check.target, HttpRequest) else ()
+            for name, value in headers:
                 if is_sensitive_header(name):
                     values.add(value)
                     _, _, credential = value.partition(" ")

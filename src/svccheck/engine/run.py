@@ -193,8 +193,7 @@ def tls_unverified(services: Sequence[Service], settings: ProbeSettings) -> tupl
         f"{s.name}/{c.name}"
         for s in services
         for c in s.checks
-        if (c.url.lower().startswith("https:") or (c.tcp is not None and c.tcp.tls))
-        and settings.verify_for(c) is False
+        if protocol_for(c.url).uses_tls(c) and settings.verify_for(c) is False
     )
 
 

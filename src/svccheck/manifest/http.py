@@ -12,7 +12,7 @@ from svccheck.manifest.protocol import ProtocolShape
 from svccheck.manifest.settings import Layer, merge, tunables, verify_setting
 from svccheck.manifest.shape import INVALID
 from svccheck.manifest.source import Path
-from svccheck.model import ANY_2XX, Check, Expect, Service
+from svccheck.model import ANY_2XX, Check, Expect, HttpRequest, Service
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 _TCP_ONLY = frozenset({"tls", "protocol"})
@@ -91,16 +91,18 @@ def _check(
         service=service,
         name=name,
         kind="health" if kind == "health" else "check",
-        method=method,
         url=join_url(base_url, spec.path),
-        headers=headers,
-        body=body,
+        target=HttpRequest(
+            method=method,
+            headers=headers,
+            body=body,
+            retry_unsafe=bool(spec.idempotent) if method in UNSAFE_METHODS else spec.idempotent is not False,
+        ),
         expect=_expect(spec.expect, kind),
         timeout=settings["timeout"],
         retries=settings["retries"],
         backoff=settings["backoff"],
         verify_tls=verify_setting(settings["verify_tls"], manifest_path),
-        retry_unsafe=bool(spec.idempotent) if method in UNSAFE_METHODS else spec.idempotent is not False,
     )
 
 

@@ -57,17 +57,13 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
         service=name,
         name=(health.name if health is not None and health.name else svc.protocol or "connect"),
         kind="health",
-        method="TCP",
         url=svc.url,
-        headers=(),
-        body=None,
+        target=target,
         expect=expect or Expect(),
         timeout=settings["timeout"],
         retries=settings["retries"],
         backoff=settings["backoff"],
         verify_tls=verify_setting(settings["verify_tls"], manifest_path),
-        retry_unsafe=True,
-        tcp=target,
     )
     return Service(
         name=name,

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from svccheck.judge.health import FORMATS
-from svccheck.model import Check, ProbeOutcome
+from svccheck.model import Check, HttpRequest, ProbeOutcome
 from svccheck.redact import Redactor
 
 WELL_KNOWN_PATHS = ("/health", "/healthz", "/readyz", "/livez", "/actuator/health", "/status", "/ping")
@@ -70,15 +70,19 @@ async def discover(urls: list[str], *, insecure: bool = False) -> list[Found]:
         return list(await asyncio.gather(*(one(u) for u in urls)))
 
 
+# health documents first; any answer is still worth seeing (a plain-text "OK")
+DISCOVERY_ACCEPT = "application/health+json, application/json;q=0.9, */*;q=0.5"
+
+
 def _probe_check(service: str, path: str, url: str) -> Check:
     return Check(
         service=service,
         name=path,
         kind="health",
-        method="GET",
         url=url,
-        headers=(("Accept", "application/health+json, application/json;q=0.9, */*;q=0.5"),),
-        body=None,
+        target=HttpRequest(
+            headers=(("Accept", "application/health+json, application/json;q=0.9, */*;q=0.5"),)
+        ),
         expect=None,
         timeout=DISCOVERY_TIMEOUT,
         retries=0,

@@ -10,8 +10,14 @@ attempt timeouts and retries, and judging below it reads the one neutral
 - `classify`: its own exceptions → a failure class and a reason (the operating
   system's and TLS errors are classified here once, for every protocol);
 - `judge`: the answer and the check's expectations → assertion records;
-- `request_lines` and `reproduce`: what `check -v` shows it sent, and the
-  command a person runs to do the same by hand (curl, redis-cli, pg_isready…).
+- `verb`, `request_lines`, `request_body` and `reproduce`: the one line a
+  table shows, what `check -v` shows it sent, and the command a person runs to
+  do the same by hand (curl, redis-cli, pg_isready…);
+- `uses_tls` and `request_fields`: whether the check handshakes TLS (a report
+  names unverified ones), and what the JSON report records of its request.
+
+Each protocol reads its own part of a check, `Check.target` (`HttpRequest`,
+`TcpTarget`); nothing outside the protocol looks inside it.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from svccheck.model import Answer, Check, FailureClass, Judgement
 from svccheck.protocols.shell import Reproduction
 from svccheck.protocols.timing import AttemptTrace
+
+T = TypeVar("T")
 
 Origin = tuple[str, str, int | None, object]  # scheme, host, port, TLS setting (None for plain)
 
@@ -91,8 +99,25 @@ class Protocol(ABC):
         """The answer against the check's expectations: one record per expectation."""
 
     @abstractmethod
+    def verb(self, check: Check) -> str:
+        """What the check does to its URL, in a word or three: `GET`, `PING over TLS`; tables show
+        `verb URL` as the check's detail line."""
+
+    @abstractmethod
     def request_lines(self, check: Check) -> list[str]:
         """What the check sends, one line each, as `check -v` shows it (before redaction)."""
+
+    def request_body(self, check: Check) -> bytes | None:
+        """The body the check sends, which `check -v` shows with secret JSON keys masked."""
+        return None
+
+    @abstractmethod
+    def uses_tls(self, check: Check) -> bool:
+        """Whether the check handshakes TLS, so that an unverified certificate is named in every report."""
+
+    @abstractmethod
+    def request_fields(self, check: Check) -> dict[str, object]:
+        """What the JSON report records of the check's request besides its URL (HTTP: the method)."""
 
     @abstractmethod
     def reproduce(
@@ -105,6 +130,14 @@ class Protocol(ABC):
         timeout: float,
     ) -> Reproduction:
         """A command line a person runs to do what the check did; secrets as variable references."""
+
+
+def own_target(check: Check, kind: type[T]) -> T:
+    """The check's target as the protocol of its URL declared it; the manifest built it so."""
+    target = check.target
+    if not isinstance(target, kind):
+        raise TypeError(f"{check.url}: expected a {kind.__name__}, got a {type(target).__name__}")
+    return target
 
 
 def classify_error(protocol: Protocol, exc: BaseException) -> tuple[FailureClass, str]:

@@ -22,7 +22,7 @@ import httpx
 
 from svccheck._version import __version__
 from svccheck.judge.evaluate import judge_http
-from svccheck.model import Answer, Check, FailureClass, Judgement
+from svccheck.model import Answer, Check, FailureClass, HttpRequest, Judgement
 from svccheck.protocols.base import (
     Connector,
     Exchange,
@@ -30,6 +30,7 @@ from svccheck.protocols.base import (
     Protocol,
     exception_chain,
     first_line,
+    own_target,
     unreachable,
 )
 from svccheck.protocols.certificate import peer_certificate
@@ -59,7 +60,8 @@ class Http(Protocol):
         return _origin(httpx.URL(check.url), verify)
 
     def may_retry(self, check: Check) -> bool:
-        return check.retry_unsafe or check.method not in ("POST", "PATCH")
+        request = own_target(check, HttpRequest)
+        return request.retry_unsafe or request.method not in ("POST", "PATCH")
 
     def transient(self, answer: Answer) -> bool:
         return answer.status_code in TRANSIENT_STATUS
@@ -90,11 +92,23 @@ class Http(Protocol):
     def judge(self, check: Check, answer: Answer) -> Judgement:
         return judge_http(check, answer)
 
+    def verb(self, check: Check) -> str:
+        return own_target(check, HttpRequest).method
+
     def request_lines(self, check: Check) -> list[str]:
-        headers = list(check.headers)
+        headers = list(own_target(check, HttpRequest).headers)
         if not any(name.lower() == "user-agent" for name, _ in headers):
             headers.insert(0, ("User-Agent", USER_AGENT))
-        return [f"{check.method} {check.url}", *(f"{name}: {value}" for name, value in headers)]
+        return [f"{self.verb(check)} {check.url}", *(f"{name}: {value}" for name, value in headers)]
+
+    def request_body(self, check: Check) -> bytes | None:
+        return own_target(check, HttpRequest).body
+
+    def uses_tls(self, check: Check) -> bool:
+        return check.url.lower().startswith("https:")
+
+    def request_fields(self, check: Check) -> dict[str, object]:
+        return {"method": own_target(check, HttpRequest).method}
 
     def reproduce(
         self,
@@ -121,9 +135,10 @@ class _HttpConnector(Connector):
     async def exchange(self, check: Check, attempt: Exchange) -> Answer:
         url = httpx.URL(check.url)
         verify = attempt.verify
-        method = check.method
-        headers = dict(check.headers)
-        body = check.body
+        sends = own_target(check, HttpRequest)
+        method = sends.method
+        headers = dict(sends.headers)
+        body = sends.body
         origin = hop_origin = _origin(url, verify)
         trace = attempt.trace
         start = trace.start
@@ -326,27 +341,28 @@ def curl_command(
 ) -> Reproduction:
     """`secret_vars` maps secret values to the variable each came from; `secrets` lists every secret value."""
     known = ShellSecrets.of(secret_vars, secrets)
+    request = own_target(check, HttpRequest)
     words: list[str] = ["curl", "-sS", "-i"]
-    if check.method == "HEAD":
+    if request.method == "HEAD":
         words.append("--head")
-    elif check.method != "GET":
-        words += ["-X", check.method]
+    elif request.method != "GET":
+        words += ["-X", request.method]
     words += ["--max-time", f"{timeout:g}", "-L", "--max-redirs", str(MAX_REDIRECTS)]
     if verify is False:
         words.append("-k")
     elif isinstance(verify, str):
         words += ["--cacert", shlex.quote(verify)]
-    if not any(name.lower() == "user-agent" for name, _ in check.headers):
+    if not any(name.lower() == "user-agent" for name, _ in request.headers):
         words += ["-A", shlex.quote(USER_AGENT)]
-    for name, value in check.headers:
+    for name, value in request.headers:
         where = f"header {name}"
         place: list[str] = []
         if is_sensitive_header(name):
             _, _, credential = value.partition(" ")
             place = [value, credential.strip()]
         words += ["-H", shell_word(known.split(f"{name}: {value}", where, place))]
-    if check.body is not None:
-        text = check.body.decode("utf-8", errors="replace")
+    if request.body is not None:
+        text = request.body.decode("utf-8", errors="replace")
         words += ["--data-binary", shell_word(known.split(text, "request body"))]
     # the URL's secrets as written there too (`%2F`, `+`): the decoded value alone is not in the line
     words.append(shell_word(known.split(check.url, "URL", url_secrets(check.url))))

@@ -25,7 +25,7 @@ from typing import ClassVar
 
 from svccheck.judge.expect import expect_assertions
 from svccheck.model import Answer, Assertion, Check, FailureClass, Judgement, TcpTarget
-from svccheck.protocols.base import Connector, Exchange, Origin, Protocol
+from svccheck.protocols.base import Connector, Exchange, Origin, Protocol, own_target
 from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word
 from svccheck.protocols.timing import CONNECTING, HANDSHAKING, WAITING, AttemptTrace
 from svccheck.protocols.tls import ssl_context
@@ -68,6 +68,18 @@ class Tcp(Protocol):
         if check.expect is not None:
             records.extend(expect_assertions(answer, check.expect))
         return Judgement(tuple(records))
+
+    def verb(self, check: Check) -> str:
+        target = _target(check)
+        what = {"redis": "PING", "postgres": "SSLRequest"}.get(target.protocol or "", "connect")
+        return what + (" over TLS" if target.tls else "")
+
+    def uses_tls(self, check: Check) -> bool:
+        return _target(check).tls
+
+    def request_fields(self, check: Check) -> dict[str, object]:
+        target = _target(check)
+        return {"over_tls": target.tls, "ping": target.protocol}
 
     def request_lines(self, check: Check) -> list[str]:
         target = _target(check)
@@ -137,9 +149,7 @@ def _promise(target: TcpTarget) -> str:
 
 
 def _target(check: Check) -> TcpTarget:
-    if check.tcp is None:
-        raise ValueError(f"{check.url}: not a tcp:// check")
-    return check.tcp
+    return own_target(check, TcpTarget)
 
 
 PROTOCOL = Tcp()

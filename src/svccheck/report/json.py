@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from svccheck.model import CheckResult, Report, ServiceResult, Timings
+from svccheck.protocols import protocol_for
 from svccheck.redact import Redactor
 
 SCHEMA = "svccheck/report-v1"
@@ -54,10 +55,12 @@ def _service(result: ServiceResult, redactor: Redactor) -> dict[str, Any]:
 
 def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
     check = result.check
+    protocol = protocol_for(check.url)
     data: dict[str, Any] = {
         "name": redactor.text(check.name),
         "kind": check.kind,
-        "method": check.method,
+        "protocol": protocol.name,
+        **protocol.request_fields(check),  # `method` for HTTP; the contract test keeps them apart
         "url": redactor.url(check.url),
         "verdict": str(result.verdict),
         "status_code": result.status_code,

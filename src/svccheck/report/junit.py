@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 from svccheck.model import CheckResult, Report, ServiceResult, Verdict
+from svccheck.protocols import protocol_for
 from svccheck.redact import Redactor
 
 # Characters XML 1.0 cannot carry at all, even escaped: a body excerpt may hold them.
@@ -103,7 +104,7 @@ def _case(
 
 def _detail(result: CheckResult, service: ServiceResult, redactor: Redactor) -> str:
     check = result.check
-    lines = [f"{check.method} {redactor.url(check.url)}"]
+    lines = [f"{protocol_for(check.url).verb(check)} {redactor.url(check.url)}"]
     if result.status_text is not None:
         lines.append(redactor.text(result.status_text))
     lines.append(f"attempts: {result.attempts}")

@@ -76,8 +76,9 @@ def _story(
         name, sep, value = line.partition(": ")
         shown = f"{name}: {redactor.headers([(name, value)])[0][1]}" if sep else redactor.text(line)
         out.append(f"{_INDENT}{shown}\n", style="dim")
-    if check.body is not None:
-        out.append(f"{_INDENT}body: {request_body(check.body, redactor)}\n", style="dim")
+    body = protocol.request_body(check)
+    if body is not None:
+        out.append(f"{_INDENT}body: {request_body(body, redactor)}\n", style="dim")
 
     out.append("attempts\n", style="bold")
     if not result.attempt_log:

@@ -11,6 +11,7 @@ from rich.text import Text
 from svccheck.durations import format_ms
 from svccheck.listing import cut
 from svccheck.model import CheckResult, Report, Timings, Verdict
+from svccheck.protocols import protocol_for
 from svccheck.redact import Redactor
 from svccheck.report.next_step import next_steps, strict_line
 
@@ -121,7 +122,7 @@ def _reason(result: CheckResult, redactor: Redactor, *, critical: bool) -> Text:
 
 def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None:
     check = result.check
-    detail = Text(f"{check.method} {redactor.url(check.url)}", style="dim")
+    detail = Text(f"{protocol_for(check.url).verb(check)} {redactor.url(check.url)}", style="dim")
     table.add_row("", "", detail, "", "", "", "")
     if result.timings is not None:
         table.add_row("", "", "", "", "", "", Text(timings_line(result.timings), style="dim"))
