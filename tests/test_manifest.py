@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from svccheck.manifest import ManifestError, parse_manifest
-from svccheck.manifest.build import join_url
 from svccheck.model import HttpRequest
+from svccheck.protocols.http_shape import join_url
 
 GOOD = """\
 version: 1

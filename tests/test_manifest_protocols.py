@@ -72,20 +72,26 @@ def test_the_schema_branches_on_the_scheme() -> None:
 
 
 def test_each_protocol_declares_its_keys_as_data() -> None:
-    from svccheck.manifest.protocol import ProtocolShape
-    from svccheck.manifest.tcp import TCP
+    from svccheck.protocols import SHAPES
+    from svccheck.spec.protocol import ProtocolShape
 
-    assert isinstance(TCP, ProtocolShape)
-    assert "tls_min_days" not in TCP.expect_keys and "max_latency" in TCP.expect_keys
-    assert "headers" not in TCP.service_keys and "protocol" in TCP.service_keys
+    tcp = SHAPES["tcp"]
+    assert isinstance(tcp, ProtocolShape) and SHAPES["http"] is SHAPES["https"]
+    assert "tls_min_days" not in tcp.expect_keys and "max_latency" in tcp.expect_keys
+    assert "headers" not in tcp.service_keys and "protocol" in tcp.service_keys
+    assert "nope" not in SHAPES and len(SHAPES) == len(list(SHAPES))
 
 
-def test_build_and_tcp_do_not_import_each_other() -> None:
-    import ast
-    from pathlib import Path
+def test_reading_a_manifest_never_imports_the_http_client() -> None:
+    # the HTTP protocol's shape and its exchange are apart: validate, list and schema stay light
+    import subprocess
+    import sys
 
-    import svccheck.manifest.tcp as tcp
-
-    tree = ast.parse(Path(tcp.__file__).read_text())
-    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert "svccheck.manifest.build" not in imported
+    code = (
+        "import sys; from svccheck.manifest import parse_manifest; "
+        "parse_manifest('services:\\n  a: {url: \"http://h:1\", health: /h}\\n', 'services.yaml', environ={}); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'httpcore') "
+        "or m == 'svccheck.protocols.http_transport'))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr

@@ -24,7 +24,7 @@ from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute
 from svccheck.manifest import parse_manifest
 from svccheck.model import CheckResult, Report
-from svccheck.protocols import PROTOCOLS, SCHEMES, every_protocol, protocol_for
+from svccheck.protocols import PROTOCOLS, SCHEMES, SHAPES, every_protocol, protocol_for
 from svccheck.protocols.base import Protocol
 from svccheck.redact import Redactor
 from svccheck.report.json import render as render_json
@@ -94,6 +94,15 @@ def test_registry_lists_each_scheme_once_and_finds_its_protocol() -> None:
         protocol = protocol_for(f"{scheme}://127.0.0.1:1")
         assert isinstance(protocol, Protocol) and scheme in protocol.schemes
     assert len(set(NAMES)) == len(NAMES) == len(PROTOCOLS)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_protocol_brings_its_own_manifest_shape(name: str) -> None:
+    protocol = next(p for p in every_protocol() if p.name == name)
+    shape = protocol.shape
+    assert (shape.name, shape.schemes) == (protocol.name, protocol.schemes)
+    assert all(SHAPES[scheme] is shape for scheme in protocol.schemes)
+    assert {"url", "critical", "tags", "depends_on"} <= shape.service_keys  # what every service has
 
 
 @pytest.mark.parametrize("name", NAMES)

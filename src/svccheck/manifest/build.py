@@ -1,24 +1,18 @@
 """A manifest spec without problems → the immutable runtime model, by each service's protocol.
 
 Building cannot fail: every problem was reported before, by the shape and the
-rules (`svccheck.manifest.rules`), in one pass.
+rules (`svccheck.manifest.rules`), in one pass. Each service is built by the
+shape of its URL scheme's protocol (`svccheck.protocols.SHAPES`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from svccheck.manifest import schema
-from svccheck.manifest.http import HTTP, join_url
-from svccheck.manifest.protocol import ProtocolShape
-from svccheck.manifest.schema import to_matcher
-from svccheck.manifest.settings import tunables
-from svccheck.manifest.tcp import TCP
 from svccheck.model import Manifest
-
-__all__ = ["PROTOCOLS", "build_manifest", "join_url", "to_matcher"]
-
-PROTOCOLS: dict[str, ProtocolShape] = {scheme: p for p in (HTTP, TCP) for scheme in p.schemes}
+from svccheck.protocols import SHAPES
+from svccheck.spec import schema
+from svccheck.spec.settings import tunables
 
 
 def build_manifest(
@@ -33,7 +27,6 @@ def build_manifest(
     if env is not None and spec.environments[env].defaults is not None:
         layers.append(tunables(spec.environments[env].defaults))
     services = tuple(
-        PROTOCOLS[urlsplit(svc.url).scheme].build(name, svc, layers, path)
-        for name, svc in spec.services.items()
+        SHAPES[urlsplit(svc.url).scheme].build(name, svc, layers, path) for name, svc in spec.services.items()
     )
     return Manifest(path=path, services=services, secrets=secrets, secret_vars=secret_vars)

@@ -11,16 +11,17 @@ from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
-from svccheck.manifest import schema, tokens
-from svccheck.manifest.build import PROTOCOLS, build_manifest
+from svccheck.manifest.build import build_manifest
 from svccheck.manifest.dependencies import check_dependencies, dependency_graph
-from svccheck.manifest.errors import ManifestError, ManifestIssue
 from svccheck.manifest.interpolate import Resolver, interpolate_tree
-from svccheck.manifest.issues import Reporter
 from svccheck.manifest.rules import check_manifest
-from svccheck.manifest.shape import Problem, describe, dotted, read_document
-from svccheck.manifest.source import Path, Positions, load_source
 from svccheck.model import Manifest
+from svccheck.protocols import SHAPES
+from svccheck.spec import schema, tokens
+from svccheck.spec.errors import ManifestError, ManifestIssue
+from svccheck.spec.issues import Reporter
+from svccheck.spec.shape import Problem, describe, dotted, read_document
+from svccheck.spec.source import Path, Positions, load_source
 
 # Real manifests are a few KiB; parsing YAML costs about a second per dense MiB.
 MAX_MANIFEST_BYTES = 1024 * 1024
@@ -108,7 +109,7 @@ def parse_manifest(
     spec, problems = read_document(schema.MANIFEST, expanded)
     issues.extend(_shape_issues(problems, positions, source.rejected))
     if spec is not None:
-        check_manifest(spec, PROTOCOLS, env=env, manifest_path=path, report=report)
+        check_manifest(spec, SHAPES, env=env, manifest_path=path, report=report)
     if issues or spec is None:
         raise ManifestError(path, issues, secrets=resolver.secrets)
 

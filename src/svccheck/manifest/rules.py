@@ -8,19 +8,20 @@ another (they used to appear one edit later).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from svccheck.manifest import schema
-from svccheck.manifest.issues import Reporter
-from svccheck.manifest.protocol import ProtocolShape
-from svccheck.manifest.settings import ca_bundle_path
-from svccheck.manifest.shape import INVALID, Spec
-from svccheck.manifest.source import Path
+from svccheck.spec import schema
+from svccheck.spec.issues import Reporter
+from svccheck.spec.protocol import ProtocolShape
+from svccheck.spec.settings import ca_bundle_path
+from svccheck.spec.shape import INVALID, Spec
+from svccheck.spec.source import Path
 
 
 def check_manifest(
     spec: schema.ManifestSpec,
-    protocols: dict[str, ProtocolShape],
+    protocols: Mapping[str, ProtocolShape],
     *,
     env: str | None,
     manifest_path: str,

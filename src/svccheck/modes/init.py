@@ -58,7 +58,7 @@ async def discover(urls: list[str], *, insecure: bool = False) -> list[Found]:
     import asyncio
 
     from svccheck.engine.prober import Prober, ProbeSettings
-    from svccheck.manifest.build import join_url
+    from svccheck.protocols.http_shape import join_url
 
     async with Prober(ProbeSettings(retries=0, insecure=insecure, concurrency=32)) as prober:
 

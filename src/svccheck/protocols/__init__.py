@@ -1,17 +1,22 @@
 """The protocols svccheck speaks, by URL scheme: an explicit list, one line per protocol.
 
-Adding a protocol is one new module (a `Protocol` subclass and its `PROTOCOL`
-instance; see `base`) plus one line here. Modules are imported by name when a
-manifest first uses their scheme, so a fleet without `tcp://` never loads it.
+Adding a protocol is one new module plus one line here. The module holds a
+`Protocol` subclass (see `base`) and its `PROTOCOL` instance, whose `shape`
+says what the protocol takes in the manifest (`svccheck.spec.protocol`). The
+manifest reader asks this registry for the shape of each service's scheme, and
+the engine and the reports for the protocol. Modules are imported by name when
+a manifest first uses their scheme, so a fleet without `tcp://` never loads it.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from svccheck.protocols.base import Protocol
+    from svccheck.spec.protocol import ProtocolShape
 
 # (module, the URL schemes it serves), in the order `svccheck schema` and the docs list them
 PROTOCOLS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -39,3 +44,21 @@ def protocol_for(url: str) -> Protocol:
 def every_protocol() -> list[Protocol]:
     """Each registered protocol once, in registry order (for the contract tests and the docs)."""
     return [protocol_for(f"{schemes[0]}:") for _, schemes in PROTOCOLS]
+
+
+class _Shapes(Mapping[str, "ProtocolShape"]):
+    """URL scheme → the manifest shape of its protocol, each protocol imported on first use."""
+
+    def __getitem__(self, scheme: str) -> ProtocolShape:
+        if scheme.lower() not in SCHEMES:
+            raise KeyError(scheme)
+        return protocol_for(f"{scheme}:").shape
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(SCHEMES)
+
+    def __len__(self) -> int:
+        return len(SCHEMES)
+
+
+SHAPES: Mapping[str, ProtocolShape] = _Shapes()

@@ -6,6 +6,8 @@ the exchange means; the engine above it owns concurrency, per-origin gates,
 attempt timeouts and retries, and judging below it reads the one neutral
 `Answer`. A protocol says:
 
+- `shape`: its keys in the manifest (an allow-list), its rules and how its
+  checks are built (`svccheck.spec.protocol.ProtocolShape`);
 - `exchange`: one attempt, through its `Connector` (per-run state: HTTP's lanes);
 - `classify`: its own exceptions → a failure class and a reason (the operating
   system's and TLS errors are classified here once, for every protocol);
@@ -33,6 +35,7 @@ from typing import ClassVar, TypeVar
 from svccheck.model import Answer, Check, FailureClass, Judgement
 from svccheck.protocols.shell import Reproduction
 from svccheck.protocols.timing import AttemptTrace
+from svccheck.spec.protocol import ProtocolShape
 
 T = TypeVar("T")
 
@@ -63,6 +66,8 @@ class Connector(ABC):
 class Protocol(ABC):
     name: ClassVar[str]
     schemes: ClassVar[tuple[str, ...]]
+    # what the protocol takes in the manifest: its keys (an allow-list), rules and build
+    shape: ClassVar[ProtocolShape]
     # a timeout's reason names the phase it stalled in ("while connecting"…)
     names_stalled_phase: ClassVar[bool] = True
 

@@ -10,6 +10,14 @@ the class and reason a person reads in the report.
 - postgres: an SSLRequest answered by `S` or `N` — what every PostgreSQL server
   does before authentication, so no credentials are needed. With `tls`, the
   server must answer `S` and the handshake follows.
+
+In the manifest (`SHAPE`) a TCP service has no requests to describe: its keys are
+an allow-list. Timeouts, retries, backoff, `verify_tls`, `critical`, `tags` and
+`depends_on` work as for HTTP; `expect` may bound the latency, the one thing a
+TCP answer is judged by. It does not read the peer certificate nor time the
+phases (its answer has no timings), so `tls_min_days`, `tls_warn_days` and
+`max_dns`/`max_connect`/`max_tls`/`max_ttfb` are not in the list: they are
+errors rather than bounds that would silently never be checked.
 """
 
 from __future__ import annotations
@@ -20,20 +28,98 @@ import shlex
 import ssl
 import struct
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 from svccheck.judge.expect import expect_assertions
-from svccheck.model import Answer, Assertion, Check, FailureClass, Judgement, TcpTarget
+from svccheck.model import Answer, Assertion, Check, Expect, FailureClass, Judgement, Service, TcpTarget
 from svccheck.protocols.base import Connector, Exchange, Origin, Protocol, own_target
 from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word
 from svccheck.protocols.timing import CONNECTING, HANDSHAKING, WAITING, AttemptTrace
 from svccheck.protocols.tls import ssl_context
+from svccheck.spec import schema
+from svccheck.spec.protocol import ProtocolShape
+from svccheck.spec.settings import Layer, merge, tunables, verify_setting
 
 REDIS_PING = b"*1\r\n$4\r\nPING\r\n"
 REDIS_ANSWERING = (b"+PONG", b"-NOAUTH", b"-WRONGPASS")
 POSTGRES_SSL_REQUEST = struct.pack("!II", 8, 80877103)
 MAX_ANSWER = 512
+
+
+# --- the manifest: what a tcp:// service takes, and the one check it is built into ---
+
+_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers"}  # no request to carry headers
+
+
+def _foreign(key: str, service: str, allowed: Collection[str]) -> str:
+    import difflib  # only when a key is wrong
+
+    label = key if " " in key else repr(key)  # "a health path" is not a key name
+    message = (
+        f"{label} is for HTTP checks, an unknown key for a tcp:// service "
+        f"({service!r} is checked by connecting, and with 'protocol', a ping)"
+    )
+    hint = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+    if hint:
+        return f"{message} (did you mean {hint[0]!r}?)"
+    return f"{message}; allowed here: {', '.join(sorted(allowed))}"
+
+
+def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
+    check_layers = [*layers, tunables(svc)]
+    expect: Expect | None = None
+    health = svc.health
+    if health is not None:
+        if health.expect is not None:
+            expect = Expect(max_latency=health.expect.max_latency, warn_latency=health.expect.warn_latency)
+        check_layers.append(tunables(health))
+    settings = merge(check_layers)
+    parts = urlsplit(svc.url)
+    target = TcpTarget(
+        host=parts.hostname or "",
+        port=parts.port or 0,
+        tls=bool(svc.tls),
+        protocol=svc.protocol,
+    )
+    check = Check(
+        service=name,
+        name=(health.name if health is not None and health.name else svc.protocol or "connect"),
+        kind="health",
+        url=svc.url,
+        target=target,
+        expect=expect or Expect(),
+        timeout=settings["timeout"],
+        retries=settings["retries"],
+        backoff=settings["backoff"],
+        verify_tls=verify_setting(settings["verify_tls"], manifest_path),
+    )
+    return Service(
+        name=name,
+        url=svc.url,
+        critical=svc.critical,
+        tags=tuple(svc.tags),
+        depends_on=tuple(svc.depends_on),
+        checks=(check,),
+    )
+
+
+SHAPE = ProtocolShape(
+    name="tcp",
+    schemes=("tcp",),
+    service_keys=frozenset(
+        {"url", "tls", "protocol", "critical", "tags", "depends_on", "description", "health", *_TUNABLES}
+    ),
+    health_keys=frozenset({"name", "expect", *_TUNABLES}),
+    check_keys=frozenset(),  # no `checks`: one connection check per service
+    expect_keys=frozenset({"max_latency", "warn_latency"}),
+    foreign=_foreign,
+    build=_service,
+)
+
+
+# --- the exchange ---
 
 
 class TcpFailure(Exception):
@@ -48,6 +134,7 @@ class TcpFailure(Exception):
 class Tcp(Protocol):
     name = "tcp"
     schemes: ClassVar[tuple[str, ...]] = ("tcp",)
+    shape = SHAPE
     # "timed out after 2s": a TCP check's phases are few and its reason stays short
     names_stalled_phase = False
 

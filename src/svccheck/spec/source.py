@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from svccheck.manifest.errors import ManifestIssue
+from svccheck.spec.errors import ManifestIssue
 
 Path = tuple[str | int, ...]
 

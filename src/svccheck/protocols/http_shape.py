@@ -1,4 +1,5 @@
-"""An `http://` or `https://` service: its keys (all but the tcp:// ones), its rules, its checks."""
+"""What an `http://` or `https://` service takes in the manifest: its keys (all but the tcp://
+ones), its rules, and how its health endpoint and sample checks are built."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import json
 from collections.abc import Collection
 from urllib.parse import urlsplit, urlunsplit
 
-from svccheck.manifest import schema
-from svccheck.manifest.issues import Reporter
-from svccheck.manifest.protocol import ProtocolShape
-from svccheck.manifest.settings import Layer, merge, tunables, verify_setting
-from svccheck.manifest.shape import INVALID
-from svccheck.manifest.source import Path
 from svccheck.model import ANY_2XX, Check, Expect, HttpRequest, Service
+from svccheck.spec import schema
+from svccheck.spec.issues import Reporter
+from svccheck.spec.protocol import ProtocolShape
+from svccheck.spec.settings import Layer, merge, tunables, verify_setting
+from svccheck.spec.shape import INVALID
+from svccheck.spec.source import Path
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 _TCP_ONLY = frozenset({"tls", "protocol"})
@@ -138,7 +139,7 @@ def join_url(base: str, path: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, full_path or "/", query, parts.fragment))
 
 
-HTTP = ProtocolShape(
+SHAPE = ProtocolShape(
     name="http",
     schemes=("http", "https"),
     service_keys=frozenset(schema.SERVICE.keys) - _TCP_ONLY,

@@ -1,7 +1,7 @@
 """The manifest's shape: validation and JSON Schema from one declaration.
 
 These specs describe the file as written (after `${VAR}` interpolation);
-`svccheck.manifest.build` turns them into the immutable runtime model.
+each protocol's shape (`svccheck.protocols`) turns them into the immutable runtime model.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from typing import Any, ClassVar
 
 from svccheck.durations import parse_duration
 from svccheck.judge.operators import OPERATORS, matcher_schema
-from svccheck.manifest import tokens
-from svccheck.manifest.shape import (
+from svccheck.model import Matcher, StatusExpect
+from svccheck.neutral import neutralise
+from svccheck.spec import tokens
+from svccheck.spec.shape import (
     BOOLEAN_SCHEMA,
     INTERPOLATED,
     INVALID,
@@ -42,8 +44,6 @@ from svccheck.manifest.shape import (
     text,
     whole_number,
 )
-from svccheck.model import Matcher, StatusExpect
-from svccheck.neutral import neutralise
 
 MATCHER_OPS = tuple(OPERATORS)  # svccheck.judge.operators: each operator's operand, evaluation and words
 HTTP_METHODS = tokens.HTTP_METHODS
@@ -397,7 +397,7 @@ def _health_shorthand(schema: Json) -> Json:
 
 # The tunables, each declared here once: its key, kind and description, and its built-in value.
 # `defaults`, an environment's `defaults`, a service and a check may each set them; the most
-# specific wins (`svccheck.manifest.settings.merge`).
+# specific wins (`svccheck.spec.settings.merge`).
 BUILTIN_DEFAULTS: dict[str, Any] = {"timeout": 5.0, "retries": 2, "backoff": 0.2, "verify_tls": True}
 _TUNABLES = (
     Field(

@@ -1,11 +1,15 @@
 """What a protocol owns in the manifest: the keys it accepts (an allow-list), its rules, its build.
 
-Each protocol declares one `ProtocolShape` as data (`manifest/http.py`,
-`manifest/tcp.py`). A key the shape does not list is an error at that key,
+Each protocol declares one `ProtocolShape` as data, in its own module
+(`protocols/tcp.py`'s `SHAPE`; HTTP's is `protocols/http_shape.py`, apart from
+its exchange so that reading a manifest never imports httpx), as the `shape`
+of its `Protocol`. A key the shape does not list is an error at that key,
 never a setting silently ignored: `tls_min_days` on a `tcp://` service used to
 validate and then do nothing. The JSON Schema's per-scheme branches are
-generated from the same lists. The shape is self-contained so that it can move
-into a protocol module (`protocols/tcp.py`) as it is.
+generated from the same lists. A key only one protocol takes (`tls`,
+`protocol`) is still declared once among the service's keys in
+`spec/schema.py`, so that its reading and its JSON Schema come from one
+declaration; the shapes of the other protocols leave it out.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from svccheck.manifest import schema
-    from svccheck.manifest.issues import Reporter
-    from svccheck.manifest.settings import Layer
-    from svccheck.manifest.source import Path
     from svccheck.model import Service
+    from svccheck.spec import schema
+    from svccheck.spec.issues import Reporter
+    from svccheck.spec.settings import Layer
+    from svccheck.spec.source import Path
 
 Json = dict[str, Any]
 # (service name, its spec, tunable layers above it, manifest path) -> the runtime service
@@ -44,7 +48,7 @@ class ProtocolShape:
 
     def url_pattern(self) -> str:
         """A JSON Schema pattern for a URL of this protocol, as the loader reads it (scheme in any case)."""
-        from svccheck.manifest.tokens import WHITESPACE, any_case
+        from svccheck.spec.tokens import WHITESPACE, any_case
 
         schemes = "|".join(any_case(scheme) for scheme in self.schemes)
         return f"^{WHITESPACE}*({schemes})://"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from svccheck.manifest.errors import ManifestIssue
-from svccheck.manifest.source import Path, Positions
+from svccheck.spec.errors import ManifestIssue
+from svccheck.spec.source import Path, Positions
 
 
 class Reporter:

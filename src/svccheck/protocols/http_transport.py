@@ -1,0 +1,223 @@
+"""The HTTP exchange itself, on httpx: imported only when a run sends an HTTP request.
+
+Connections are "lanes" (see `lanes`): single-connection httpx clients, a few
+per origin, because httpcore's shared pool costs O(connections²) per request.
+Redirects are followed here, not by httpx, so each hop takes a lane of its own
+origin and carries only this check's cookies; bodies are capped, gzip and
+deflate inflated no further than the cap. `svccheck validate`, `list` and
+`schema` never load this module, nor httpx (about 0.15 s of start-up here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import ssl
+import time
+import zlib
+from collections.abc import AsyncGenerator, AsyncIterator
+
+import httpx
+
+from svccheck.model import Answer, Check, HttpRequest
+from svccheck.protocols.base import Connector, Exchange, Origin, own_target
+from svccheck.protocols.certificate import peer_certificate
+from svccheck.protocols.lanes import Lanes
+from svccheck.protocols.tls import ssl_context
+from svccheck.redact import is_sensitive_header
+
+MAX_REDIRECTS = 5
+
+
+class TooManyRedirects(Exception):
+    pass
+
+
+class HttpConnector(Connector):
+    def __init__(self, *, total: int, user_agent: str, max_redirects: int) -> None:
+        self._lanes = Lanes(lambda origin: _new_client(origin, user_agent), total=total)
+        self._max_redirects = max_redirects
+
+    async def aclose(self) -> None:
+        await self._lanes.aclose()
+
+    async def exchange(self, check: Check, attempt: Exchange) -> Answer:
+        url = httpx.URL(check.url)
+        verify = attempt.verify
+        sends = own_target(check, HttpRequest)
+        method = sends.method
+        headers = dict(sends.headers)
+        body = sends.body
+        origin = hop_origin = origin_of(url, verify)
+        trace = attempt.trace
+        start = trace.start
+        extensions = {"trace": trace}
+        # Cookies live only within this check's redirect chain: the lanes' clients keep none,
+        # so no check's outcome depends on which check ran before it on the same origin.
+        chain: httpx.Cookies | None = None
+        hop_cookies: list[str] = []
+        for _ in range(self._max_redirects + 1):
+            async with self._lanes.lane(hop_origin) as client:
+                request = client.build_request(
+                    method,
+                    url,
+                    headers=headers,
+                    content=body,
+                    timeout=httpx.Timeout(attempt.timeout),
+                    extensions=extensions,
+                )
+                if chain:
+                    chain.set_cookie_header(request)
+                response = await client.send(request, stream=True)
+                try:
+                    location = response.headers.get("location")
+                    if response.is_redirect and location:
+                        set_cookies = [v for k, v in _headers(response) if k == "set-cookie"]
+                        if set_cookies:
+                            hop_cookies.extend(set_cookies)
+                            chain = chain if chain is not None else httpx.Cookies()
+                            chain.extract_cookies(response)
+                        url = response.url.join(location)
+                        if response.status_code == 303 or (
+                            response.status_code in (301, 302) and method == "POST"
+                        ):
+                            method, body = "GET", None
+                        hop_origin = origin_of(url, verify)
+                        if hop_origin != origin:
+                            headers = {k: v for k, v in headers.items() if not is_sensitive_header(k)}
+                        continue
+                    data, truncated = await _read_capped(response, attempt.body_cap)
+                    certificate = peer_certificate(response.extensions) if url.scheme == "https" else None
+                finally:
+                    await response.aclose()
+            end = time.perf_counter()
+            return Answer(
+                status_text=f"HTTP {response.status_code}",
+                headers=_headers(response),
+                body=data,
+                truncated=truncated,
+                latency=end - start,
+                version=response.http_version,
+                url=str(response.url),
+                status_code=response.status_code,
+                timings=trace.timings(end),
+                certificate=certificate,
+                hop_cookies=tuple(hop_cookies),
+            )
+        raise TooManyRedirects(f"too many redirects (more than {self._max_redirects})")
+
+
+def _headers(response: httpx.Response) -> tuple[tuple[str, str], ...]:
+    """Header names lower-cased, values decoded as UTF-8, each on its own.
+
+    httpx decodes every value of a response with one encoding, Latin-1 as soon as
+    one value is not UTF-8, which turns a UTF-8 U+202E into "â\\x80®", a C1 control
+    on screen. A byte that is not UTF-8 shows as a visible ``\\xNN``.
+    """
+    return tuple(
+        (name.decode("latin-1").lower(), value.decode("utf-8", "backslashreplace"))
+        for name, value in response.headers.raw
+    )
+
+
+def origin_of(url: httpx.URL | str, verify: bool | str) -> Origin:
+    """Where a request goes, as httpx normalises it (host case, default ports): its lane and gate."""
+    url = httpx.URL(url) if isinstance(url, str) else url
+    return (url.scheme, url.host, url.port, verify if url.scheme == "https" else None)
+
+
+_PLAIN_HTTP_LIMITS = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+_plain_http_context: list[ssl.SSLContext] = []
+
+
+def _new_client(origin: Origin, user_agent: str) -> httpx.AsyncClient:
+    """A one-connection client for one origin (a lane).
+
+    Plain HTTP lanes share a TLS context that loads no certificates (it is never
+    used: every redirect hop picks its lane by scheme), so a fleet without
+    HTTPS does not pay for reading the CA stores.
+    """
+    scheme, _, _, verify = origin
+    if scheme == "https":
+        context = ssl_context(verify if isinstance(verify, bool | str) else True)
+    else:
+        if not _plain_http_context:
+            _plain_http_context.append(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        context = _plain_http_context[0]
+    return httpx.AsyncClient(
+        verify=context,
+        limits=_PLAIN_HTTP_LIMITS,
+        follow_redirects=False,
+        trust_env=False,
+        # stores and sends no cookie (no domain is allowed): a `Set-Cookie` cannot leak into the
+        # next check; a check's own redirect chain carries its cookies itself (`exchange`)
+        cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
+        headers={"User-Agent": user_agent},
+    )
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
+    """Read at most `cap` decoded bytes: a huge or gzip-bomb body cannot exhaust memory.
+
+    httpx inflates each raw chunk in full (a 64 KiB gzip chunk of zeros is 64 MiB),
+    so gzip and deflate bodies are inflated here, never more than the room left.
+    """
+    inflater = _inflater(response.headers.get("content-encoding", ""))
+    if inflater is None:
+        return await _take(response.aiter_bytes(), cap)
+    async with contextlib.aclosing(inflater.inflate(response.aiter_raw(), cap + 1)) as chunks:
+        return await _take(chunks, cap)
+
+
+async def _take(chunks: AsyncIterator[bytes], cap: int) -> tuple[bytes, bool]:
+    kept: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        room = cap - size
+        if len(chunk) > room:
+            kept.append(chunk[:room])
+            return b"".join(kept), True
+        kept.append(chunk)
+        size += len(chunk)
+    return b"".join(kept), False
+
+
+class _Inflater:
+    """Incremental gzip/deflate decoding with a bound on the output (zlib's max_length)."""
+
+    def __init__(self, encoding: str) -> None:
+        self._encoding = encoding
+
+    def _decompressor(self, raw_deflate: bool = False) -> zlib._Decompress:
+        if self._encoding == "deflate":
+            return zlib.decompressobj(-zlib.MAX_WBITS if raw_deflate else zlib.MAX_WBITS)
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+
+    async def inflate(self, raw: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
+        decompressor = self._decompressor()
+        produced = 0
+        first = True
+        async for chunk in raw:
+            try:
+                data = decompressor.decompress(chunk, limit - produced)
+            except zlib.error as exc:
+                if not (first and self._encoding == "deflate"):
+                    raise httpx.DecodingError(f"{self._encoding}: {exc}") from None
+                # some servers send raw deflate without the zlib header, as httpx tolerates
+                decompressor = self._decompressor(raw_deflate=True)
+                try:
+                    data = decompressor.decompress(chunk, limit - produced)
+                except zlib.error as again:
+                    raise httpx.DecodingError(f"{self._encoding}: {again}") from None
+            first = False
+            produced += len(data)
+            yield data
+            if produced >= limit:
+                return
+
+
+def _inflater(content_encoding: str) -> _Inflater | None:
+    encoding = content_encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return _Inflater("deflate" if encoding == "deflate" else "gzip")
+    return None  # identity, or an encoding httpx decodes itself (br, zstd, lists of codings)
