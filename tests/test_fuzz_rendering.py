@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from sample_reports import make_check, result
+from support.sample_reports import make_check, result
 from svccheck.engine.run import build_report
 from svccheck.judge.health import Component
 from svccheck.model import Answer, Manifest, Report, Service, Verdict

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_no_traceback, run_cli, serving
+from support.cli import assert_no_traceback, run_cli
+from support.servers import serving
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.neutral import CommandLineGuard
 

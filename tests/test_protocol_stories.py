@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import test_tcp
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 
 WriteManifest = Callable[..., Path]
 # the real Redis, PostgreSQL and plain listener that test_tcp starts, not a second copy of them

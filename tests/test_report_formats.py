@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 
-from conftest import assert_no_traceback, run_cli
-from sample_reports import SECRET, mixed_report, passing_report
+from support.cli import assert_no_traceback, run_cli
+from support.sample_reports import SECRET, mixed_report, passing_report
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.redact import Redactor
 from svccheck.report import github, junit, markdown

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import trustme
 
-from conftest import assert_no_traceback, run_cli
-from real_services import free_port, postgres_server, redis_server, write_tls_files
+from support.cli import assert_no_traceback, run_cli
+from support.real_services import free_port, postgres_server, redis_server, write_tls_files
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute
