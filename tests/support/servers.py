@@ -1,8 +1,9 @@
-"""Loopback HTTP servers in this process, on `svccheck.demo.server`: handlers and the manifests naming them."""
+"""Loopback servers in this process: HTTP handlers on `svccheck.demo.server`, and a plain TCP listener."""
 
 from __future__ import annotations
 
 import contextlib
+import socketserver
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,3 +66,25 @@ def half_stuck_fleet(
           slow: {{url: "http://127.0.0.1:{slow}", health: /health}}
     """)
     return path, reached
+
+
+class Banner(socketserver.BaseRequestHandler):
+    """Greets every connection with a line, as SMTP does."""
+
+    def handle(self) -> None:
+        self.request.sendall(b"220 mail.example ESMTP ready\r\n")
+
+
+@contextlib.contextmanager
+def tcp_listener(handler: type[socketserver.BaseRequestHandler]) -> Iterator[int]:
+    """A plain TCP server on a loopback port, `handler` serving each connection; the port."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
