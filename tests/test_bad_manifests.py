@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from support.cli import run_cli
 from svccheck.manifest import ManifestError, load_manifest
 
 CORPUS = Path(__file__).parent / "manifests" / "bad"

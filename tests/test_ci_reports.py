@@ -11,7 +11,7 @@ from pathlib import Path
 from junitparser import Failure, JUnitXml
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 WriteManifest = Callable[..., Path]

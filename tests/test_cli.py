@@ -14,15 +14,8 @@ from typing import Any
 
 import pytest
 
-from conftest import (
-    Counting,
-    assert_no_traceback,
-    cli_env,
-    half_stuck_fleet,
-    interrupt_when,
-    run_cli,
-    start_cli,
-)
+from support.cli import assert_no_traceback, cli_env, interrupt_when, run_cli, start_cli
+from support.servers import Counting, half_stuck_fleet
 from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
 
 WriteManifest = Callable[..., Path]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 SESSION = "ffsession-Oatmeal-31"

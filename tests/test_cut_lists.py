@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import Counting, assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
+from support.servers import Counting
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.listing import cut
 

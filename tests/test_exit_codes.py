@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Counting, assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
+from support.servers import Counting
 from svccheck.demo.server import ServerThread
 from svccheck.engine.run import ON_SIGNAL, Command, Stop, run_with_signals
 from svccheck.errors import ExitCode

@@ -9,17 +9,16 @@ by an ellipsis.
 
 from __future__ import annotations
 
-import io
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import assert_no_traceback, run_cli, serving
+from support.cli import assert_no_traceback, run_cli
+from support.hostile import runner_commands, through_guard
+from support.servers import serving
 from svccheck.demo.server import Request, Response, ServerThread, json_response
-from svccheck.neutral import CommandLineGuard
 
 # A JSON string may escape half a surrogate pair; json.loads gives a str no codec can encode.
 LONE_SURROGATES = (
@@ -77,29 +76,6 @@ def test_report_files_with_a_lone_surrogate_are_written(surrogates: Path, tmp_pa
     report = json.loads(files["json"].read_text(encoding="utf-8"))
     assert report["services"][0]["checks"][0]["components"][0]["name"] == "\\ud800db"
     assert "\\ud800db" in files["junit"].read_text(encoding="utf-8")
-
-
-# What the GitHub Actions runner executes (actions/runner ActionCommand.cs): a line (ended by
-# \n, \r or \r\n) that starts with `::` once .NET's TrimStart() has removed every
-# Char.IsWhiteSpace, or a line with the legacy `##[` anywhere in it.
-RUNNER_WHITESPACE = (
-    "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
-)
-
-
-def through_guard(writes: list[str]) -> str:
-    """What a CI log receives when svccheck writes `writes` one after another, then exits."""
-    raw = io.StringIO()
-    guard = CommandLineGuard(raw)
-    for text in writes:
-        guard.write(text)
-    guard.finish()
-    return raw.getvalue()
-
-
-def runner_commands(output: str) -> list[str]:
-    lines = re.split("\r\n|\r|\n", output)
-    return [line for line in lines if line.lstrip(RUNNER_WHITESPACE).startswith("::") or "##[" in line]
 
 
 LEGACY = "##[error]forged by a component name"

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_no_traceback, run_cli, serving
+from support.cli import assert_no_traceback, run_cli
+from support.servers import serving
+from support.terminal import Screen, run_on_terminal
 from svccheck.demo.server import Request, Response, json_response
-from terminal import Screen, run_on_terminal
 
 TITLE = "\x1b]0;pwned\x07"  # sets the terminal's title
 CLEAR = "\x1b[2J\x1b[H"  # clears the screen mid-output

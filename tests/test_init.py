@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from conftest import assert_no_traceback, run_cli
-from real_services import free_port
+from support.cli import assert_no_traceback, run_cli
+from support.real_services import free_port
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.manifest import load_manifest
 from svccheck.manifest.json_schema import manifest_schema

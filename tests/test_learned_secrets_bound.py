@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli_env
+from support.cli import cli_env
 from svccheck.demo.server import Request, Response, ServerThread
 
 FRESH_PER_ANSWER = 2000  # values a round teaches: a session list a service hands out

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 from svccheck.manifest import ManifestError, parse_manifest
 
 EVERY_PHASE = textwrap.dedent(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.spec.source import MAX_DEPTH
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.judge.expect import check_matcher
 from svccheck.judge.operators import MISSING, OPERATORS, describe

@@ -11,7 +11,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from conftest import cli_env
+from support.cli import cli_env, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,13 @@ def test_wheel_and_sdist_build_install_and_run(tmp_path: Path) -> None:
     assert "svccheck = svccheck.__main__:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
     with tarfile.open(sdist) as archive:
         members = {m.name.split("/", 1)[1] for m in archive.getmembers() if "/" in m.name}
-    for path in ("schema/services.schema.json", "README.md", "docs/kubernetes.md", "tests/conftest.py"):
+    for path in (
+        "schema/services.schema.json",
+        "README.md",
+        "docs/kubernetes.md",
+        "tests/conftest.py",
+        "tests/support/__init__.py",
+    ):
         assert path in members, path
 
     # A fresh virtualenv, pip pointed at it from outside: no ensurepip, same result.
@@ -61,8 +67,6 @@ def test_wheel_and_sdist_build_install_and_run(tmp_path: Path) -> None:
 
 
 def test_every_command_help_has_an_example_and_completion_is_offered() -> None:
-    from conftest import run_cli
-
     commands = ["all", "check", "list", "validate", "demo", "schema", "init", "serve"]
     for command in commands:
         result = run_cli(command, "--help")

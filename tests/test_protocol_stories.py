@@ -13,12 +13,9 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import test_tcp
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 
 WriteManifest = Callable[..., Path]
-# the real Redis, PostgreSQL and plain listener that test_tcp starts, not a second copy of them
-redis_port, postgres_port, banner_port = test_tcp.redis_port, test_tcp.postgres_port, test_tcp.banner_port
 
 
 def story(manifest_file: WriteManifest, text: str, *names: str) -> str:

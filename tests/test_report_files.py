@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli_env
+from support.cli import cli_env
+from support.servers import Counting
 from svccheck.demo.server import ServerThread
 
 
@@ -18,8 +19,6 @@ from svccheck.demo.server import ServerThread
 def test_report_files_follow_the_umask(
     umask: int, mode: int, servers: ServerThread, manifest_file: object, tmp_path: Path
 ) -> None:
-    from conftest import Counting
-
     port = servers.add(Counting([200]))
     path = manifest_file(f"services:\n  web: {{url: 'http://127.0.0.1:{port}', health: /health}}\n")  # type: ignore[operator]
     reports = {fmt: tmp_path / f"report.{fmt}" for fmt in ("json", "junit", "markdown", "prometheus")}

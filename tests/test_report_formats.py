@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 
-from conftest import assert_no_traceback, run_cli
-from sample_reports import SECRET, mixed_report, passing_report
+from support.cli import assert_no_traceback, run_cli
+from support.hostile import FORBIDDEN, PIECES, hostile_report
+from support.sample_reports import SECRET, mixed_report, passing_report
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.redact import Redactor
 from svccheck.report import github, junit, markdown
 from svccheck.report.formats import FORMATS, Format
-from test_fuzz_rendering import _FORBIDDEN, PIECES, hostile_report
 
 GOLDEN = Path(__file__).parent / "golden"
 HOSTILE = "".join(PIECES)  # every escape, control, bidi override and markup piece the fuzzer knows
@@ -212,7 +212,7 @@ def test_every_format_masks_a_secret(fmt: Format) -> None:
 @each_format
 def test_every_format_neutralises_hostile_text(fmt: Format) -> None:
     text = fmt.render(hostile_report(HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE), Redactor())
-    assert not _FORBIDDEN.search(text.replace("\n", "")), text
+    assert not FORBIDDEN.search(text.replace("\n", "")), text
     # a hostile name's newline never starts a line of its own (a `::` workflow command in a CI log)
     assert not [line for line in text.splitlines() if line.lstrip().startswith("::")], text
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
-from sample_reports import SECRET, STARTED_AT, mixed_report, passing_report
+from support.sample_reports import SECRET, STARTED_AT, mixed_report, passing_report
 from svccheck.redact import Redactor
 from svccheck.report.prometheus import escape_label_value, format_value, render_prometheus
 

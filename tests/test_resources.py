@@ -1,6 +1,6 @@
 """1,000 checks against one loopback server leave no descriptor behind and stay under 100 MB.
 
-The run happens in a fresh interpreter (tests/resource_run.py) so that its
+The run happens in a fresh interpreter (tests/support/resource_run.py) so that its
 peak RSS is its own; descriptors are counted there, in-process, from
 /proc/self/fd before the server starts, after the run and after the server stops.
 """
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli_env
+from support.cli import cli_env
 
 PEAK_RSS_MIB = 100
 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors through /proc")
 def test_thousand_checks_leak_nothing_and_stay_under_100_mb() -> None:
-    script = Path(__file__).with_name("resource_run.py")
+    script = Path(__file__).parent / "support" / "resource_run.py"
     result = subprocess.run(
         [sys.executable, str(script), "1000"],
         capture_output=True,

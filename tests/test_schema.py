@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 from svccheck.manifest.json_schema import manifest_schema, render_schema
 from svccheck.manifest.loader import parse_manifest
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import assert_no_traceback, cli_env, run_cli
+from support.cli import assert_no_traceback, cli_env, run_cli
 from svccheck.demo.server import Request, Response, ServerThread
 
 # Each secret is distinctive: found anywhere in an output, it leaked.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import assert_no_traceback, cli_env
+from support.cli import assert_no_traceback, cli_env, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 WAIT = 20.0  # generous bound on events that normally take milliseconds
@@ -159,8 +159,6 @@ def test_serve_answers_503_until_the_first_round_and_stops_on_ctrl_c(
 
 
 def test_serve_usage_errors(manifest_file: object) -> None:
-    from conftest import run_cli
-
     path = manifest_file('services:\n  api: {url: "http://127.0.0.1:1", health: /h}\n')  # type: ignore[operator]
     bad = run_cli("serve", "-f", str(path), "--interval", "soon")
     assert bad.returncode == 2 and "--interval" in bad.stderr

@@ -15,7 +15,8 @@ import pytest
 from junitparser import JUnitXml, Skipped
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Counting, cli_env, half_stuck_fleet, interrupt_when, start_cli
+from support.cli import cli_env, interrupt_when, start_cli
+from support.servers import Counting, half_stuck_fleet
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 WriteManifest = Callable[..., Path]

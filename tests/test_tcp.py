@@ -7,15 +7,15 @@ import json
 import socketserver
 import ssl
 import textwrap
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import trustme
 
-from conftest import assert_no_traceback, run_cli
-from real_services import free_port, postgres_server, redis_server, write_tls_files
+from support.cli import assert_no_traceback, run_cli
+from support.real_services import free_port, postgres_server, redis_server, write_tls_files
+from support.servers import tcp_listener
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute
@@ -32,50 +32,15 @@ def results(report: Report) -> dict[str, CheckResult]:
     return {s.service.name: s.checks[0] for s in report.services}
 
 
-@pytest.fixture(scope="module")
-def redis_port() -> Iterator[int]:
-    with redis_server() as port:
-        yield port
-
-
-@pytest.fixture(scope="module")
-def postgres_port() -> Iterator[int]:
-    with postgres_server() as port:
-        yield port
-
-
-class _Banner(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        self.request.sendall(b"220 mail.example ESMTP ready\r\n")
-
-
 class _Flood(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         self.request.sendall(b"+" + b"x" * 100_000)  # a line with no end, past asyncio's 64 KiB
 
 
 @pytest.fixture
-def banner_port() -> Iterator[int]:
-    yield from _serve(_Banner)
-
-
-@pytest.fixture
 def flood_port() -> Iterator[int]:
-    yield from _serve(_Flood)
-
-
-def _serve(handler: type[socketserver.BaseRequestHandler]) -> Iterator[int]:
-    """A plain TCP server that greets every connection with a line, like SMTP does."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield int(server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with tcp_listener(_Flood) as port:
+        yield port
 
 
 async def hello(request: Request) -> Response:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute

@@ -13,7 +13,7 @@ import pytest
 import trustme
 import truststore
 
-from conftest import assert_no_traceback, run_cli
+from support.cli import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute

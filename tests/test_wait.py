@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import Counting, assert_no_traceback, run_cli
-from sample_reports import make_check, result
+from support.cli import assert_no_traceback, run_cli
+from support.sample_reports import make_check, result
+from support.servers import Counting
 from svccheck.demo.server import Raw, Request, ServerThread, hang
 from svccheck.model import Failure, FailureClass, Service, Verdict
 from svccheck.modes.wait import Readiness

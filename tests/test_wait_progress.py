@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from sample_reports import SECRET, make_check, result
+from support.sample_reports import SECRET, make_check, result
 from svccheck.model import Failure, FailureClass, Service, Verdict
 from svccheck.modes.wait import Readiness, WaitOutcome
 from svccheck.modes.wait_progress import LiveProgress, PlainProgress, change_line, closing_lines

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Counting, cli_env
+from support.cli import cli_env
+from support.servers import Counting
 from svccheck.demo.server import ServerThread
 from svccheck.model import Check, CheckResult, HttpRequest, Report, Service, ServiceResult, Summary, Verdict
 from svccheck.modes.watch import transition_line

@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from conftest import cli_env
+from support.cli import cli_env
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Run by test_resources.py in a fresh interpreter, so that the
 peak RSS is this run's and nobody else's; prints one JSON object. By hand:
-`.venv/bin/python tests/resource_run.py 1000`.
+`.venv/bin/python tests/support/resource_run.py 1000`.
 """
 
 from __future__ import annotations
