@@ -383,6 +383,13 @@ def test_start_up_imports_only_what_the_command_needs(
     assert version_result.returncode == 0 and version_result.stdout.startswith("svccheck ")
     assert not top_level(version_modules) & {"typer", "httpx", "yaml", "rich"}
 
+    # reading a manifest asks each protocol for its shape, never for its exchange
+    validate_result, validate_modules = imported_modules("validate", "-f", str(path))
+    assert validate_result.returncode == 0, validate_result.stderr[-2000:]
+    assert "svccheck.protocols.http_shape" in validate_modules  # vacuous without it
+    assert not top_level(validate_modules) & {"httpx", "httpcore", "asyncio", "ssl", "rich"}
+    assert not any(name.startswith("svccheck.judge.health") for name in validate_modules)
+
     help_result, help_modules = imported_modules("--help")
     assert help_result.returncode == 0
     assert not top_level(help_modules) & {"httpx", "yaml", "asyncio", "pydantic", "svccheck.manifest"}

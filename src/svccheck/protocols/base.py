@@ -25,17 +25,17 @@ Each protocol reads its own part of a check, `Check.target` (`HttpRequest`,
 from __future__ import annotations
 
 import errno
-import socket
-import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from svccheck.model import Answer, Check, FailureClass, Judgement
-from svccheck.protocols.shell import Reproduction
-from svccheck.protocols.timing import AttemptTrace
 from svccheck.spec.protocol import ProtocolShape
+
+if TYPE_CHECKING:  # reading a manifest asks for a protocol's shape: asyncio, ssl wait for a probe
+    from svccheck.protocols.shell import Reproduction
+    from svccheck.protocols.timing import AttemptTrace
 
 T = TypeVar("T")
 
@@ -151,6 +151,9 @@ def classify_error(protocol: Protocol, exc: BaseException) -> tuple[FailureClass
     The operating system's and TLS errors mean the same for every protocol and
     are read from the exception's whole chain; the rest is the protocol's.
     """
+    import socket
+    import ssl
+
     chain = exception_chain(exc)
     for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):

@@ -9,14 +9,12 @@ request: reading, validating or listing a manifest never imports httpx.
 
 from __future__ import annotations
 
-import shlex
 import time
 from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from svccheck._version import __version__
-from svccheck.judge.evaluate import judge_http
 from svccheck.model import Answer, Check, FailureClass, HttpRequest, Judgement
 from svccheck.protocols.base import (
     Connector,
@@ -28,8 +26,10 @@ from svccheck.protocols.base import (
     unreachable,
 )
 from svccheck.protocols.http_shape import SHAPE
-from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word
 from svccheck.redact import is_sensitive_header, url_secrets
+
+if TYPE_CHECKING:
+    from svccheck.protocols.shell import Reproduction
 
 __all__ = ["MAX_REDIRECTS", "PROTOCOL", "SHAPE", "USER_AGENT", "Http", "curl_command"]
 
@@ -96,6 +96,8 @@ class Http(Protocol):
         return None
 
     def judge(self, check: Check, answer: Answer) -> Judgement:
+        from svccheck.judge.evaluate import judge_http  # the health readers: only once answers come
+
         return judge_http(check, answer)
 
     def verb(self, check: Check) -> str:
@@ -159,6 +161,10 @@ def curl_command(
     timeout: float,
 ) -> Reproduction:
     """`secret_vars` maps secret values to the variable each came from; `secrets` lists every secret value."""
+    import shlex
+
+    from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word  # for check -v only
+
     known = ShellSecrets.of(secret_vars, secrets)
     request = own_target(check, HttpRequest)
     words: list[str] = ["curl", "-sS", "-i"]

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 from svccheck.model import ANY_2XX, Check, Expect, HttpRequest, Service
 from svccheck.spec import schema
 from svccheck.spec.issues import Reporter
-from svccheck.spec.protocol import ProtocolShape
+from svccheck.spec.protocol import ProtocolShape, service_of
 from svccheck.spec.settings import Layer, merge, tunables, verify_setting
 from svccheck.spec.shape import INVALID
 from svccheck.spec.source import Path
@@ -63,14 +63,7 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
     if svc.health is not None:
         checks.append(_check(name, svc.url, svc.health, "health", service_layers, manifest_path))
     checks.extend(_check(name, svc.url, spec, "check", service_layers, manifest_path) for spec in svc.checks)
-    return Service(
-        name=name,
-        url=svc.url,
-        critical=svc.critical,
-        tags=tuple(svc.tags),
-        depends_on=tuple(svc.depends_on),
-        checks=tuple(checks),
-    )
+    return service_of(name, svc, tuple(checks))
 
 
 def _check(

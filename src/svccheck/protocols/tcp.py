@@ -39,7 +39,7 @@ from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word
 from svccheck.protocols.timing import CONNECTING, HANDSHAKING, WAITING, AttemptTrace
 from svccheck.protocols.tls import ssl_context
 from svccheck.spec import schema
-from svccheck.spec.protocol import ProtocolShape
+from svccheck.spec.protocol import ProtocolShape, service_of
 from svccheck.spec.settings import Layer, merge, tunables, verify_setting
 
 REDIS_PING = b"*1\r\n$4\r\nPING\r\n"
@@ -95,14 +95,7 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
         backoff=settings["backoff"],
         verify_tls=verify_setting(settings["verify_tls"], manifest_path),
     )
-    return Service(
-        name=name,
-        url=svc.url,
-        critical=svc.critical,
-        tags=tuple(svc.tags),
-        depends_on=tuple(svc.depends_on),
-        checks=(check,),
-    )
+    return service_of(name, svc, (check,))
 
 
 SHAPE = ProtocolShape(

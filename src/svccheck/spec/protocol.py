@@ -18,8 +18,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from svccheck.model import Check, Service
+
 if TYPE_CHECKING:
-    from svccheck.model import Service
     from svccheck.spec import schema
     from svccheck.spec.issues import Reporter
     from svccheck.spec.settings import Layer
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 Json = dict[str, Any]
 # (service name, its spec, tunable layers above it, manifest path) -> the runtime service
-Build = Callable[[str, "schema.ServiceSpec", "list[Layer]", str], "Service"]
+Build = Callable[[str, "schema.ServiceSpec", "list[Layer]", str], Service]
 # (service name, its spec, where it is, reporter): the protocol's own cross-field rules
 Rules = Callable[[str, "schema.ServiceSpec", "Path", "Reporter"], None]
 # (key as shown, service name, keys allowed there) -> the message for a key this protocol does not take
@@ -86,3 +87,16 @@ class ProtocolShape:
             },
             "then": then,
         }
+
+
+def service_of(name: str, svc: schema.ServiceSpec, checks: tuple[Check, ...]) -> Service:
+    """A built service: the keys every protocol's services share (url, critical, tags,
+    depends_on) around the checks the protocol built."""
+    return Service(
+        name=name,
+        url=svc.url,
+        critical=svc.critical,
+        tags=tuple(svc.tags),
+        depends_on=tuple(svc.depends_on),
+        checks=checks,
+    )
