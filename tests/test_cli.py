@@ -383,6 +383,20 @@ def test_start_up_imports_only_what_the_command_needs(
     assert version_result.returncode == 0 and version_result.stdout.startswith("svccheck ")
     assert not top_level(version_modules) & {"typer", "httpx", "yaml", "rich"}
 
+    # the health readers load with the first health check; a fleet of sample checks never needs them
+    checks_only = manifest_file(
+        f"""
+        services:
+          api: {{url: "http://127.0.0.1:{port}", checks: [{{path: /api/items}}]}}
+        """,
+        "checks-only.yaml",
+    )
+    checks_result, checks_modules = imported_modules("all", "-f", str(checks_only), "--format", "json")
+    assert json.loads(checks_result.stdout)["verdict"] == "pass", checks_result.stderr[-2000:]
+    assert "svccheck.judge.evaluate" in checks_modules
+    assert not any(name.startswith("svccheck.judge.health") for name in checks_modules)
+    assert any(name.startswith("svccheck.judge.health") for name in modules)  # the first run had one
+
     # reading a manifest asks each protocol for its shape, never for its exchange
     validate_result, validate_modules = imported_modules("validate", "-f", str(path))
     assert validate_result.returncode == 0, validate_result.stderr[-2000:]

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from svccheck.judge.expect import expect_assertions, unique_failures
-from svccheck.judge.health import Component, HealthReading, parse_health
 from svccheck.listing import cut
 from svccheck.model import (
     RESPONSE_EXCERPT,
@@ -18,6 +18,7 @@ from svccheck.model import (
     Attempt,
     Check,
     CheckResult,
+    Component,
     Failure,
     FailureClass,
     Judgement,
@@ -25,6 +26,9 @@ from svccheck.model import (
     Verdict,
 )
 from svccheck.redact import answer_secrets
+
+if TYPE_CHECKING:
+    from svccheck.judge.health import HealthReading
 
 _MAX_COMPONENTS_IN_REASON = 3
 # Failures whose reason says how many attempts it took: those retries could have changed.
@@ -72,7 +76,11 @@ def judge_http(check: Check, answer: Answer) -> Judgement:
 
     A health check's body is read once, for its components, whichever way it is judged.
     """
-    reading = parse_health(answer.body, answer.header("content-type")) if check.kind == "health" else None
+    reading = None
+    if check.kind == "health":
+        from svccheck.judge.health import parse_health  # its readers: only a run with a health check
+
+        reading = parse_health(answer.body, answer.header("content-type"))
     components = reading.components if reading is not None else ()
     if check.expect is not None:
         return Judgement(tuple(expect_assertions(answer, check.expect)), components)
