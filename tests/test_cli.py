@@ -493,7 +493,7 @@ def test_timeout_says_whether_it_bounds_the_command_or_each_round(command: str, 
 def test_settings_handed_to_the_core_are_frozen() -> None:
     import dataclasses
 
-    from svccheck.cli import settings
+    from svccheck.modes import settings
 
     groups = [settings.Selection, settings.Probing, settings.Outputs, settings.Display]
     for group in groups:

@@ -34,7 +34,7 @@ from svccheck.cli.options import (
 )
 
 if TYPE_CHECKING:  # the settings are imported when a command runs, not by `--help` (options.py)
-    from svccheck.cli.settings import Display, Outputs, Probing, Selection
+    from svccheck.modes.settings import Display, Outputs, Probing, Selection
 
 
 class Scenario(StrEnum):
@@ -53,8 +53,8 @@ def all_command(
     display: "Display",
 ) -> int:
     """Check every service: health and sample checks, concurrently. Example: svccheck all -f services.yaml"""
-    from svccheck.cli import checking
-    from svccheck.cli.settings import Run
+    from svccheck.modes import checking
+    from svccheck.modes.settings import Run
 
     run = Run(deadline=duration("--timeout", timeout), strict=strict)
     return checking.check(selection, probing, outputs, display, run)
@@ -77,8 +77,8 @@ def check_command(
     """
     from dataclasses import replace
 
-    from svccheck.cli import checking
-    from svccheck.cli.settings import Run
+    from svccheck.modes import checking
+    from svccheck.modes.settings import Run
 
     run = Run(deadline=duration("--timeout", timeout), strict=strict, story=display.verbose)
     return checking.check(replace(selection, names=tuple(names)), probing, outputs, display, run)
@@ -87,7 +87,7 @@ def check_command(
 @command("validate", selection=MANIFEST)
 def validate_command(*, selection: "Selection") -> None:
     """Load and validate the manifest only (exit 0 or 2). Example: svccheck validate -f services.yaml"""
-    from svccheck.cli.checking import load
+    from svccheck.modes.checking import load
 
     loaded = load(selection)
     checks = sum(len(s.checks) for s in loaded.services)
@@ -97,7 +97,7 @@ def validate_command(*, selection: "Selection") -> None:
 @command("list", selection=MANIFEST, display=COLOR)
 def list_command(*, selection: "Selection", display: "Display") -> None:
     """List the services in the manifest: url, tags, depends_on, checks. Example: svccheck list"""
-    from svccheck.cli.checking import load
+    from svccheck.modes.checking import load
     from svccheck.redact import Redactor
     from svccheck.report import manifest_table
     from svccheck.report.table import make_console
@@ -124,9 +124,9 @@ def demo_command(
 
     Example: svccheck demo --scenario outage
     """
-    from svccheck.cli import checking
-    from svccheck.cli.settings import Run
     from svccheck.demo.run import REPRODUCE, serve_until_interrupted
+    from svccheck.modes import checking
+    from svccheck.modes.settings import Run
 
     if serve:
         return serve_until_interrupted(scenario.value)
@@ -157,8 +157,8 @@ def wait_command(
     reported on stderr. The final table and reports are the same as `all`'s.
     Example: svccheck wait --timeout 5m --interval 2s
     """
-    from svccheck.cli import checking
-    from svccheck.cli.settings import Run
+    from svccheck.modes import checking
+    from svccheck.modes.settings import Run
 
     run = Run(deadline=duration("--timeout", timeout), strict=strict)
     every = duration("--interval", interval) or 2.0
@@ -243,8 +243,8 @@ def serve_command(
     # A round is bounded even when per-attempt timeouts and retries add up: by default the
     # interval, but never so short that a tight interval fails every check with `deadline`.
     round_timeout = duration("--timeout", timeout) or max(every, 60.0)
-    from svccheck.cli.checking import load, select
     from svccheck.modes import serve
+    from svccheck.modes.checking import load, select
     from svccheck.redact import Redactor
 
     loaded = load(selection)
@@ -279,7 +279,7 @@ def watch_command(
     """
     every = duration("--interval", interval) or 5.0
     round_timeout = duration("--timeout", timeout)
-    from svccheck.cli.checking import load, select
+    from svccheck.modes.checking import load, select
     from svccheck.modes.watch import run_watch
     from svccheck.redact import Redactor
     from svccheck.report.table import make_console

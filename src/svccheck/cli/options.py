@@ -2,7 +2,7 @@
 
 A group is the keyword parameters of one builder function (selection,
 probing, outputs, display): those parameters are the options Typer shows, and
-the builder turns their values into the frozen dataclass of cli/settings.py,
+the builder turns their values into the frozen dataclass of modes/settings.py,
 type-checked like any function. `command` splices each group's options into
 the command's signature where the command has a parameter of that name, and
 calls the command with the built settings instead; it is also the one place
@@ -27,7 +27,7 @@ from svccheck.report.formats import FORMATS
 if TYPE_CHECKING:
     # imported by the builders, when a command runs: a frozen dataclass costs ~0.5 ms to
     # create, and `--help` needs none of them
-    from svccheck.cli.settings import Display, Outputs, Probing, Selection
+    from svccheck.modes.settings import Display, Outputs, Probing, Selection
 
 T = TypeVar("T")
 Command = Callable[..., int | None]
@@ -142,7 +142,7 @@ def _selection(
     skip: SkipOpt = None,
     var: VarOpt = None,
 ) -> "Selection":
-    from svccheck.cli.settings import Selection
+    from svccheck.modes.settings import Selection
 
     return Selection(
         manifest=manifest,
@@ -176,7 +176,7 @@ def _probing(
     retries: RetriesOpt = None,
     insecure: InsecureOpt = False,
 ) -> "Probing":
-    from svccheck.cli.settings import Probing
+    from svccheck.modes.settings import Probing
 
     return Probing(concurrency, duration("--request-timeout", request_timeout), retries, insecure)
 
@@ -200,7 +200,7 @@ GithubOpt = Annotated[
 
 
 def _outputs(output: StrEnum, github: bool | None, **files: Path | None) -> "Outputs":
-    from svccheck.cli.settings import Outputs
+    from svccheck.modes.settings import Outputs
 
     chosen = ((f.name, files[f"{f.name}_file"]) for f in FORMATS)
     return Outputs(format=str(output), files=tuple((n, p) for n, p in chosen if p is not None), github=github)
@@ -237,7 +237,7 @@ NoColorOpt = Annotated[bool, typer.Option("--no-color", help="No colour (NO_COLO
 
 
 def _display(verbose: VerboseOpt = False, quiet: QuietOpt = False, no_color: NoColorOpt = False) -> "Display":
-    from svccheck.cli.settings import Display
+    from svccheck.modes.settings import Display
 
     return Display(verbose=verbose, quiet=quiet, no_color=no_color)
 

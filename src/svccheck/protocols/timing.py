@@ -15,6 +15,7 @@ event loop's resolver and keeps the duration for the rest of the run; the
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import time
 from typing import Any
@@ -51,12 +52,17 @@ class DnsTimer:
             task.cancel()
 
 
-async def _time_lookup(host: str, port: int) -> float | None:
+@functools.lru_cache(maxsize=1024)  # every new connection asks; a fleet has a few hosts
+def _is_address(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        pass
-    else:
+        return False
+    return True
+
+
+async def _time_lookup(host: str, port: int) -> float | None:
+    if _is_address(host):
         return None
     loop = asyncio.get_running_loop()
     start = time.perf_counter()

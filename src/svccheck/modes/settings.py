@@ -1,8 +1,8 @@
 """What the command line asked for, one frozen dataclass per option group, for the core.
 
-Each group is declared once as options (cli/options.py) and built once per run;
-the core (cli/checking.py and the modes) reads these typed values, never the
-command line. Durations are already seconds here: a bad one was a usage error
+Each group is declared once as options (`svccheck.cli.options`) and built once
+per run; the core (`modes/checking.py` and the other modes) reads these typed
+values, never the command line. Durations are already seconds here: a bad one was a usage error
 before anything was loaded.
 """
 

@@ -1,4 +1,4 @@
-"""The core the checking commands call: load, select, run (once or until ready), write the report.
+"""The core the checking commands call: load, select, run (once or until ready), deliver the report.
 
 `all`, `check`, `demo` and `wait` differ only in the settings they pass; each
 returns the exit code the Report decided. Heavy modules (httpx through
@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
-from svccheck.cli.settings import Display, Outputs, Probing, Run, Selection
+from svccheck.modes.settings import Display, Outputs, Probing, Run, Selection
 
 if TYPE_CHECKING:
     from svccheck.engine.run import Stop
@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 
 def load(selection: Selection) -> Manifest:
-    """The manifest; a ManifestError goes up to the one handler (cli/app.py)."""
+    """The manifest; a ManifestError goes up to the one handler (`svccheck.cli.app`)."""
     from svccheck.manifest import load_manifest
 
     return load_manifest(str(selection.manifest), env=selection.env, cli_vars=dict(selection.variables))
@@ -140,10 +140,10 @@ def _written(
     *,
     insecure: bool,
 ) -> int:
-    from svccheck.cli.emit import emit
+    from svccheck.modes.deliver import deliver
 
     with _late_signals_ignored():
-        emit(report, manifest, redactor, outputs, display, run, insecure=insecure)
+        deliver(report, manifest, redactor, outputs, display, run, insecure=insecure)
     return report.exit_code
 
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-import typer
-
-from svccheck.cli.settings import Display, Outputs, Run
+from svccheck.modes.settings import Display, Outputs, Run
 
 if TYPE_CHECKING:
     from svccheck.model import Manifest, Report
     from svccheck.redact import Redactor
 
 
-def emit(
+def deliver(
     report: Report,
     manifest: Manifest,
     redactor: Redactor,
@@ -60,7 +58,7 @@ def write_report_files(report: Report, redactor: Redactor, outputs: Outputs) -> 
         try:
             write_atomically(path, formats.named(name).render(report, redactor))
         except OSError as exc:
-            typer.echo(f"svccheck: cannot write {path}: {exc.strerror or exc}", err=True)
+            print(f"svccheck: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
 
 
 def github(report: Report, redactor: Redactor, outputs: Outputs) -> None:
@@ -81,7 +79,7 @@ def github(report: Report, redactor: Redactor, outputs: Outputs) -> None:
     try:
         github.append_step_summary(markdown.render(report, redactor))
     except OSError as exc:
-        typer.echo(f"svccheck: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}", err=True)
+        print(f"svccheck: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}", file=sys.stderr)
 
 
-__all__ = ["emit", "github", "write_report_files"]
+__all__ = ["deliver", "github", "write_report_files"]
