@@ -167,7 +167,17 @@ services:
 """)
         report = tmp_path / "wait.json"
         result = run_cli(
-            "wait", "--timeout", "1s", "--interval", "50ms", "--json", str(report), "-f", str(manifest)
+            # b never gets ready, so wait runs to the bound: 2 s leaves room for a second round of a on a
+            # loaded CI machine (with 1 s, one full run saw a probed only once)
+            "wait",
+            "--timeout",
+            "2s",
+            "--interval",
+            "50ms",
+            "--json",
+            str(report),
+            "-f",
+            str(manifest),
         )
     finally:
         servers.stop()

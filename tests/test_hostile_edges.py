@@ -43,6 +43,10 @@ services:
         yield path
 
 
+# the services here never get ready, so wait runs to its bound: 2 s lets its first round answer
+# on a loaded 2-core CI machine (1 s sometimes ended it first, and the test saw no body at all)
+WAIT_BOUND = "2s"
+
 SURROGATE_VIEWS = [
     ("all",),
     ("all", "-v"),
@@ -52,7 +56,7 @@ SURROGATE_VIEWS = [
     ("all", "--format", "markdown"),
     ("all", "--github"),
     ("watch", "--rounds", "1"),
-    ("wait", "--timeout", "1s", "--interval", "100ms"),
+    ("wait", "--timeout", WAIT_BOUND, "--interval", "100ms"),
 ]
 
 
@@ -119,7 +123,7 @@ COMMAND_VIEWS = [
     ("all", "--format", "junit"),
     ("all", "--format", "markdown"),
     ("watch", "--rounds", "1"),
-    ("wait", "--timeout", "1s", "--interval", "100ms"),
+    ("wait", "--timeout", WAIT_BOUND, "--interval", "100ms"),
 ]
 
 
