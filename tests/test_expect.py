@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from svccheck.grammar.schema import to_matcher
 from svccheck.judge.expect import check_matcher, evaluate_expect
 from svccheck.model import ANY_2XX, Answer, Expect, FailureClass, StatusExpect
-from svccheck.spec.schema import to_matcher
 
 
 def snap(body: object = b"", status: int = 200, headers: tuple[tuple[str, str], ...] = (), latency: float = 0.01,

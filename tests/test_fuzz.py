@@ -25,11 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from support.health_strategies import CONTENT_TYPES, health_bodies
+from svccheck.grammar.source import MAX_DEPTH
 from svccheck.judge.evaluate import evaluate, judge_http
 from svccheck.judge.expect import evaluate_expect
 from svccheck.manifest import ManifestError, load_manifest, parse_manifest
 from svccheck.model import Answer, Check, CheckResult, Failure, ProbeOutcome, Verdict
-from svccheck.spec.source import MAX_DEPTH
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _POSITIONED = re.compile(r"^m\.yaml(:\d+:\d+)?: \S")

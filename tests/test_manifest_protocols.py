@@ -72,8 +72,8 @@ def test_the_schema_branches_on_the_scheme() -> None:
 
 
 def test_each_protocol_declares_its_keys_as_data() -> None:
+    from svccheck.grammar.protocol import ProtocolShape
     from svccheck.protocols import SHAPES
-    from svccheck.spec.protocol import ProtocolShape
 
     tcp = SHAPES["tcp"]
     assert isinstance(tcp, ProtocolShape) and SHAPES["http"] is SHAPES["https"]

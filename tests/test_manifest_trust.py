@@ -16,7 +16,7 @@ import pytest
 
 from support.cli import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
-from svccheck.spec.source import MAX_DEPTH
+from svccheck.grammar.source import MAX_DEPTH
 
 WriteManifest = Callable[..., Path]
 # Refusing any of these takes well under a second; the bound leaves room for a loaded CI machine.

@@ -17,11 +17,11 @@ import pytest
 
 from support.cli import assert_no_traceback, run_cli
 from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.grammar.schema import to_matcher
 from svccheck.judge.expect import check_matcher
 from svccheck.judge.operators import MISSING, OPERATORS, describe
 from svccheck.manifest import ManifestError, parse_manifest
 from svccheck.manifest.json_schema import manifest_schema
-from svccheck.spec.schema import to_matcher
 
 
 @dataclass(frozen=True)

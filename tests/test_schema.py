@@ -263,7 +263,7 @@ def shared_validator() -> jsonschema.Draft202012Validator:
 # --- the schema accepts exactly the scalars the loader accepts -------------------------------
 # Each rule used to be written twice and drift: the schema refused `status: "2XX"`, `" 2xx"` and
 # `critical: "yes "` that the loader took, and took `retries: "1e1"` as no number while the
-# loader read it as 10. Both now read the text forms of `svccheck.spec.tokens`.
+# loader read it as 10. Both now read the text forms of `svccheck.grammar.tokens`.
 
 # where each scalar goes in a manifest that is otherwise fine
 _PLACES: dict[str, Any] = {

@@ -7,7 +7,7 @@ exits with the error's code; no command decides an exit code of its own):
     ├── UsageError           2  a bad option or name on the command line: nothing was probed
     │   └── SelectionError   2  NAMEs / --only / --skip the manifest does not have
     └── ManifestError        2  every problem in the manifest, each at FILE:LINE:COL
-                                (svccheck.spec.errors)
+                                (svccheck.grammar.errors)
 
 A run that probed ends with the `Report`'s own exit code (`ExitCode.OK`,
 `FAILED`, or the signal's), decided in one place: `run.build_report`.

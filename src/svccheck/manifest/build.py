@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from svccheck.grammar import schema
+from svccheck.grammar.settings import tunables
 from svccheck.model import Manifest
 from svccheck.protocols import SHAPES
-from svccheck.spec import schema
-from svccheck.spec.settings import tunables
 
 
 def build_manifest(

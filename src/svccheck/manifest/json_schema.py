@@ -4,7 +4,7 @@ Editors (any YAML language server) validate and complete `services.yaml` with
 it. The loader reads the file *after* `${VAR}` interpolation and reads a
 number or a boolean written as text (`retries: "3"`, `critical: "yes"`), so a
 typed field may hold a `${VAR}` reference or a quoted scalar. Each kind writes
-its own fragment, with the text forms of `svccheck.spec.tokens` that its
+its own fragment, with the text forms of `svccheck.grammar.tokens` that its
 parser reads, so the schema accepts exactly the scalars the loader accepts.
 """
 
@@ -21,7 +21,7 @@ _INTERPOLATED_DEF = {"type": "string", "pattern": r"\$\{", "description": "a ${V
 
 def manifest_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a manifest, as a dict."""
-    from svccheck.spec.schema import MANIFEST
+    from svccheck.grammar.schema import MANIFEST
 
     defs: dict[str, Any] = {}
     root = defs.pop(MANIFEST.schema(defs)["$ref"].rsplit("/", 1)[-1])
@@ -34,8 +34,8 @@ def manifest_schema() -> dict[str, Any]:
 def _protocol_branches() -> list[dict[str, Any]]:
     """`if` the URL is tcp://, `then` only the keys TCP takes; likewise for http(s)://. A URL that
     is a `${VAR}` takes no branch: only the loader, after interpolation, knows its scheme."""
+    from svccheck.grammar import schema
     from svccheck.protocols import every_protocol
-    from svccheck.spec import schema
 
     every = {
         "service": frozenset(schema.SERVICE.keys),

@@ -11,17 +11,17 @@ from collections.abc import Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
+from svccheck.grammar import schema, tokens
+from svccheck.grammar.errors import ManifestError, ManifestIssue
+from svccheck.grammar.issues import Reporter
+from svccheck.grammar.shape import Problem, describe, dotted, read_document
+from svccheck.grammar.source import Path, Positions, load_source
 from svccheck.manifest.build import build_manifest
 from svccheck.manifest.dependencies import check_dependencies, dependency_graph
 from svccheck.manifest.interpolate import Resolver, interpolate_tree
 from svccheck.manifest.rules import check_manifest
 from svccheck.model import Manifest
 from svccheck.protocols import SHAPES
-from svccheck.spec import schema, tokens
-from svccheck.spec.errors import ManifestError, ManifestIssue
-from svccheck.spec.issues import Reporter
-from svccheck.spec.shape import Problem, describe, dotted, read_document
-from svccheck.spec.source import Path, Positions, load_source
 
 # Real manifests are a few KiB; parsing YAML costs about a second per dense MiB.
 MAX_MANIFEST_BYTES = 1024 * 1024

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from svccheck.spec import schema
-from svccheck.spec.issues import Reporter
-from svccheck.spec.protocol import ProtocolShape
-from svccheck.spec.settings import ca_bundle_path
-from svccheck.spec.shape import INVALID, Spec
-from svccheck.spec.source import Path
+from svccheck.grammar import schema
+from svccheck.grammar.issues import Reporter
+from svccheck.grammar.protocol import ProtocolShape
+from svccheck.grammar.settings import ca_bundle_path
+from svccheck.grammar.shape import INVALID, Spec
+from svccheck.grammar.source import Path
 
 
 def check_manifest(

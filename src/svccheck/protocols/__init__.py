@@ -2,7 +2,7 @@
 
 Adding a protocol is one new module plus one line here. The module holds a
 `Protocol` subclass (see `base`) and its `PROTOCOL` instance, whose `shape`
-says what the protocol takes in the manifest (`svccheck.spec.protocol`). The
+says what the protocol takes in the manifest (`svccheck.grammar.protocol`). The
 manifest reader asks this registry for the shape of each service's scheme, and
 the engine and the reports for the protocol. Modules are imported by name when
 a manifest first uses their scheme, so a fleet without `tcp://` never loads it.
@@ -15,8 +15,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from svccheck.grammar.protocol import ProtocolShape
     from svccheck.protocols.base import Protocol
-    from svccheck.spec.protocol import ProtocolShape
 
 # (module, the URL schemes it serves), in the order `svccheck schema` and the docs list them
 PROTOCOLS: tuple[tuple[str, tuple[str, ...]], ...] = (

@@ -7,7 +7,7 @@ attempt timeouts and retries, and judging below it reads the one neutral
 `Answer`. A protocol says:
 
 - `shape`: its keys in the manifest (an allow-list), its rules and how its
-  checks are built (`svccheck.spec.protocol.ProtocolShape`);
+  checks are built (`svccheck.grammar.protocol.ProtocolShape`);
 - `exchange`: one attempt, through its `Connector` (per-run state: HTTP's lanes);
 - `classify`: its own exceptions → a failure class and a reason (the operating
   system's and TLS errors are classified here once, for every protocol);
@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from svccheck.grammar.protocol import ProtocolShape
 from svccheck.model import Answer, Check, FailureClass, Judgement
-from svccheck.spec.protocol import ProtocolShape
 
 if TYPE_CHECKING:  # reading a manifest asks for a protocol's shape: asyncio, ssl wait for a probe
     from svccheck.protocols.shell import Reproduction

@@ -7,13 +7,13 @@ import json
 from collections.abc import Collection
 from urllib.parse import urlsplit, urlunsplit
 
+from svccheck.grammar import schema
+from svccheck.grammar.issues import Reporter
+from svccheck.grammar.protocol import ProtocolShape, service_of
+from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
+from svccheck.grammar.shape import INVALID
+from svccheck.grammar.source import Path
 from svccheck.model import ANY_2XX, Check, Expect, HttpRequest, Service
-from svccheck.spec import schema
-from svccheck.spec.issues import Reporter
-from svccheck.spec.protocol import ProtocolShape, service_of
-from svccheck.spec.settings import Layer, merge, tunables, verify_setting
-from svccheck.spec.shape import INVALID
-from svccheck.spec.source import Path
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 _TCP_ONLY = frozenset({"tls", "protocol"})

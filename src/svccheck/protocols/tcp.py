@@ -32,15 +32,15 @@ from collections.abc import Collection, Mapping
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from svccheck.grammar import schema
+from svccheck.grammar.protocol import ProtocolShape, service_of
+from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
 from svccheck.judge.expect import expect_assertions
 from svccheck.model import Answer, Assertion, Check, Expect, FailureClass, Judgement, Service, TcpTarget
 from svccheck.protocols.base import Connector, Exchange, Origin, Protocol, own_target
 from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word
 from svccheck.protocols.timing import CONNECTING, HANDSHAKING, WAITING, AttemptTrace
 from svccheck.protocols.tls import ssl_context
-from svccheck.spec import schema
-from svccheck.spec.protocol import ProtocolShape, service_of
-from svccheck.spec.settings import Layer, merge, tunables, verify_setting
 
 REDIS_PING = b"*1\r\n$4\r\nPING\r\n"
 REDIS_ANSWERING = (b"+PONG", b"-NOAUTH", b"-WRONGPASS")

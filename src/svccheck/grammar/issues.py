@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from svccheck.spec.errors import ManifestIssue
-from svccheck.spec.source import Path, Positions
+from svccheck.grammar.errors import ManifestIssue
+from svccheck.grammar.source import Path, Positions
 
 
 class Reporter:

@@ -12,11 +12,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from svccheck.durations import parse_duration
-from svccheck.judge.operators import OPERATORS, matcher_schema
-from svccheck.model import Matcher, StatusExpect
-from svccheck.neutral import neutralise
-from svccheck.spec import tokens
-from svccheck.spec.shape import (
+from svccheck.grammar import tokens
+from svccheck.grammar.shape import (
     BOOLEAN_SCHEMA,
     INTERPOLATED,
     INVALID,
@@ -44,6 +41,9 @@ from svccheck.spec.shape import (
     text,
     whole_number,
 )
+from svccheck.judge.operators import OPERATORS, matcher_schema
+from svccheck.model import Matcher, StatusExpect
+from svccheck.neutral import neutralise
 
 MATCHER_OPS = tuple(OPERATORS)  # svccheck.judge.operators: each operator's operand, evaluation and words
 HTTP_METHODS = tokens.HTTP_METHODS
@@ -397,7 +397,7 @@ def _health_shorthand(schema: Json) -> Json:
 
 # The tunables, each declared here once: its key, kind and description, and its built-in value.
 # `defaults`, an environment's `defaults`, a service and a check may each set them; the most
-# specific wins (`svccheck.spec.settings.merge`).
+# specific wins (`svccheck.grammar.settings.merge`).
 BUILTIN_DEFAULTS: dict[str, Any] = {"timeout": 5.0, "retries": 2, "backoff": 0.2, "verify_tls": True}
 _TUNABLES = (
     Field(

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from svccheck.spec.errors import ManifestIssue
+from svccheck.grammar.errors import ManifestIssue
 
 Path = tuple[str | int, ...]
 

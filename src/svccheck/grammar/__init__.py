@@ -1,4 +1,4 @@
-"""The manifest's language, below the protocols that speak it.
+"""The manifest's grammar, below the protocols that speak it.
 
 How a key is declared, read with its position and described in the JSON Schema
 (`shape`, `tokens`), the keys every service and check has (`schema`), how

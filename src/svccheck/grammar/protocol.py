@@ -8,7 +8,7 @@ never a setting silently ignored: `tls_min_days` on a `tcp://` service used to
 validate and then do nothing. The JSON Schema's per-scheme branches are
 generated from the same lists. A key only one protocol takes (`tls`,
 `protocol`) is still declared once among the service's keys in
-`spec/schema.py`, so that its reading and its JSON Schema come from one
+`grammar/schema.py`, so that its reading and its JSON Schema come from one
 declaration; the shapes of the other protocols leave it out.
 """
 
@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from svccheck.model import Check, Service
 
 if TYPE_CHECKING:
-    from svccheck.spec import schema
-    from svccheck.spec.issues import Reporter
-    from svccheck.spec.settings import Layer
-    from svccheck.spec.source import Path
+    from svccheck.grammar import schema
+    from svccheck.grammar.issues import Reporter
+    from svccheck.grammar.settings import Layer
+    from svccheck.grammar.source import Path
 
 Json = dict[str, Any]
 # (service name, its spec, tunable layers above it, manifest path) -> the runtime service
@@ -49,7 +49,7 @@ class ProtocolShape:
 
     def url_pattern(self) -> str:
         """A JSON Schema pattern for a URL of this protocol, as the loader reads it (scheme in any case)."""
-        from svccheck.spec.tokens import WHITESPACE, any_case
+        from svccheck.grammar.tokens import WHITESPACE, any_case
 
         schemes = "|".join(any_case(scheme) for scheme in self.schemes)
         return f"^{WHITESPACE}*({schemes})://"

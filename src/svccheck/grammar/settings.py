@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path as FsPath
 from typing import Any
 
-from svccheck.spec import schema
+from svccheck.grammar import schema
 
 Layer = dict[str, Any]
 

@@ -1,6 +1,6 @@
 """A small typed-mapping validator: every problem at once, each with its location.
 
-The manifest's shape (`svccheck.spec.schema`) is declared with these parts,
+The manifest's shape (`svccheck.grammar.schema`) is declared with these parts,
 and the same declaration yields both the validation and the JSON Schema.
 svccheck validates one small document per run, so a validation library would
 cost more than it saves: pydantic alone took ~100 ms of start-up and ~18 MB
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from svccheck.spec import tokens
+from svccheck.grammar import tokens
 
 Loc = tuple[str | int, ...]
 Json = dict[str, Any]
