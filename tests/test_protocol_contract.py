@@ -150,7 +150,7 @@ def test_what_it_sent_and_how_to_reproduce_it(name: str) -> None:
 
 # what the JSON report writes of every check whatever its protocol: a protocol's own fields add to it
 COMMON_JSON_FIELDS = {
-    "name", "kind", "protocol", "url", "verdict", "status_code", "latency_ms", "attempts", "recovered",
+    "name", "kind", "protocol", "method", "url", "verdict", "status_code", "latency_ms", "attempts", "recovered",
     "failure_class", "reason", "failures", "timings", "tls", "components",
 }  # fmt: skip
 
@@ -166,8 +166,9 @@ def test_the_check_carries_the_protocols_own_target_and_reports_read_it_through_
     verb = protocol.verb(check)
     assert verb and printable(verb) and check.url not in verb
     fields = protocol.request_fields(check)
-    # a protocol's fields never overwrite the common ones (tcp's `tls` once did: the certificate's key)
-    assert fields and not set(fields) & COMMON_JSON_FIELDS, fields
+    # a protocol's fields never overwrite the common ones (tcp's `tls` once did: the certificate's key);
+    # `method` is report-v1's, null unless the protocol has one
+    assert fields and not set(fields) & (COMMON_JSON_FIELDS - {"method"}), fields
     written = json_report(report)["services"][0]["checks"][0]
     assert written["protocol"] == protocol.name and {k: written[k] for k in fields} == fields
     assert set(written) >= COMMON_JSON_FIELDS

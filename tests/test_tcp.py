@@ -176,7 +176,7 @@ def test_cli_reports_tcp_checks_in_json_and_table(redis_port: int, manifest_file
     (check,) = json.loads(result.stdout)["services"][0]["checks"]
     # the JSON report records what a TCP check sends, not an HTTP method it never used
     assert check["protocol"] == "tcp" and check["ping"] == "redis" and check["over_tls"] is False
-    assert "method" not in check and check["url"] == f"tcp://127.0.0.1:{redis_port}"
+    assert check["method"] is None and check["url"] == f"tcp://127.0.0.1:{redis_port}"
     table = run_cli("check", "cache", "-f", str(path), "-v")
     assert table.returncode == 0 and "PASS" in table.stdout
 

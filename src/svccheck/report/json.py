@@ -60,7 +60,9 @@ def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
         "name": redactor.text(check.name),
         "kind": check.kind,
         "protocol": protocol.name,
-        **protocol.request_fields(check),  # `method` for HTTP; the contract test keeps them apart
+        # report-v1 has a `method` on every check: null where the protocol has none (tcp)
+        "method": None,
+        **protocol.request_fields(check),  # HTTP's sets `method`; the contract test keeps the rest apart
         "url": redactor.url(check.url),
         "verdict": str(result.verdict),
         "status_code": result.status_code,
