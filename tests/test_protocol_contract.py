@@ -105,6 +105,27 @@ def test_a_protocol_brings_its_own_manifest_shape(name: str) -> None:
     assert {"url", "critical", "tags", "depends_on"} <= shape.service_keys  # what every service has
 
 
+def test_a_protocols_own_keys_are_declared_once_and_refused_elsewhere_naming_the_owner() -> None:
+    from svccheck.grammar import schema
+    from svccheck.manifest import ManifestError
+    from svccheck.protocols import own_fields
+
+    keys = [field.key for field in own_fields()]
+    assert keys and len(keys) == len(set(keys))  # no two protocols declare the same key
+    assert not set(keys) & set(schema.SERVICE.keys)  # nor one the common grammar has
+    for protocol in every_protocol():
+        assert protocol.shape.own_keys <= protocol.shape.service_keys
+        for other in every_protocol():
+            if other is protocol or not other.shape.fields:
+                continue
+            key = other.shape.fields[0].key
+            url = f"{protocol.schemes[0]}://127.0.0.1:1"
+            text = f"services:\n  svc: {{url: '{url}', {key}: null, health: {{name: h}}}}\n"
+            with pytest.raises(ManifestError) as caught:
+                parse_manifest(text, "services.yaml", environ={})
+            assert f"{key!r} is for {other.schemes[0]}:// services" in caught.value.render()
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_every_protocol_has_a_live_server_here(name: str) -> None:
     assert name in LIVE, f"add a real loopback server for {name!r} to LIVE: the contract runs against it"

@@ -6,10 +6,11 @@ its exchange so that reading a manifest never imports httpx), as the `shape`
 of its `Protocol`. A key the shape does not list is an error at that key,
 never a setting silently ignored: `tls_min_days` on a `tcp://` service used to
 validate and then do nothing. The JSON Schema's per-scheme branches are
-generated from the same lists. A key only one protocol takes (`tls`,
-`protocol`) is still declared once among the service's keys in
-`grammar/schema.py`, so that its reading and its JSON Schema come from one
-declaration; the shapes of the other protocols leave it out.
+generated from the same lists. A key only one protocol takes (tcp's `tls` and
+`protocol`) is declared in that protocol's shape (`fields`), once: the
+manifest reader adds every protocol's own fields to the keys a service may
+have (`grammar.schema.manifest_shape`), and the other protocols' allow-lists
+leave them out, so a `tls` on an HTTP service says whose key it is.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from svccheck.grammar import schema
     from svccheck.grammar.issues import Reporter
     from svccheck.grammar.settings import Layer
+    from svccheck.grammar.shape import Field
     from svccheck.grammar.source import Path
 
 Json = dict[str, Any]
@@ -31,8 +33,9 @@ Json = dict[str, Any]
 Build = Callable[[str, "schema.ServiceSpec", "list[Layer]", str], Service]
 # (service name, its spec, where it is, reporter): the protocol's own cross-field rules
 Rules = Callable[[str, "schema.ServiceSpec", "Path", "Reporter"], None]
-# (key as shown, service name, keys allowed there) -> the message for a key this protocol does not take
-Foreign = Callable[[str, str, Collection[str]], str]
+# (key as shown, service name, keys allowed there, the protocol whose own key it is, if any)
+#   -> the message for a key this protocol does not take
+Foreign = Callable[[str, str, Collection[str], "ProtocolShape | None"], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,13 @@ class ProtocolShape:
     foreign: Foreign
     build: Build
     rules: Rules | None = None
+    # service-level keys only this protocol takes, declared here (tcp's `tls`, `protocol`); the
+    # build reads them with `spec.value(name)`; they are in `service_keys` too
+    fields: tuple[Field, ...] = ()
+
+    @property
+    def own_keys(self) -> frozenset[str]:
+        return frozenset(f.key for f in self.fields)
 
     def url_pattern(self) -> str:
         """A JSON Schema pattern for a URL of this protocol, as the loader reads it (scheme in any case)."""

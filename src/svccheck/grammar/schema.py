@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from svccheck.durations import parse_duration
@@ -36,7 +36,6 @@ from svccheck.grammar.shape import (
     integer,
     integer_kind,
     integer_schema,
-    one_of,
     parse_bool,
     text,
     whole_number,
@@ -47,7 +46,6 @@ from svccheck.neutral import neutralise
 
 MATCHER_OPS = tuple(OPERATORS)  # svccheck.judge.operators: each operator's operand, evaluation and words
 HTTP_METHODS = tokens.HTTP_METHODS
-TCP_PROTOCOLS = ("redis", "postgres")
 
 
 def _duration_reader(form: tokens.Token, positive: bool) -> Callable[[object], float]:
@@ -567,24 +565,6 @@ class ServiceSpec(Tunables):
             description="base URL; check paths are appended. tcp://host:port checks a TCP service instead",
             examples=["http://localhost:8080", "tcp://localhost:6379"],
         ),
-        Field(
-            "tls",
-            Nullable(BOOL),
-            description="tcp:// only: handshake TLS after connecting (verified like https)",
-        ),
-        Field(
-            "protocol",
-            Nullable(
-                Scalar(
-                    one_of(*TCP_PROTOCOLS),
-                    {"anyOf": [{"type": "string", "enum": list(TCP_PROTOCOLS)}, INTERPOLATED]},
-                )
-            ),
-            description=(
-                "tcp:// only: a protocol-level ping, so an open port is not taken for a working service: "
-                "redis (PING, expects PONG) or postgres (SSLRequest, expects an answer)"
-            ),
-        ),
         Field("critical", BOOL, default=True, description="a failure of a non-critical service only warns"),
         Field(
             "tags",
@@ -610,8 +590,6 @@ class ServiceSpec(Tunables):
         Field("checks", ListOf(Shape(CheckSpec)), default=list, description="sample API checks"),
     )
     url: str
-    tls: bool | None
-    protocol: str | None
     critical: bool
     tags: list[str]
     depends_on: list[str]
@@ -651,6 +629,15 @@ def _version(value: object) -> int:
         raise Invalid(f"unsupported manifest version {version}; this svccheck reads version 1") from None
 
 
+def _services_field(service: Shape[ServiceSpec]) -> Field:
+    return Field(
+        "services",
+        MapOf(service, {"minProperties": 1, "propertyNames": {"pattern": tokens.SERVICE_NAME.pattern}}),
+        required=True,
+        description="the services to check, by name",
+    )
+
+
 class ManifestSpec(Spec):
     TITLE = "svccheck manifest"
     DESCRIPTION = "Services to health-check with svccheck"
@@ -676,15 +663,7 @@ class ManifestSpec(Spec):
             description="overlays selected with --env NAME: vars and defaults",
             examples=[{"staging": {"vars": {"host": "staging.internal.example"}}}],
         ),
-        Field(
-            "services",
-            MapOf(
-                Shape(ServiceSpec),
-                {"minProperties": 1, "propertyNames": {"pattern": tokens.SERVICE_NAME.pattern}},
-            ),
-            required=True,
-            description="the services to check, by name",
-        ),
+        _services_field(Shape(ServiceSpec)),
     )
     version: int
     defaults: Tunables | None
@@ -695,5 +674,19 @@ class ManifestSpec(Spec):
 
 EXPECT = Shape(ExpectSpec)
 CHECK = Shape(CheckSpec)
-SERVICE = Shape(ServiceSpec)
-MANIFEST = Shape(ManifestSpec)
+SERVICE = Shape(ServiceSpec)  # the keys every service has, whatever its protocol
+MANIFEST = Shape(ManifestSpec)  # a manifest whose services take no protocol's own key
+
+_MANIFESTS: dict[tuple[int, ...], Shape[ManifestSpec]] = {}
+
+
+def manifest_shape(protocol_fields: Sequence[Field]) -> Shape[ManifestSpec]:
+    """The manifest as read: every service takes the common keys and each protocol's own
+    (`ProtocolShape.fields`: `tls` and `protocol` are tcp's); which of them a service may
+    write is its protocol's allow-list, checked by the rules. Built once per set of fields."""
+    key = tuple(id(f) for f in protocol_fields)
+    shape = _MANIFESTS.get(key)
+    if shape is None:
+        service = Shape(ServiceSpec, extra=protocol_fields)
+        shape = _MANIFESTS[key] = Shape(ManifestSpec, replace=(_services_field(service),))
+    return shape

@@ -169,17 +169,28 @@ class Spec:
     unknown: frozenset[str]
 
     def __init__(
-        self, values: Mapping[str, Any], fields_set: frozenset[str], unknown: frozenset[str] = frozenset()
+        self,
+        values: Mapping[str, Any],
+        fields_set: frozenset[str],
+        unknown: frozenset[str] = frozenset(),
+        written: frozenset[str] | None = None,
     ) -> None:
         self.__dict__.update(values)
         self.fields_set = fields_set
         # keys the shape refused: a rule about a missing key stays quiet, one of them may be it
         self.unknown = unknown
+        self._written = written
 
     @property
     def written(self) -> frozenset[str]:
         """The keys written in the file, as written (`json`, where the attribute is `json_`)."""
+        if self._written is not None:
+            return self._written
         return frozenset(f.key for f in self.FIELDS if f.name in self.fields_set)
+
+    def value(self, name: str) -> Any:
+        """A field the spec class does not declare itself: a protocol's own key (`Shape(extra=…)`)."""
+        return self.__dict__.get(name)
 
 
 S = TypeVar("S", bound=Spec)
@@ -188,15 +199,20 @@ S = TypeVar("S", bound=Spec)
 class Shape(Kind, Generic[S]):
     """A mapping with a fixed set of keys, read into a `Spec` subclass."""
 
-    def __init__(self, spec: type[S]) -> None:
+    def __init__(self, spec: type[S], *, extra: Sequence[Field] = (), replace: Sequence[Field] = ()) -> None:
+        """`extra`: fields beyond the spec class's own (the keys each protocol declares for its
+        services); `replace`: fields that stand for the class's own of the same key."""
         self.spec = spec
-        self.by_key = {f.key: f for f in spec.FIELDS}
+        replaced = {f.key: f for f in replace}
+        self.fields: tuple[Field, ...] = (*(replaced.get(f.key, f) for f in spec.FIELDS), *extra)
+        self.by_key = {f.key: f for f in self.fields}
+        self._extended = bool(extra)
         # Worked out once: a manifest reads one Shape per service and per check.
         self._defaults = {
-            f.name: f.default for f in spec.FIELDS if not f.required and not callable(f.default)
+            f.name: f.default for f in self.fields if not f.required and not callable(f.default)
         }
-        self._factories = [(f.name, f.default) for f in spec.FIELDS if callable(f.default)]
-        self._required = [f for f in spec.FIELDS if f.required]
+        self._factories = [(f.name, f.default) for f in self.fields if callable(f.default)]
+        self._required = [f for f in self.fields if f.required]
 
     @property
     def keys(self) -> list[str]:
@@ -224,7 +240,8 @@ class Shape(Kind, Generic[S]):
             if f.name not in written:
                 problems.append(Problem((*loc, f.key), f"missing required key {f.key!r}", point=loc))
                 values[f.name] = INVALID
-        return self.spec(values, frozenset(written), frozenset(unknown))
+        keys = frozenset(f.key for f in self.fields if f.name in written) if self._extended else None
+        return self.spec(values, frozenset(written), frozenset(unknown), keys)
 
     def _unknown(self, key: object, loc: Loc) -> str:
         import difflib  # only when something is misspelt
@@ -241,7 +258,7 @@ class Shape(Kind, Generic[S]):
         if name not in defs:
             defs[name] = {}  # placeholder: shapes may refer to themselves
             properties: Json = {}
-            for f in self.spec.FIELDS:
+            for f in self.fields:
                 prop = f.kind.schema(defs)
                 if f.description:
                     prop["description"] = f.description
@@ -252,7 +269,7 @@ class Shape(Kind, Generic[S]):
                 prop.update(f.schema_extra)
                 properties[f.key] = prop
             body: Json = {"type": "object", "properties": properties, "additionalProperties": False}
-            required = [f.key for f in self.spec.FIELDS if f.required]
+            required = [f.key for f in self.fields if f.required]
             if required:
                 body["required"] = required
             if self.spec.TITLE:

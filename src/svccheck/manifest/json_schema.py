@@ -21,10 +21,11 @@ _INTERPOLATED_DEF = {"type": "string", "pattern": r"\$\{", "description": "a ${V
 
 def manifest_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a manifest, as a dict."""
-    from svccheck.grammar.schema import MANIFEST
+    from svccheck.grammar.schema import manifest_shape
+    from svccheck.protocols import own_fields
 
     defs: dict[str, Any] = {}
-    root = defs.pop(MANIFEST.schema(defs)["$ref"].rsplit("/", 1)[-1])
+    root = defs.pop(manifest_shape(own_fields()).schema(defs)["$ref"].rsplit("/", 1)[-1])
     body = {**root, "$defs": defs}
     body["$defs"]["Interpolated"] = _INTERPOLATED_DEF
     body["$defs"]["ServiceSpec"]["allOf"] = _protocol_branches()
@@ -35,10 +36,10 @@ def _protocol_branches() -> list[dict[str, Any]]:
     """`if` the URL is tcp://, `then` only the keys TCP takes; likewise for http(s)://. A URL that
     is a `${VAR}` takes no branch: only the loader, after interpolation, knows its scheme."""
     from svccheck.grammar import schema
-    from svccheck.protocols import every_protocol
+    from svccheck.protocols import every_protocol, own_fields
 
     every = {
-        "service": frozenset(schema.SERVICE.keys),
+        "service": frozenset(schema.SERVICE.keys) | {f.key for f in own_fields()},
         "health": frozenset(schema.CHECK.keys),
         "check": frozenset(schema.CHECK.keys),
         "expect": frozenset(schema.EXPECT.keys),

@@ -48,7 +48,7 @@ def check_manifest(
                 _expect_rules(check.expect, (*check_where, "expect"), report)
         protocol = protocols.get(urlsplit(svc.url).scheme) if _valid(svc.url) else None
         if protocol is not None:
-            _allow_list(name, svc, where, protocol, report)
+            _allow_list(name, svc, where, protocol, protocols, report)
             if protocol.rules is not None:
                 protocol.rules(name, svc, where, report)
 
@@ -71,14 +71,25 @@ def _expect_rules(expect: schema.ExpectSpec, where: Path, report: Reporter) -> N
         )
 
 
+def _owner(key: str, protocols: Mapping[str, ProtocolShape]) -> ProtocolShape | None:
+    """The protocol that declares `key` as its own, if one does (only asked when a key is refused)."""
+    return next((shape for shape in protocols.values() if key in shape.own_keys), None)
+
+
 def _allow_list(
-    name: str, svc: schema.ServiceSpec, where: Path, protocol: ProtocolShape, report: Reporter
+    name: str,
+    svc: schema.ServiceSpec,
+    where: Path,
+    protocol: ProtocolShape,
+    protocols: Mapping[str, ProtocolShape],
+    report: Reporter,
 ) -> None:
     """Every key the protocol does not take is an error at that key: none is silently ignored."""
 
     def refuse(keys: frozenset[str], allowed: frozenset[str], at: Path) -> None:
         for key in sorted(keys - allowed):
-            report.error((*at, key), protocol.foreign(key, name, allowed), key=True)
+            message = protocol.foreign(key, name, allowed, _owner(key, protocols))
+            report.error((*at, key), message, key=True)
 
     refuse(svc.written, protocol.service_keys, where)
     health = svc.health
@@ -91,7 +102,7 @@ def _allow_list(
             and not report.written((*health_where, "path"))
         ):
             # `health: /path`, the shorthand: its path is the whole value
-            report.error(health_where, protocol.foreign("a health path", name, protocol.health_keys))
+            report.error(health_where, protocol.foreign("a health path", name, protocol.health_keys, None))
             written = written - {"path"}
         refuse(written, protocol.health_keys, health_where)
         if _valid(health.expect) and health.expect is not None:

@@ -4,8 +4,11 @@ Adding a protocol is one new module plus one line here. The module holds a
 `Protocol` subclass (see `base`) and its `PROTOCOL` instance, whose `shape`
 says what the protocol takes in the manifest (`svccheck.grammar.protocol`). The
 manifest reader asks this registry for the shape of each service's scheme, and
-the engine and the reports for the protocol. Modules are imported by name when
-a manifest first uses their scheme, so a fleet without `tcp://` never loads it.
+the engine and the reports for the protocol. Reading a manifest imports every
+protocol module, for the keys each declares as its own (`own_fields`), so a
+protocol module stays light: what it needs to exchange (httpx, asyncio's
+streams, a client library) is imported by its connector, from a module of its
+own (`http_transport`, `tcp_exchange`), on the first attempt.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from svccheck.grammar.protocol import ProtocolShape
+    from svccheck.grammar.shape import Field
     from svccheck.protocols.base import Protocol
 
 # (module, the URL schemes it serves), in the order `svccheck schema` and the docs list them
@@ -62,3 +66,9 @@ class _Shapes(Mapping[str, "ProtocolShape"]):
 
 
 SHAPES: Mapping[str, ProtocolShape] = _Shapes()
+
+
+def own_fields() -> tuple[Field, ...]:
+    """Every protocol's own service keys (tcp's `tls`, `protocol`), in registry order: the
+    manifest reader takes them all, and each protocol's allow-list says which are its."""
+    return tuple(field for protocol in every_protocol() for field in protocol.shape.fields)

@@ -16,11 +16,12 @@ from svccheck.grammar.source import Path
 from svccheck.model import ANY_2XX, Check, Expect, HttpRequest, Service
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
-_TCP_ONLY = frozenset({"tls", "protocol"})
 
 
-def _foreign(key: str, service: str, allowed: Collection[str]) -> str:
-    return f"{key!r} is for tcp:// services; {service!r} is an HTTP service"
+def _foreign(key: str, service: str, allowed: Collection[str], owner: ProtocolShape | None) -> str:
+    # every key an HTTP service refuses is another protocol's own (common keys are all HTTP's)
+    whose = f"for {owner.schemes[0]}:// services" if owner is not None else "not an HTTP key"
+    return f"{key!r} is {whose}; {service!r} is an HTTP service"
 
 
 def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) -> None:
@@ -135,7 +136,7 @@ def join_url(base: str, path: str) -> str:
 SHAPE = ProtocolShape(
     name="http",
     schemes=("http", "https"),
-    service_keys=frozenset(schema.SERVICE.keys) - _TCP_ONLY,
+    service_keys=frozenset(schema.SERVICE.keys),  # every common key; no protocol's own
     health_keys=frozenset(schema.CHECK.keys),
     check_keys=frozenset(schema.CHECK.keys),
     expect_keys=frozenset(schema.EXPECT.keys),

@@ -22,43 +22,54 @@ errors rather than bounds that would silently never be checked.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import shlex
-import ssl
-import struct
-import time
 from collections.abc import Collection, Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from svccheck.grammar import schema
 from svccheck.grammar.protocol import ProtocolShape, service_of
+from svccheck.grammar.schema import BOOL
 from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
+from svccheck.grammar.shape import INTERPOLATED, Field, Nullable, Scalar, one_of
 from svccheck.judge.expect import expect_assertions
 from svccheck.model import Answer, Assertion, Check, Expect, FailureClass, Judgement, Service, TcpTarget
-from svccheck.protocols.base import Connector, Exchange, Origin, Protocol, own_target
-from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word
-from svccheck.protocols.timing import CONNECTING, HANDSHAKING, WAITING, AttemptTrace
-from svccheck.protocols.tls import ssl_context
+from svccheck.protocols.base import Connector, Origin, Protocol, own_target
 
-REDIS_PING = b"*1\r\n$4\r\nPING\r\n"
-REDIS_ANSWERING = (b"+PONG", b"-NOAUTH", b"-WRONGPASS")
-POSTGRES_SSL_REQUEST = struct.pack("!II", 8, 80877103)
-MAX_ANSWER = 512
-
+if TYPE_CHECKING:
+    from svccheck.protocols.shell import Reproduction
 
 # --- the manifest: what a tcp:// service takes, and the one check it is built into ---
 
 _TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers"}  # no request to carry headers
 
 
-def _foreign(key: str, service: str, allowed: Collection[str]) -> str:
+PINGS = ("redis", "postgres")
+
+# the keys only a tcp:// service takes, declared here once (reading, JSON Schema, allow-list)
+FIELDS = (
+    Field(
+        "tls",
+        Nullable(BOOL),
+        description="tcp:// only: handshake TLS after connecting (verified like https)",
+    ),
+    Field(
+        "protocol",
+        Nullable(Scalar(one_of(*PINGS), {"anyOf": [{"type": "string", "enum": list(PINGS)}, INTERPOLATED]})),
+        description=(
+            "tcp:// only: a protocol-level ping, so an open port is not taken for a working service: "
+            "redis (PING, expects PONG) or postgres (SSLRequest, expects an answer)"
+        ),
+    ),
+)
+
+
+def _foreign(key: str, service: str, allowed: Collection[str], owner: ProtocolShape | None) -> str:
     import difflib  # only when a key is wrong
 
     label = key if " " in key else repr(key)  # "a health path" is not a key name
+    whose = f"{owner.schemes[0]}:// services" if owner is not None else "HTTP checks"
     message = (
-        f"{label} is for HTTP checks, an unknown key for a tcp:// service "
+        f"{label} is for {whose}, an unknown key for a tcp:// service "
         f"({service!r} is checked by connecting, and with 'protocol', a ping)"
     )
     hint = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
@@ -80,12 +91,12 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
     target = TcpTarget(
         host=parts.hostname or "",
         port=parts.port or 0,
-        tls=bool(svc.tls),
-        protocol=svc.protocol,
+        tls=bool(svc.value("tls")),
+        protocol=svc.value("protocol"),
     )
     check = Check(
         service=name,
-        name=(health.name if health is not None and health.name else svc.protocol or "connect"),
+        name=(health.name if health is not None and health.name else svc.value("protocol") or "connect"),
         kind="health",
         url=svc.url,
         target=target,
@@ -102,26 +113,24 @@ SHAPE = ProtocolShape(
     name="tcp",
     schemes=("tcp",),
     service_keys=frozenset(
-        {"url", "tls", "protocol", "critical", "tags", "depends_on", "description", "health", *_TUNABLES}
+        {
+            "url",
+            "critical",
+            "tags",
+            "depends_on",
+            "description",
+            "health",
+            *_TUNABLES,
+            *(f.key for f in FIELDS),
+        }
     ),
     health_keys=frozenset({"name", "expect", *_TUNABLES}),
     check_keys=frozenset(),  # no `checks`: one connection check per service
     expect_keys=frozenset({"max_latency", "warn_latency"}),
     foreign=_foreign,
     build=_service,
+    fields=FIELDS,
 )
-
-
-# --- the exchange ---
-
-
-class TcpFailure(Exception):
-    """The server answered, but not as the protocol says: a verdict, never a traceback."""
-
-    def __init__(self, failure_class: FailureClass, reason: str) -> None:
-        super().__init__(reason)
-        self.failure_class = failure_class
-        self.reason = reason
 
 
 class Tcp(Protocol):
@@ -132,13 +141,17 @@ class Tcp(Protocol):
     names_stalled_phase = False
 
     def connector(self, *, total: int) -> Connector:
-        return _TcpConnector()
+        from svccheck.protocols.tcp_exchange import TcpConnector  # asyncio's streams: for a probe only
+
+        return TcpConnector()
 
     def origin(self, check: Check, verify: bool | str) -> Origin:
         target = _target(check)
         return ("tcp", target.host, target.port, verify if target.tls else None)
 
     def classify(self, exc: BaseException) -> tuple[FailureClass, str] | None:
+        from svccheck.protocols.tcp_exchange import TcpFailure  # loaded already: only an exchange raises
+
         if isinstance(exc, TcpFailure):
             return exc.failure_class, exc.reason
         return None
@@ -180,6 +193,8 @@ class Tcp(Protocol):
         timeout: float,
     ) -> Reproduction:
         """`redis-cli … PING`, `pg_isready …`, `openssl s_client …` or `nc -z …`: what the check does."""
+        from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word  # for check -v only
+
         target = _target(check)
         known = ShellSecrets.of(secret_vars, secrets)
         host = shell_word(known.split(target.host, "URL"))
@@ -210,6 +225,8 @@ def _openssl_verify(verify: bool | str, *, insecure: str, cafile: str) -> list[s
     if verify is False:
         return [insecure]
     if isinstance(verify, str):
+        import shlex
+
         return [cafile, shlex.quote(verify)]
     return []
 
@@ -233,125 +250,3 @@ def _target(check: Check) -> TcpTarget:
 
 
 PROTOCOL = Tcp()
-
-
-class _TcpConnector(Connector):
-    """TCP keeps no connection between attempts: each one opens and closes its own."""
-
-    async def exchange(self, check: Check, attempt: Exchange) -> Answer:
-        target = _target(check)
-        context = ssl_context(attempt.verify) if target.tls else None
-        return await exchange(target, check.url, context, attempt.trace.start, attempt.trace)
-
-
-async def exchange(
-    target: TcpTarget,
-    url: str,
-    tls_context: ssl.SSLContext | None,
-    start: float,
-    trace: AttemptTrace | None = None,
-) -> Answer:
-    """One attempt; the caller bounds it with its timeout and classifies OS and TLS errors.
-
-    `trace.phase` says where the attempt is, so a timeout while connecting is
-    told from a server that accepted and never answered (#12).
-    """
-    direct_tls = tls_context if target.tls and target.protocol != "postgres" else None
-    if trace is not None:
-        trace.phase = CONNECTING
-    reader, writer = await asyncio.open_connection(
-        target.host,
-        target.port,
-        ssl=direct_tls,
-        server_hostname=target.host if direct_tls is not None else None,
-    )
-    if trace is not None:
-        trace.phase = WAITING
-    try:
-        if target.protocol == "redis":
-            answer = await _redis(reader, writer)
-        elif target.protocol == "postgres":
-            answer = await _postgres(reader, writer, tls_context if target.tls else None, target.host, trace)
-        else:
-            answer = b""
-    finally:
-        writer.close()
-        with contextlib.suppress(Exception):  # the check is decided; a messy close changes nothing
-            await writer.wait_closed()
-    return Answer(
-        status_text=_status_text(target, answer),
-        headers=(),
-        body=answer,
-        truncated=False,
-        latency=time.perf_counter() - start,
-        version="TLS" if target.tls else "",
-        url=url,
-    )
-
-
-def _status_text(target: TcpTarget, answer: bytes) -> str:
-    if target.protocol == "redis":
-        return answer.decode("utf-8", "backslashreplace")  # +PONG, -NOAUTH…: one line, capped
-    if target.protocol == "postgres":
-        return "accepting connections" + (" (TLS)" if answer == b"S" and target.tls else "")
-    return "connected" + (" (TLS handshake done)" if target.tls else "")
-
-
-async def _redis(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
-    writer.write(REDIS_PING)
-    await writer.drain()
-    try:
-        line = (await reader.readline())[:MAX_ANSWER].rstrip(b"\r\n")
-    except ValueError:  # asyncio's stream limit: a line of over 64 KiB is no answer to PING
-        raise TcpFailure(
-            FailureClass.PROTOCOL, "not a Redis server: PING answered with a line of over 64 KiB"
-        ) from None
-    if not line:
-        raise TcpFailure(FailureClass.PROTOCOL, "redis: connection closed without an answer to PING")
-    if line.startswith(REDIS_ANSWERING):
-        return line
-    if line.startswith(b"-"):
-        # -LOADING, -MASTERDOWN, -BUSY...: a Redis that is up but not serving
-        raise TcpFailure(FailureClass.HEALTH, f"redis answered PING with {_show(line[1:])}")
-    raise TcpFailure(FailureClass.PROTOCOL, f"not a Redis server: PING answered with {_show(line)}")
-
-
-async def _postgres(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    tls_context: ssl.SSLContext | None,
-    host: str,
-    trace: AttemptTrace | None = None,
-) -> bytes:
-    writer.write(POSTGRES_SSL_REQUEST)
-    await writer.drain()
-    answer = await reader.read(1)
-    if not answer:
-        raise TcpFailure(FailureClass.PROTOCOL, "postgres: connection closed without an answer")
-    if answer == b"E":
-        # servers too old for SSLRequest answer with an error message: still PostgreSQL
-        return answer
-    if answer not in (b"S", b"N"):
-        more = answer + await _some(reader)
-        raise TcpFailure(FailureClass.PROTOCOL, f"not a PostgreSQL server: answered {_show(more)}")
-    if tls_context is None:
-        return answer
-    if answer == b"N":
-        raise TcpFailure(FailureClass.TLS, "postgres: server does not offer TLS (answered N to SSLRequest)")
-    if trace is not None:
-        trace.phase = HANDSHAKING
-    await writer.start_tls(tls_context, server_hostname=host)
-    return answer
-
-
-async def _some(reader: asyncio.StreamReader) -> bytes:
-    """What else is already there, to show a stranger's answer, without waiting for more."""
-    try:
-        return await asyncio.wait_for(reader.read(40), timeout=0.05)
-    except TimeoutError:
-        return b""
-
-
-def _show(data: bytes) -> str:
-    text = data[:60].decode("utf-8", errors="replace")
-    return repr(text) + ("..." if len(data) > 60 else "")
