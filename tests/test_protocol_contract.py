@@ -194,3 +194,39 @@ def test_the_check_carries_the_protocols_own_target_and_reports_read_it_through_
     assert written["protocol"] == protocol.name and {k: written[k] for k in fields} == fields
     assert set(written) >= COMMON_JSON_FIELDS
     assert isinstance(protocol.uses_tls(check), bool)
+
+
+def test_every_protocols_exchange_is_loaded_before_the_first_attempts_clock_starts() -> None:
+    # Importing httpx takes ~0.2 s here; done inside the run (on the first HTTP attempt) it
+    # stalled the event loop while a tcp:// attempt's clock ran, so `all` said a loopback Redis
+    # PING took 214 ms where `check` said 2 ms. A fresh interpreter, so nothing is loaded before.
+    import subprocess
+    import sys
+
+    script = """
+import asyncio, sys
+from svccheck.engine import prober
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import execute
+from svccheck.manifest import parse_manifest
+from svccheck.protocols import PROTOCOLS
+
+loaded_at_first_clock = []
+real = prober.AttemptTrace
+def counting(*args, **kwargs):
+    if not loaded_at_first_clock:
+        loaded_at_first_clock.append(sorted(m for m in sys.modules if m.startswith("svccheck.protocols.")))
+    return real(*args, **kwargs)
+prober.AttemptTrace = counting
+text = "defaults: {retries: 0, timeout: 2s}\\nservices:\\n"
+for index, (_, schemes) in enumerate(PROTOCOLS):
+    text += f"  s{index}: {{url: '{schemes[0]}://127.0.0.1:1', health: {{name: h}}}}\\n"
+manifest = parse_manifest(text, "services.yaml", environ={})
+assert "httpx" not in sys.modules, "the test needs a run that has not loaded the HTTP stack yet"
+asyncio.run(execute(manifest.services, ProbeSettings()))
+print(" ".join(loaded_at_first_clock[0]))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = set(result.stdout.split())
+    assert {"svccheck.protocols.http_transport", "svccheck.protocols.tcp_exchange"} <= loaded, loaded

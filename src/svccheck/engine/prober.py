@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -90,6 +90,16 @@ class Prober:
         self._dns.close()
         for connector in self._connectors.values():
             await connector.aclose()
+
+    def prepare(self, checks: Iterable[Check]) -> None:
+        """Open the connectors of every protocol these checks use, before any attempt starts.
+
+        A connector imports its protocol's exchange (httpx is ~0.2 s here). Done by the first
+        attempt of each protocol, that import stalled the loop while other attempts' clocks
+        ran: a loopback Redis PING beside an HTTP check measured 214 ms instead of 2 ms.
+        """
+        for scheme in {check.url.partition(":")[0].lower() for check in checks}:
+            self._connector(protocol_for(f"{scheme}:"))
 
     def _connector(self, protocol: Protocol) -> Connector:
         connector = self._connectors.get(protocol.name)

@@ -154,6 +154,7 @@ async def execute(
     start = time.perf_counter()
     results: dict[tuple[str, str], CheckResult] = {}
     async with Prober(settings) as prober:
+        prober.prepare(check for service in services for check in service.checks)
         tasks: list[asyncio.Future[Any]] = [
             asyncio.create_task(_service_checks(prober, s, results, keep_answers)) for s in services
         ]

@@ -3,7 +3,9 @@
 Run by the engine inside the same slots, whole-attempt timeout and retry loop
 as HTTP. The answer's `status_text` is what the server said (`+PONG`,
 `accepting connections`, `connected`); a wrong answer raises `TcpFailure` with
-the class and reason a person reads in the report.
+the class and reason a person reads in the report. The exchange itself is
+`tcp_exchange`, which the connector imports on the first attempt: this module
+is read with every manifest, for its keys, and imports no asyncio.
 
 - plain: the port accepts a connection (and the TLS handshake, with `tls`);
 - redis: `PING` answered by `+PONG` (or `-NOAUTH`: answering, wants a password);
