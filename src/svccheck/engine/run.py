@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 from svccheck.engine.prober import Prober, ProbeSettings
 from svccheck.errors import ExitCode
 from svccheck.judge.evaluate import evaluate, internal_error, unfinished
+from svccheck.judge.evaluate import prepare as prepare_judging
 from svccheck.judge.triage import nothing_answered, root_causes
 from svccheck.model import (
     Check,
@@ -153,8 +154,10 @@ async def execute(
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
     results: dict[tuple[str, str], CheckResult] = {}
+    checks = [check for service in services for check in service.checks]
+    prepare_judging(checks)  # imports done now, not under an attempt's clock
     async with Prober(settings) as prober:
-        prober.prepare(check for service in services for check in service.checks)
+        prober.prepare(checks)
         tasks: list[asyncio.Future[Any]] = [
             asyncio.create_task(_service_checks(prober, s, results, keep_answers)) for s in services
         ]

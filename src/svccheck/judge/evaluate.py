@@ -5,7 +5,7 @@ One place decides how failures become verdicts, so every renderer agrees.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,19 @@ from svccheck.redact import answer_secrets
 
 if TYPE_CHECKING:
     from svccheck.judge.health import HealthReading
+
+
+def prepare(checks: Iterable[Check]) -> None:
+    """Import what judging these checks needs before any attempt starts: an import inside the
+    run stalls the event loop under every attempt in flight (their latencies would include it).
+    The health readers are ten modules, and bodies are decoded as UTF-8 with a BOM allowed."""
+    if any(check.kind == "health" for check in checks):
+        import codecs
+
+        from svccheck.judge import health  # noqa: F401
+
+        codecs.lookup("utf-8-sig")
+
 
 _MAX_COMPONENTS_IN_REASON = 3
 # Failures whose reason says how many attempts it took: those retries could have changed.
