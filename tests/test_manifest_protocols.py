@@ -73,8 +73,9 @@ def test_the_schema_branches_on_the_scheme() -> None:
 
 def test_each_protocol_declares_its_keys_as_data() -> None:
     from svccheck.grammar.protocol import ProtocolShape
-    from svccheck.protocols import SHAPES
+    from svccheck.protocols import shapes
 
+    SHAPES = shapes()
     tcp = SHAPES["tcp"]
     assert isinstance(tcp, ProtocolShape) and SHAPES["http"] is SHAPES["https"]
     assert "tls_min_days" not in tcp.expect_keys and "max_latency" in tcp.expect_keys

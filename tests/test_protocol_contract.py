@@ -24,7 +24,7 @@ from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute
 from svccheck.manifest import parse_manifest
 from svccheck.model import CheckResult, Report
-from svccheck.protocols import PROTOCOLS, SCHEMES, SHAPES, every_protocol, protocol_for
+from svccheck.protocols import PROTOCOLS, SCHEMES, every_protocol, protocol_for, shapes
 from svccheck.protocols.base import Protocol
 from svccheck.redact import Redactor
 from svccheck.report.json import render as render_json
@@ -101,7 +101,7 @@ def test_a_protocol_brings_its_own_manifest_shape(name: str) -> None:
     protocol = next(p for p in every_protocol() if p.name == name)
     shape = protocol.shape
     assert (shape.name, shape.schemes) == (protocol.name, protocol.schemes)
-    assert all(SHAPES[scheme] is shape for scheme in protocol.schemes)
+    assert all(shapes()[scheme] is shape for scheme in protocol.schemes)
     assert {"url", "critical", "tags", "depends_on"} <= shape.service_keys  # what every service has
 
 

@@ -2,7 +2,7 @@
 
 Building cannot fail: every problem was reported before, by the shape and the
 rules (`svccheck.manifest.rules`), in one pass. Each service is built by the
-shape of its URL scheme's protocol (`svccheck.protocols.SHAPES`).
+shape of its URL scheme's protocol (`svccheck.protocols.shapes`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from svccheck.grammar import schema
 from svccheck.grammar.settings import tunables
 from svccheck.model import Manifest
-from svccheck.protocols import SHAPES
+from svccheck.protocols import shapes
 
 
 def build_manifest(
@@ -26,7 +26,9 @@ def build_manifest(
     layers = [tunables(spec.defaults)]
     if env is not None and spec.environments[env].defaults is not None:
         layers.append(tunables(spec.environments[env].defaults))
+    by_scheme = shapes()
     services = tuple(
-        SHAPES[urlsplit(svc.url).scheme].build(name, svc, layers, path) for name, svc in spec.services.items()
+        by_scheme[urlsplit(svc.url).scheme].build(name, svc, layers, path)
+        for name, svc in spec.services.items()
     )
     return Manifest(path=path, services=services, secrets=secrets, secret_vars=secret_vars)

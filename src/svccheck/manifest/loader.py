@@ -21,7 +21,7 @@ from svccheck.manifest.dependencies import check_dependencies, dependency_graph
 from svccheck.manifest.interpolate import Resolver, interpolate_tree
 from svccheck.manifest.rules import check_manifest
 from svccheck.model import Manifest
-from svccheck.protocols import SHAPES, own_fields
+from svccheck.protocols import own_fields, shapes
 
 # Real manifests are a few KiB; parsing YAML costs about a second per dense MiB.
 MAX_MANIFEST_BYTES = 1024 * 1024
@@ -109,7 +109,7 @@ def parse_manifest(
     spec, problems = read_document(schema.manifest_shape(own_fields()), expanded)
     issues.extend(_shape_issues(problems, positions, source.rejected))
     if spec is not None:
-        check_manifest(spec, SHAPES, env=env, manifest_path=path, report=report)
+        check_manifest(spec, shapes(), env=env, manifest_path=path, report=report)
     if issues or spec is None:
         raise ManifestError(path, issues, secrets=resolver.secrets)
 

@@ -13,8 +13,9 @@ own (`http_transport`, `tcp_exchange`), on the first attempt.
 
 from __future__ import annotations
 
+import functools
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,7 +36,11 @@ _loaded: dict[str, Protocol] = {}
 
 def protocol_for(url: str) -> Protocol:
     """The protocol of a check's URL; the manifest only lets known schemes through."""
-    scheme = url.partition(":")[0].lower()
+    return protocol_of(url.partition(":")[0].lower())
+
+
+def protocol_of(scheme: str) -> Protocol:
+    """The protocol serving a URL scheme (lower case), its module imported on first use."""
     loaded = _loaded.get(scheme)
     if loaded is None:
         module = SCHEMES.get(scheme)
@@ -45,29 +50,20 @@ def protocol_for(url: str) -> Protocol:
     return loaded
 
 
-def every_protocol() -> list[Protocol]:
-    """Each registered protocol once, in registry order (for the contract tests and the docs)."""
-    return [protocol_for(f"{schemes[0]}:") for _, schemes in PROTOCOLS]
+@functools.cache
+def every_protocol() -> tuple[Protocol, ...]:
+    """Each registered protocol once, in registry order (the manifest reader, the schema, the tests)."""
+    return tuple(protocol_of(schemes[0]) for _, schemes in PROTOCOLS)
 
 
-class _Shapes(Mapping[str, "ProtocolShape"]):
-    """URL scheme → the manifest shape of its protocol, each protocol imported on first use."""
-
-    def __getitem__(self, scheme: str) -> ProtocolShape:
-        if scheme.lower() not in SCHEMES:
-            raise KeyError(scheme)
-        return protocol_for(f"{scheme}:").shape
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(SCHEMES)
-
-    def __len__(self) -> int:
-        return len(SCHEMES)
+@functools.cache
+def shapes() -> Mapping[str, ProtocolShape]:
+    """URL scheme → the manifest shape of its protocol. Imports every protocol module: reading a
+    manifest needs every protocol's own keys anyway (`own_fields`)."""
+    return {scheme: protocol_of(scheme).shape for scheme in SCHEMES}
 
 
-SHAPES: Mapping[str, ProtocolShape] = _Shapes()
-
-
+@functools.cache
 def own_fields() -> tuple[Field, ...]:
     """Every protocol's own service keys (tcp's `tls`, `protocol`), in registry order: the
     manifest reader takes them all, and each protocol's allow-list says which are its."""
