@@ -9,6 +9,7 @@ request: reading, validating or listing a manifest never imports httpx.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Mapping
 from types import ModuleType
@@ -39,6 +40,7 @@ TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 USER_AGENT = f"svccheck/{__version__}"
 
 
+@functools.cache  # asked for every check's origin: an import statement each time cost 1.2 µs
 def _transport() -> ModuleType:
     """The httpx half, imported by the first exchange (and so before any error is classified)."""
     from svccheck.protocols import http_transport
