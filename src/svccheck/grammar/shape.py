@@ -165,28 +165,18 @@ class Spec:
     FIELDS: ClassVar[tuple[Field, ...]] = ()
     TITLE: ClassVar[str] = ""
     DESCRIPTION: ClassVar[str] = ""
-    fields_set: frozenset[str]
+    written: frozenset[
+        str
+    ]  # the keys written in the file, as written (`json`, where the attribute is `json_`)
     unknown: frozenset[str]
 
     def __init__(
-        self,
-        values: Mapping[str, Any],
-        fields_set: frozenset[str],
-        unknown: frozenset[str] = frozenset(),
-        written: frozenset[str] | None = None,
+        self, values: Mapping[str, Any], written: frozenset[str], unknown: frozenset[str] = frozenset()
     ) -> None:
         self.__dict__.update(values)
-        self.fields_set = fields_set
+        self.written = written
         # keys the shape refused: a rule about a missing key stays quiet, one of them may be it
         self.unknown = unknown
-        self._written = written
-
-    @property
-    def written(self) -> frozenset[str]:
-        """The keys written in the file, as written (`json`, where the attribute is `json_`)."""
-        if self._written is not None:
-            return self._written
-        return frozenset(f.key for f in self.FIELDS if f.name in self.fields_set)
 
     def value(self, name: str) -> Any:
         """A field the spec class does not declare itself: a protocol's own key (`Shape(extra=…)`)."""
@@ -206,12 +196,11 @@ class Shape(Kind, Generic[S]):
         replaced = {f.key: f for f in replace}
         self.fields: tuple[Field, ...] = (*(replaced.get(f.key, f) for f in spec.FIELDS), *extra)
         self.by_key = {f.key: f for f in self.fields}
-        self._extended = bool(extra)
         # Worked out once: a manifest reads one Shape per service and per check.
         self._defaults = {
             f.name: f.default for f in self.fields if not f.required and not callable(f.default)
         }
-        self._factories = [(f.name, f.default) for f in self.fields if callable(f.default)]
+        self._factories = [f for f in self.fields if callable(f.default)]
         self._required = [f for f in self.fields if f.required]
 
     @property
@@ -223,7 +212,7 @@ class Shape(Kind, Generic[S]):
             problems.append(Problem(loc, f"expected a mapping, got {describe(value)}"))
             return INVALID
         values = dict(self._defaults)
-        written: set[str] = set()
+        written: set[str] = set()  # keys, as written
         unknown: set[str] = set()
         for key, item in value.items():
             f = self.by_key.get(key)
@@ -232,16 +221,15 @@ class Shape(Kind, Generic[S]):
                 unknown.add(str(key))
                 continue
             values[f.name] = f.kind.read(item, (*loc, key), problems)
-            written.add(f.name)
-        for name, factory in self._factories:
-            if name not in written:
-                values[name] = factory()
+            written.add(key)
+        for f in self._factories:
+            if f.key not in written:
+                values[f.name] = f.default()
         for f in self._required:
-            if f.name not in written:
+            if f.key not in written:
                 problems.append(Problem((*loc, f.key), f"missing required key {f.key!r}", point=loc))
                 values[f.name] = INVALID
-        keys = frozenset(f.key for f in self.fields if f.name in written) if self._extended else None
-        return self.spec(values, frozenset(written), frozenset(unknown), keys)
+        return self.spec(values, frozenset(written), frozenset(unknown))
 
     def _unknown(self, key: object, loc: Loc) -> str:
         import difflib  # only when something is misspelt
