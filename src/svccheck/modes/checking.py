@@ -11,17 +11,12 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from svccheck.modes.settings import Display, Outputs, Probing, Run, Selection
 
 if TYPE_CHECKING:
-    from svccheck.engine.run import Stop
-    from svccheck.model import Manifest, Report, Service
-    from svccheck.redact import Redactor
-
-T = TypeVar("T")
+    from svccheck.model import Manifest, Service
 
 
 def load(selection: Selection) -> Manifest:
@@ -56,22 +51,23 @@ def check(
     started = time.monotonic()
     manifest = manifest or load(selection)
     services = select(manifest, selection)
-    from svccheck.engine.run import execute
+    from svccheck.engine.run import execute, run_with_signals
+    from svccheck.modes.deliver import deliver
     from svccheck.redact import Redactor
 
     redactor = Redactor.for_manifest(manifest)
-    report = with_signals(
+    report = run_with_signals(
         lambda stop: execute(
             services,
             probing.probe_settings(),
-            deadline=None if run.deadline is None else started + run.deadline,
+            deadline=run.deadline_from(started),
             stop=stop,
             manifest_path=manifest.path,
             strict=run.strict,
             keep_answers=display.verbose,
         )
     )
-    return _written(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+    return deliver(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
 
 
 def check_demo(outputs: Outputs, display: Display, run: Run, *, scenario: str) -> int:
@@ -98,6 +94,8 @@ def wait(
     started = time.monotonic()
     manifest = load(selection)
     services = select(manifest, selection)
+    from svccheck.engine.run import run_with_signals
+    from svccheck.modes.deliver import deliver
     from svccheck.modes.wait import Readiness, wait_until_ready
     from svccheck.modes.wait_progress import LiveProgress, PlainProgress
     from svccheck.redact import Redactor
@@ -112,11 +110,11 @@ def wait(
     else:
         progress = PlainProgress(sys.stderr, redactor)
     with progress if isinstance(progress, LiveProgress) else contextlib.nullcontext():
-        outcome = with_signals(
+        outcome = run_with_signals(
             lambda stop: wait_until_ready(
                 services,
                 probing.probe_settings(),
-                deadline=None if run.deadline is None else started + run.deadline,
+                deadline=run.deadline_from(started),
                 interval=interval,
                 stop=stop,
                 manifest_path=manifest.path,
@@ -127,50 +125,7 @@ def wait(
         )
     if not display.quiet:
         progress.finish(outcome)
-    return _written(outcome.report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+    return deliver(outcome.report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
 
 
-def _written(
-    report: Report,
-    manifest: Manifest,
-    redactor: Redactor,
-    outputs: Outputs,
-    display: Display,
-    run: Run,
-    *,
-    insecure: bool,
-) -> int:
-    from svccheck.modes.deliver import deliver
-
-    with _late_signals_ignored():
-        deliver(report, manifest, redactor, outputs, display, run, insecure=insecure)
-    return report.exit_code
-
-
-def with_signals(run: Callable[[Stop], Awaitable[T]]) -> T:
-    """Run `run(stop)` in an event loop where SIGINT and SIGTERM trigger `stop` instead of killing."""
-    from svccheck.engine.run import run_with_signals
-
-    return run_with_signals(run)
-
-
-@contextlib.contextmanager
-def _late_signals_ignored() -> Iterator[None]:
-    """While the report is written, Ctrl-C and SIGTERM wait: the run is over and what it found is shown.
-
-    A signal during the run stops it and still gets its report; a second one
-    while that report is printed would otherwise cut it short. Writing it is
-    quick, so nothing waits long.
-    """
-    import signal
-
-    held = [signal.SIGINT, signal.SIGTERM]
-    previous = [signal.signal(signum, signal.SIG_IGN) for signum in held]
-    try:
-        yield
-    finally:
-        for signum, handler in zip(held, previous, strict=True):
-            signal.signal(signum, handler)
-
-
-__all__ = ["check", "check_demo", "load", "select", "wait", "with_signals"]
+__all__ = ["check", "check_demo", "load", "select", "wait"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from svccheck.modes.settings import Display, Outputs, Run
@@ -21,8 +23,43 @@ def deliver(
     run: Run,
     *,
     insecure: bool,
+) -> int:
+    """Write the report where asked, with Ctrl-C and SIGTERM held off until it is whole; its exit
+    code. `insecure`: --insecure was given (the story's curl line then says -k)."""
+    with _late_signals_ignored():
+        _deliver(report, manifest, redactor, outputs, display, run, insecure=insecure)
+    return report.exit_code
+
+
+@contextlib.contextmanager
+def _late_signals_ignored() -> Iterator[None]:
+    """While the report is written, Ctrl-C and SIGTERM wait: the run is over and what it found is shown.
+
+    A signal during the run stops it and still gets its report; a second one
+    while that report is printed would otherwise cut it short. Writing it is
+    quick, so nothing waits long.
+    """
+    import signal
+
+    held = [signal.SIGINT, signal.SIGTERM]
+    previous = [signal.signal(signum, signal.SIG_IGN) for signum in held]
+    try:
+        yield
+    finally:
+        for signum, handler in zip(held, previous, strict=True):
+            signal.signal(signum, handler)
+
+
+def _deliver(
+    report: Report,
+    manifest: Manifest,
+    redactor: Redactor,
+    outputs: Outputs,
+    display: Display,
+    run: Run,
+    *,
+    insecure: bool,
 ) -> None:
-    """`insecure`: --insecure was given (the story's curl line then says -k)."""
     redactor.learn_report(report)  # cookies and tokens the services handed out are secrets too
     write_report_files(report, redactor, outputs)
     github(report, redactor, outputs)

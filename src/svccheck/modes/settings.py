@@ -86,5 +86,9 @@ class Run:
     story: bool = False  # `check NAME -v`: the whole story of each check before the table
     reproduce: str | None = None  # command template with {name} suggested under a failing table
 
+    def deadline_from(self, started: float) -> float | None:
+        """The monotonic time the whole command must end by, counted from `started`."""
+        return None if self.deadline is None else started + self.deadline
+
 
 __all__ = ["Display", "Outputs", "Probing", "Run", "Selection"]
