@@ -27,7 +27,15 @@ def deliver(
     """Write the report where asked, with Ctrl-C and SIGTERM held off until it is whole; its exit
     code. `insecure`: --insecure was given (the story's curl line then says -k)."""
     with _late_signals_ignored():
-        _deliver(report, manifest, redactor, outputs, display, run, insecure=insecure)
+        redactor.learn_report(report)  # cookies and tokens the services handed out are secrets too
+        write_report_files(report, redactor, outputs)
+        github(report, redactor, outputs)
+        if outputs.table:
+            _print_table(report, manifest, redactor, display, run, insecure=insecure)
+        else:
+            from svccheck.report import formats
+
+            sys.stdout.write(formats.named(outputs.format).render(report, redactor))
     return report.exit_code
 
 
@@ -50,24 +58,9 @@ def _late_signals_ignored() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _deliver(
-    report: Report,
-    manifest: Manifest,
-    redactor: Redactor,
-    outputs: Outputs,
-    display: Display,
-    run: Run,
-    *,
-    insecure: bool,
+def _print_table(
+    report: Report, manifest: Manifest, redactor: Redactor, display: Display, run: Run, *, insecure: bool
 ) -> None:
-    redactor.learn_report(report)  # cookies and tokens the services handed out are secrets too
-    write_report_files(report, redactor, outputs)
-    github(report, redactor, outputs)
-    if not outputs.table:
-        from svccheck.report import formats
-
-        sys.stdout.write(formats.named(outputs.format).render(report, redactor))
-        return
     from svccheck.report import table
 
     console = table.make_console(color=not display.no_color)
@@ -77,8 +70,7 @@ def _deliver(
         # soft wrap: the curl line stays one line, whatever the width, so it can be copied as it is
         console.print(story.render(report, manifest, redactor, insecure=insecure), soft_wrap=True)
         console.print(table.render(report, redactor, reproduce=""))  # the story is the closer look
-        return
-    if display.quiet:
+    elif display.quiet:
         console.print(table.render_quiet(report, redactor))
     else:
         console.print(table.render(report, redactor, verbose=display.verbose, reproduce=run.reproduce))
