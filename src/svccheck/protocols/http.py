@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, ClassVar
 
 from svccheck._version import __version__
+from svccheck.judge.evaluate import judge_http  # light: the health readers load with a health check
 from svccheck.model import Answer, Check, FailureClass, HttpRequest, Judgement
 from svccheck.protocols.base import (
     Connector,
@@ -98,8 +99,6 @@ class Http(Protocol):
         return None
 
     def judge(self, check: Check, answer: Answer) -> Judgement:
-        from svccheck.judge.evaluate import judge_http  # the health readers: only once answers come
-
         return judge_http(check, answer)
 
     def verb(self, check: Check) -> str:
