@@ -33,15 +33,15 @@ Json = dict[str, Any]
 Build = Callable[[str, "schema.ServiceSpec", "list[Layer]", str], Service]
 # (service name, its spec, where it is, reporter): the protocol's own cross-field rules
 Rules = Callable[[str, "schema.ServiceSpec", "Path", "Reporter"], None]
-# (key as shown, service name, keys allowed there, the protocol whose own key it is, if any)
-#   -> the message for a key this protocol does not take
-Foreign = Callable[[str, str, Collection[str], "ProtocolShape | None"], str]
+# (key as shown, service name, keys allowed there, the URL scheme of the protocol whose own key it
+# is, if any) -> the message for a key this protocol does not take
+Foreign = Callable[[str, str, Collection[str], str | None], str]
 
 
 @dataclass(frozen=True, slots=True)
 class ProtocolShape:
-    name: str
-    schemes: tuple[str, ...]  # URL schemes, lower case
+    """What a protocol takes in the manifest; its name and URL schemes are its `Protocol`'s."""
+
     service_keys: frozenset[str]  # keys as written in the file
     health_keys: frozenset[str]
     check_keys: frozenset[str]  # keys of an entry of `checks` (when `checks` is a service key)
@@ -57,15 +57,8 @@ class ProtocolShape:
     def own_keys(self) -> frozenset[str]:
         return frozenset(f.key for f in self.fields)
 
-    def url_pattern(self) -> str:
-        """A JSON Schema pattern for a URL of this protocol, as the loader reads it (scheme in any case)."""
-        from svccheck.grammar.tokens import WHITESPACE, any_case
-
-        schemes = "|".join(any_case(scheme) for scheme in self.schemes)
-        return f"^{WHITESPACE}*({schemes})://"
-
-    def schema_branch(self, every: dict[str, frozenset[str]]) -> Json:
-        """`if: url is this scheme, then: only these keys`; `every` is the keys each level has at all."""
+    def schema_branch(self, every: dict[str, frozenset[str]], schemes: tuple[str, ...]) -> Json:
+        """`if: url is one of `schemes`, then: only these keys`; `every` is the keys each level has."""
 
         def only(keys: frozenset[str], level: str, inner: Json | None = None) -> Json | None:
             if keys >= every[level] and not inner:
@@ -92,7 +85,7 @@ class ProtocolShape:
             then["properties"] = properties
         return {
             "if": {
-                "properties": {"url": {"type": "string", "pattern": self.url_pattern()}},
+                "properties": {"url": {"type": "string", "pattern": url_pattern(schemes)}},
                 "required": ["url"],
             },
             "then": then,
@@ -110,3 +103,10 @@ def service_of(name: str, svc: schema.ServiceSpec, checks: tuple[Check, ...]) ->
         depends_on=tuple(svc.depends_on),
         checks=checks,
     )
+
+
+def url_pattern(schemes: tuple[str, ...]) -> str:
+    """A JSON Schema pattern for a URL of these schemes, as the loader reads it (scheme in any case)."""
+    from svccheck.grammar.tokens import WHITESPACE, any_case
+
+    return f"^{WHITESPACE}*({'|'.join(any_case(scheme) for scheme in schemes)})://"

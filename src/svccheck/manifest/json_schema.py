@@ -44,7 +44,9 @@ def _protocol_branches() -> list[dict[str, Any]]:
         "check": frozenset(schema.CHECK.keys),
         "expect": frozenset(schema.EXPECT.keys),
     }
-    return [protocol.shape.schema_branch(every) for protocol in every_protocol()]  # in registry order
+    return [
+        protocol.shape.schema_branch(every, protocol.schemes) for protocol in every_protocol()
+    ]  # in registry order
 
 
 def render_schema() -> str:

@@ -71,9 +71,10 @@ def _expect_rules(expect: schema.ExpectSpec, where: Path, report: Reporter) -> N
         )
 
 
-def _owner(key: str, protocols: Mapping[str, ProtocolShape]) -> ProtocolShape | None:
-    """The protocol that declares `key` as its own, if one does (only asked when a key is refused)."""
-    return next((shape for shape in protocols.values() if key in shape.own_keys), None)
+def _owner(key: str, protocols: Mapping[str, ProtocolShape]) -> str | None:
+    """The scheme of the protocol that declares `key` as its own, if one does (asked when a key is
+    refused)."""
+    return next((scheme for scheme, shape in protocols.items() if key in shape.own_keys), None)
 
 
 def _allow_list(

@@ -18,9 +18,9 @@ from svccheck.model import ANY_2XX, Check, Expect, HttpRequest, Service
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 
 
-def _foreign(key: str, service: str, allowed: Collection[str], owner: ProtocolShape | None) -> str:
+def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:
     # every key an HTTP service refuses is another protocol's own (common keys are all HTTP's)
-    whose = f"for {owner.schemes[0]}:// services" if owner is not None else "not an HTTP key"
+    whose = f"for {owner}:// services" if owner is not None else "not an HTTP key"
     return f"{key!r} is {whose}; {service!r} is an HTTP service"
 
 
@@ -134,8 +134,6 @@ def join_url(base: str, path: str) -> str:
 
 
 SHAPE = ProtocolShape(
-    name="http",
-    schemes=("http", "https"),
     service_keys=frozenset(schema.SERVICE.keys),  # every common key; no protocol's own
     health_keys=frozenset(schema.CHECK.keys),
     check_keys=frozenset(schema.CHECK.keys),

@@ -65,11 +65,11 @@ FIELDS = (
 )
 
 
-def _foreign(key: str, service: str, allowed: Collection[str], owner: ProtocolShape | None) -> str:
+def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:
     import difflib  # only when a key is wrong
 
     label = key if " " in key else repr(key)  # "a health path" is not a key name
-    whose = f"{owner.schemes[0]}:// services" if owner is not None else "HTTP checks"
+    whose = f"{owner}:// services" if owner is not None else "HTTP checks"
     message = (
         f"{label} is for {whose}, an unknown key for a tcp:// service "
         f"({service!r} is checked by connecting, and with 'protocol', a ping)"
@@ -112,8 +112,6 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
 
 
 SHAPE = ProtocolShape(
-    name="tcp",
-    schemes=("tcp",),
     service_keys=frozenset(
         {
             "url",
