@@ -153,3 +153,23 @@ def test_markdown_from_the_cli_matches_golden_file(
     if os.environ.get("SVCCHECK_UPDATE_GOLDEN"):
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
+
+
+def test_location_is_recorded_in_the_json_report_and_on_every_prometheus_series(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    path = fleet(servers, manifest_file)
+    out = path.parent
+    result = run_cli(
+        "all", "-f", str(path), "--location", "eu-west",
+        "--json", str(out / "r.json"), "--prometheus", str(out / "r.prom"),
+    )  # fmt: skip
+    assert_no_traceback(result)
+    assert json.loads((out / "r.json").read_text())["location"] == "eu-west"
+    samples = [s for f in text_string_to_metric_families((out / "r.prom").read_text()) for s in f.samples]
+    assert samples and all(s.labels.get("location") == "eu-west" for s in samples)
+    unnamed = run_cli("all", "-f", str(path), "--format", "json")
+    assert json.loads(unnamed.stdout)["location"] is None
+    bad = run_cli("all", "-f", str(path), "--location", "a\nb")
+    assert_no_traceback(bad)
+    assert bad.returncode == 2 and "--location" in bad.stderr

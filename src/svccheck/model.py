@@ -347,6 +347,87 @@ class Summary:
     duration: float
 
 
+class Change(StrEnum):
+    """What changed in one check since a baseline report (`--baseline`, `svccheck diff`)."""
+
+    NEW_FAILURE = "new_failure"
+    STILL_FAILING = "still_failing"
+    RECOVERED = "recovered"
+    NEW_WARNING = "new_warning"
+    LATENCY_REGRESSED = "latency_regressed"
+    CERTIFICATE_DAYS_DROPPED = "certificate_days_dropped"
+    ADDED = "added"  # in this run, not in the baseline
+    REMOVED = "removed"  # in the baseline, not in this run
+
+    @property
+    def words(self) -> str:
+        return _CHANGE_WORDS[self]
+
+
+_CHANGE_WORDS = {
+    Change.NEW_FAILURE: "newly failing",
+    Change.STILL_FAILING: "still failing",
+    Change.RECOVERED: "recovered",
+    Change.NEW_WARNING: "newly warning",
+    Change.LATENCY_REGRESSED: "latency regressed",
+    Change.CERTIFICATE_DAYS_DROPPED: "certificate expiring",
+    Change.ADDED: "new check",
+    Change.REMOVED: "removed check",
+}
+
+FailOn = Literal["any", "new"]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckChange:
+    """One change of one check, matched with the baseline by service and check name."""
+
+    service: str
+    check: str
+    change: Change
+    critical: bool
+    was: Verdict | None  # None: not in the baseline
+    now: Verdict | None  # None: not in this run
+    detail: str = ""  # `12ms → 480ms`, `41 → 12 days left`; the reason it fails now
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.service, self.check)
+
+    @property
+    def gates(self) -> bool:
+        """A critical check that fails now and did not in the baseline: what `--fail-on new` exits 1 for."""
+        return self.change is Change.NEW_FAILURE and self.now is Verdict.FAIL
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """A run compared with a baseline report: every change, and what could not be matched."""
+
+    baseline: str  # the baseline's file as given
+    baseline_started_at: str
+    baseline_location: str | None
+    baseline_manifest: str
+    items: tuple[CheckChange, ...]  # in the report's order; checks only in the baseline last
+    matched: int  # checks found in both, by service and check name
+    fail_on: FailOn = "any"
+
+    def of(self, key: tuple[str, str]) -> tuple[CheckChange, ...]:
+        return tuple(item for item in self.items if item.key == key)
+
+    def count(self, change: Change) -> int:
+        return sum(item.change is change for item in self.items)
+
+    @property
+    def gating(self) -> tuple[CheckChange, ...]:
+        return tuple(item for item in self.items if item.gates)
+
+    @property
+    def already_failing(self) -> int:
+        """Critical checks failing now that failed in the baseline too."""
+        return sum(i.change is Change.STILL_FAILING and i.now is Verdict.FAIL for i in self.items)
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     manifest_path: str
@@ -362,3 +443,7 @@ class Report:
     nothing_answered: bool = False
     # (service, check) of each warning that fails the run because of --strict (#14)
     strict_failures: tuple[tuple[str, str], ...] = ()
+    # where the run probed from (`--location NAME`): a region, a cluster, an office; None: not said
+    location: str | None = None
+    # the comparison with `--baseline FILE` (or `svccheck diff`'s OLD); None: no baseline
+    changes: Changes | None = None

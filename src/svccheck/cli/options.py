@@ -199,11 +199,38 @@ GithubOpt = Annotated[
 ]
 
 
-def _outputs(output: StrEnum, github: bool | None, **files: Path | None) -> "Outputs":
+LocationOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--location",
+        help="Where this run probes from (a region, a cluster, an office): recorded in every report.",
+    ),
+]
+
+
+def _outputs(
+    output: StrEnum, github: bool | None, location: str | None = None, **files: Path | None
+) -> "Outputs":
     from svccheck.modes.settings import Outputs
 
     chosen = ((f.name, files[f"{f.name}_file"]) for f in FORMATS)
-    return Outputs(format=str(output), files=tuple((n, p) for n, p in chosen if p is not None), github=github)
+    return Outputs(
+        format=str(output),
+        files=tuple((n, p) for n, p in chosen if p is not None),
+        github=github,
+        location=_location(location),
+    )
+
+
+def _location(name: str | None) -> str | None:
+    """A location is a label: one line of printable text, not empty."""
+    if name is None:
+        return None
+    if not name.strip() or not name.isprintable():
+        from svccheck.errors import UsageError
+
+        raise UsageError(f"--location expects a name of printable characters, got {name!r}")
+    return name.strip()
 
 
 OUTPUTS = OptionGroup(
@@ -225,6 +252,7 @@ OUTPUTS = OptionGroup(
             for f in FORMATS
         ),
         inspect.Parameter("github", _KEYWORD, default=None, annotation=GithubOpt),
+        inspect.Parameter("location", _KEYWORD, default=None, annotation=LocationOpt),
     ],
 )
 

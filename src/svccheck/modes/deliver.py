@@ -26,6 +26,10 @@ def deliver(
 ) -> int:
     """Write the report where asked, with Ctrl-C and SIGTERM held off until it is whole; its exit
     code. `insecure`: --insecure was given (the story's curl line then says -k)."""
+    if outputs.location is not None:
+        from dataclasses import replace
+
+        report = replace(report, location=outputs.location)
     with _late_signals_ignored():
         redactor.learn_report(report)  # cookies and tokens the services handed out are secrets too
         write_report_files(report, redactor, outputs)

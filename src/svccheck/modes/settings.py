@@ -57,11 +57,13 @@ class Probing:
 
 @dataclass(frozen=True)
 class Outputs:
-    """Where the report goes: --format on stdout, --NAME FILE for each format, --github."""
+    """Where the report goes: --format on stdout, --NAME FILE for each format, --github; and
+    --location, the name of where the run probed from, recorded in every report."""
 
     format: str = "table"  # "table" or a name in report.formats.FORMATS
     files: tuple[tuple[str, Path], ...] = ()  # (format name, FILE), in the registry's order
     github: bool | None = None  # None: on when GITHUB_ACTIONS=true
+    location: str | None = None  # --location NAME: the report's `location`, Prometheus's label
 
     @property
     def table(self) -> bool:

@@ -21,6 +21,8 @@ def to_dict(report: Report, redactor: Redactor) -> dict[str, Any]:
         "started_at": report.started_at,
         "duration_ms": _ms(s.duration),
         "manifest": report.manifest_path,
+        # added to report-v1: where the run probed from (`--location`), null when not said
+        "location": None if report.location is None else redactor.text(report.location),
         "interrupted": report.interrupted,
         "root_causes": list(report.root_causes),
         "tls_unverified": list(report.tls_unverified),

@@ -15,6 +15,8 @@ Per check (labels ``service`` and ``check``):
 Per run: ``svccheck_run_timestamp_seconds``, ``svccheck_run_duration_seconds``
 and ``svccheck_run_exit_code``.
 
+With ``--location NAME`` every series, per check and per run, also carries ``location``.
+
 The text format is small enough to write directly (the tests read it back with
 ``prometheus_client``'s parser); doing so keeps a client library out of every install.
 """
@@ -59,6 +61,18 @@ def render(report: Report, redactor: Redactor) -> str:
 
 
 def families(report: Report, redactor: Redactor) -> list[Family]:
+    """Every family; with the report's `location` (`--location`), a `location` label on every series,
+    so runs from several places can share one Prometheus without their series colliding."""
+    built = _families(report, redactor)
+    if report.location is None:
+        return built
+    where = ("location", redactor.text(report.location))
+    return [
+        Family(f.name, f.help, tuple(Sample((where, *s.labels), s.value) for s in f.samples)) for f in built
+    ]
+
+
+def _families(report: Report, redactor: Redactor) -> list[Family]:
     checks = [(r.service.name, c) for r in report.services for c in r.checks]
     return [
         Family(
