@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from support.browser import opened
 from support.cli import assert_no_traceback, run_cli
+from support.hostile import FORBIDDEN as TERMINAL_FORBIDDEN
 from support.servers import serving
 from support.terminal import Screen, run_on_terminal
 from svccheck.demo.server import Request, Response, json_response
@@ -36,6 +38,9 @@ STYLED = "[bold red]x[/]"
 EMOJI = ":x:"
 CLOSE = "[/]"
 HOSTILE = f"boom{TITLE}{CLEAR}{UP}\x00{C1_CSI}{RLO}gnp.exe"
+# HTML that would run in the HTML report if it were not escaped
+IMG = "<img src=x onerror=alert(1)>"
+SCRIPT = "</td><script>alert(2)</script>"
 
 
 def as_latin1(text: str) -> str:
@@ -50,6 +55,7 @@ async def hostile_health(request: Request) -> Response:
         STYLED: {"status": "UP"},
         EMOJI: {"status": "UP"},
         f"ev{RLO}gnp.exe": {"status": "DOWN"},
+        IMG: {"status": "DOWN", "details": {"error": f'{SCRIPT}"><b>'}},
     }
     response = json_response({"status": "DOWN", "components": components}, status=503)
     response.headers = {"X-Rtl": as_latin1(f"{RLO}gnp.exe"), "X-C1": as_latin1(C1_CSI), "X-Markup": LINK}
@@ -81,6 +87,7 @@ services:
     checks:
       - {{name: "path a[/]b", path: /text}}
       - {{name: "list users [admin]", path: /text}}
+      - {{name: "{SCRIPT}", path: /text}}
   fine:
     url: http://127.0.0.1:{fine}
     health: /health
@@ -198,6 +205,20 @@ def test_every_view_shows_hostile_text_literally_on_a_terminal(view: View, fleet
     missing = [text for text in view.shows if text not in screen.text]
     assert not missing, f"{view.name} does not show {missing}: {screen.text[-3000:]}"
     assert screen.returncode == view.exit_code, screen.text[-3000:]
+
+
+def test_the_html_report_shows_hostile_text_as_text_in_a_browser(fleet: Fleet) -> None:
+    page_file = fleet.scratch / "hostile.html"
+    result = run_cli("all", "-f", str(fleet.manifest), "--html", str(page_file))
+    assert_no_traceback(result)
+    raw = page_file.read_text(encoding="utf-8")
+    assert "<img" not in raw and "<script>alert" not in raw and "<b>" not in raw
+    assert not TERMINAL_FORBIDDEN.search(raw.replace("\n", ""))
+    with opened(page_file) as visit:
+        shown = visit.page.inner_text("body")
+    assert visit.dialogs == [] and visit.console_errors == [] and visit.requests == []
+    for text in (IMG, SCRIPT, LINK, STYLED, "boom\\x1b]0;pwned\\x07", "\\u202egnp.exe"):
+        assert text in shown, f"the page does not show {text!r}"
 
 
 def test_a_header_is_decoded_as_utf8_and_shown_escaped(fleet: Fleet) -> None:

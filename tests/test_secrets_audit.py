@@ -150,6 +150,8 @@ OUTPUTS: list[Output] = [
     Output("markdown file", lambda p: p.with_file("all", "--markdown", "{out}")),
     Output("prometheus stdout", lambda p: p.cli("all", "--format", "prometheus")),
     Output("prometheus file", lambda p: p.with_file("all", "--prometheus", "{out}")),
+    Output("html stdout", lambda p: p.reached_server(p.cli("all", "--format", "html"))),
+    Output("html file", lambda p: p.reached_server(p.with_file("all", "-v", "--html", "{out}"))),
     Output("github annotations and step summary", lambda p: p.reached_server(p.github("all"))),
     Output("wait", lambda p: p.reached_server(p.cli("wait", "--timeout", "1s", "--interval", "100ms"))),
     Output("watch", lambda p: p.cli("watch", "--rounds", "2", "--interval", "10ms")),

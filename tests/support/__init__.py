@@ -12,6 +12,8 @@
   `mixed_report`, `passing_report`, `SECRET`).
 - `hostile`: hostile text: `PIECES`, `FORBIDDEN`, `hostile_report`, and the GitHub
   Actions runner's reading of a CI log (`through_guard`, `runner_commands`).
+- `browser`: the distribution's Chromium, headless, driven by Playwright: `opened(path)` gives a
+  `Visit` recording every request, console error and dialog (skips when Chromium is missing).
 - `health_strategies`: hypothesis strategies for health responses (`CONTENT_TYPES`,
   `json_values`, `health_bodies`).
 - `resource_run`: not imported: a script `test_resources.py` runs in a fresh interpreter

@@ -38,6 +38,7 @@ FORMATS: tuple[Format, ...] = (
     Format("junit", "svccheck.report.junit", "Also write a JUnit XML report to FILE."),
     Format("markdown", "svccheck.report.markdown", "Also write a Markdown summary to FILE."),
     Format("prometheus", "svccheck.report.prometheus", "Also write Prometheus text metrics to FILE."),
+    Format("html", "svccheck.report.html", "Also write a self-contained HTML report to FILE."),
 )
 MACHINE_FORMATS = tuple(f.name for f in FORMATS)
 
