@@ -119,6 +119,17 @@ class Planted:
             out, err = process.communicate(timeout=30)
         return "".join(log) + out + err + "\n".join(pages)
 
+    def compared(self, *args: str) -> str:
+        """A run saved as JSON, then `args` with `{base}` replaced by it: a baseline, a diff."""
+        base = self.scratch / f"base-{len(list(self.scratch.iterdir()))}.json"
+        self.cli("all", "--json", str(base))
+        words = [a.replace("{base}", str(base)) for a in args]
+        if words[0] == "all":
+            return self.cli(*words)
+        result = run_cli(*words, env=ENV_SECRETS, timeout=60)  # diff reads reports, no manifest
+        assert_no_traceback(result)
+        return result.stdout + result.stderr
+
     def reached_server(self, text: str) -> str:
         assert "got 401" in text, text  # the run really got an answer, so echoes had a chance to leak
         return text
@@ -152,6 +163,21 @@ OUTPUTS: list[Output] = [
     Output("prometheus file", lambda p: p.with_file("all", "--prometheus", "{out}")),
     Output("html stdout", lambda p: p.reached_server(p.cli("all", "--format", "html"))),
     Output("html file", lambda p: p.reached_server(p.with_file("all", "-v", "--html", "{out}"))),
+    Output(
+        "all --baseline --fail-on new (table, markdown)",
+        lambda p: (
+            p.reached_server(p.compared("all", "--baseline", "{base}", "--fail-on", "new", "-v"))
+            + p.compared("all", "--baseline", "{base}", "--format", "markdown")
+        ),
+    ),
+    Output(
+        "diff (table, json, html)",
+        lambda p: (
+            p.reached_server(p.compared("diff", "{base}", "{base}"))
+            + p.compared("diff", "{base}", "{base}", "--format", "json")
+            + p.compared("diff", "{base}", "{base}", "--format", "html")
+        ),
+    ),
     Output("github annotations and step summary", lambda p: p.reached_server(p.github("all"))),
     Output("wait", lambda p: p.reached_server(p.cli("wait", "--timeout", "1s", "--interval", "100ms"))),
     Output("watch", lambda p: p.cli("watch", "--rounds", "2", "--interval", "10ms")),

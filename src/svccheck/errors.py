@@ -5,7 +5,8 @@ exits with the error's code; no command decides an exit code of its own):
 
     SvccheckError            exit_code
     ├── UsageError           2  a bad option or name on the command line: nothing was probed
-    │   └── SelectionError   2  NAMEs / --only / --skip the manifest does not have
+    │   ├── SelectionError   2  NAMEs / --only / --skip the manifest does not have
+    │   └── ReportFileError  2  a saved JSON report (--baseline, diff, merge) that cannot be read
     └── ManifestError        2  every problem in the manifest, each at FILE:LINE:COL
                                 (svccheck.grammar.errors)
 
@@ -42,3 +43,7 @@ class UsageError(SvccheckError):
 
 class SelectionError(UsageError):
     """Names on the command line that the manifest does not have."""
+
+
+class ReportFileError(UsageError):
+    """A saved JSON report (`--baseline`, `diff`, `merge`) that is missing, not JSON, or not a report."""

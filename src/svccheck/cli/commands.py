@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from svccheck.cli.options import (
+    BASELINE,
     COLOR,
     DEFAULT_MANIFEST,
     DISPLAY,
@@ -34,7 +35,7 @@ from svccheck.cli.options import (
 )
 
 if TYPE_CHECKING:  # the settings are imported when a command runs, not by `--help` (options.py)
-    from svccheck.modes.settings import Display, Outputs, Probing, Selection
+    from svccheck.modes.settings import Baseline, Display, Outputs, Probing, Selection
 
 
 class Scenario(StrEnum):
@@ -42,7 +43,7 @@ class Scenario(StrEnum):
     outage = "outage"
 
 
-@command("all", selection=SELECTION, outputs=OUTPUTS, probing=PROBING, display=DISPLAY)
+@command("all", selection=SELECTION, outputs=OUTPUTS, probing=PROBING, display=DISPLAY, baseline=BASELINE)
 def all_command(
     *,
     selection: "Selection",
@@ -50,6 +51,7 @@ def all_command(
     probing: "Probing",
     timeout: DeadlineOpt = None,
     strict: StrictOpt = False,
+    baseline: "Baseline",
     display: "Display",
 ) -> int:
     """Check every service: health and sample checks, concurrently. Example: svccheck all -f services.yaml"""
@@ -57,10 +59,10 @@ def all_command(
     from svccheck.modes.settings import Run
 
     run = Run(deadline=duration("--timeout", timeout), strict=strict)
-    return checking.check(selection, probing, outputs, display, run)
+    return checking.check(selection, probing, outputs, display, run, baseline=baseline)
 
 
-@command("check", selection=MANIFEST, outputs=OUTPUTS, probing=PROBING, display=DISPLAY)
+@command("check", selection=MANIFEST, outputs=OUTPUTS, probing=PROBING, display=DISPLAY, baseline=BASELINE)
 def check_command(
     names: Annotated[list[str], typer.Argument(help="Service names.")],
     *,
@@ -69,6 +71,7 @@ def check_command(
     probing: "Probing",
     timeout: DeadlineOpt = None,
     strict: StrictOpt = False,
+    baseline: "Baseline",
     display: "Display",
 ) -> int:
     """Check the named services only; with -v, the whole story of each check and a curl line to reproduce it.
@@ -81,7 +84,8 @@ def check_command(
     from svccheck.modes.settings import Run
 
     run = Run(deadline=duration("--timeout", timeout), strict=strict, story=display.verbose)
-    return checking.check(replace(selection, names=tuple(names)), probing, outputs, display, run)
+    chosen = replace(selection, names=tuple(names))
+    return checking.check(chosen, probing, outputs, display, run, baseline=baseline)
 
 
 @command("validate", selection=MANIFEST)
@@ -140,7 +144,7 @@ IntervalOpt = Annotated[
 ]
 
 
-@command("wait", selection=SELECTION, outputs=OUTPUTS, probing=PROBING, display=DISPLAY)
+@command("wait", selection=SELECTION, outputs=OUTPUTS, probing=PROBING, display=DISPLAY, baseline=BASELINE)
 def wait_command(
     *,
     selection: "Selection",
@@ -149,6 +153,7 @@ def wait_command(
     timeout: WaitDeadlineOpt = "5m",
     interval: IntervalOpt = "2s",
     strict: StrictOpt = False,
+    baseline: "Baseline",
     display: "Display",
 ) -> int:
     """Re-check until every critical check passes (exit 0) or --timeout runs out (exit 1).
@@ -162,7 +167,25 @@ def wait_command(
 
     run = Run(deadline=duration("--timeout", timeout), strict=strict)
     every = duration("--interval", interval) or 2.0
-    return checking.wait(selection, probing, outputs, display, run, interval=every)
+    return checking.wait(selection, probing, outputs, display, run, interval=every, baseline=baseline)
+
+
+@command("diff", outputs=OUTPUTS.without("location"), display=DISPLAY)
+def diff_command(
+    old: Annotated[Path, typer.Argument(help="The earlier JSON report.")],
+    new: Annotated[Path, typer.Argument(help="The later JSON report.")],
+    *,
+    outputs: "Outputs",
+    display: "Display",
+) -> int:
+    """Compare two saved JSON reports: what changed in NEW since OLD, check by check.
+
+    Shown as the table or any report format; exit 1 when NEW has a critical
+    failure OLD did not have. Example: svccheck diff last.json now.json
+    """
+    from svccheck.modes.compare import diff
+
+    return diff(old, new, outputs, display)
 
 
 @command("schema", exit_codes=False)

@@ -27,7 +27,7 @@ from svccheck.report.formats import FORMATS
 if TYPE_CHECKING:
     # imported by the builders, when a command runs: a frozen dataclass costs ~0.5 ms to
     # create, and `--help` needs none of them
-    from svccheck.modes.settings import Display, Outputs, Probing, Selection
+    from svccheck.modes.settings import Baseline, Display, Outputs, Probing, Selection
 
 T = TypeVar("T")
 Command = Callable[..., int | None]
@@ -257,6 +257,43 @@ OUTPUTS = OptionGroup(
 )
 
 
+# baseline: what this run is compared with, and what then fails it
+
+
+class FailOnChoice(StrEnum):
+    any = "any"
+    new = "new"
+
+
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline",
+        help="A JSON report of an earlier run: every format says what changed since, check by check.",
+    ),
+]
+FailOnOpt = Annotated[
+    FailOnChoice,
+    typer.Option(
+        "--fail-on",
+        help="any: every critical failure fails the run; new: only those that did not fail in --baseline.",
+    ),
+]
+
+
+def _baseline(baseline: BaselineOpt = None, fail_on: FailOnOpt = FailOnChoice.any) -> "Baseline":
+    from svccheck.modes.settings import Baseline
+
+    if fail_on is FailOnChoice.new and baseline is None:
+        from svccheck.errors import UsageError
+
+        raise UsageError("--fail-on new needs --baseline FILE: the report whose failures are not new")
+    return Baseline(path=baseline, fail_on="new" if fail_on is FailOnChoice.new else "any")
+
+
+BASELINE = OptionGroup(_baseline)
+
+
 # display: how the table looks
 
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show URLs, components, every failure.")]
@@ -295,6 +332,7 @@ ServeRoundTimeoutOpt = Annotated[
 ]
 
 __all__ = [
+    "BASELINE",
     "COLOR",
     "DEFAULT_MANIFEST",
     "DISPLAY",

@@ -13,7 +13,9 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from svccheck.modes.settings import Display, Outputs, Probing, Run, Selection
+from svccheck.modes.settings import Baseline, Display, Outputs, Probing, Run, Selection
+
+NO_BASELINE = Baseline()
 
 if TYPE_CHECKING:
     from svccheck.model import Manifest, Service
@@ -46,13 +48,17 @@ def check(
     run: Run,
     *,
     manifest: Manifest | None = None,
+    baseline: Baseline = NO_BASELINE,
 ) -> int:
     """`all` and `check`: every selected check once, then the report; `manifest` if already loaded."""
     started = time.monotonic()
     manifest = manifest or load(selection)
     services = select(manifest, selection)
     from svccheck.engine.run import execute, run_with_signals
+    from svccheck.modes.compare import compared, read_baseline
     from svccheck.modes.deliver import deliver
+
+    saved = read_baseline(baseline)  # before anything is probed: a bad file ends the command at once
     from svccheck.redact import Redactor
 
     redactor = Redactor.for_manifest(manifest)
@@ -67,6 +73,7 @@ def check(
             keep_answers=display.verbose,
         )
     )
+    report = compared(report, saved, baseline)
     return deliver(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
 
 
@@ -89,18 +96,21 @@ def wait(
     run: Run,
     *,
     interval: float,
+    baseline: Baseline = NO_BASELINE,
 ) -> int:
     """`wait`: rounds of the checks not yet passed until all pass or `run.deadline` runs out."""
     started = time.monotonic()
     manifest = load(selection)
     services = select(manifest, selection)
     from svccheck.engine.run import run_with_signals
+    from svccheck.modes.compare import compared, read_baseline
     from svccheck.modes.deliver import deliver
     from svccheck.modes.wait import Readiness, wait_until_ready
     from svccheck.modes.wait_progress import LiveProgress, PlainProgress
     from svccheck.redact import Redactor
     from svccheck.report.table import make_console
 
+    saved = read_baseline(baseline)
     # one Redactor for the whole command: what an earlier round learned stays secret
     redactor = Redactor.for_manifest(manifest)
     console = make_console(color=not display.no_color, stderr=True)
@@ -125,7 +135,8 @@ def wait(
         )
     if not display.quiet:
         progress.finish(outcome)
-    return deliver(outcome.report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+    report = compared(outcome.report, saved, baseline)
+    return deliver(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
 
 
 __all__ = ["check", "check_demo", "load", "select", "wait"]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from svccheck.engine.prober import ProbeSettings
     from svccheck.engine.run import Selection as ServiceSelection
+    from svccheck.model import FailOn
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,14 @@ class Outputs:
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """--baseline FILE and --fail-on: the saved report this run is compared with, and what then fails it."""
+
+    path: Path | None = None  # a JSON report of an earlier run, from any command
+    fail_on: FailOn = "any"  # "new": exit 1 only for critical checks that did not fail in the baseline
+
+
+@dataclass(frozen=True)
 class Display:
     """How the table looks: --verbose, --quiet, --no-color."""
 
@@ -93,4 +102,4 @@ class Run:
         return None if self.deadline is None else started + self.deadline
 
 
-__all__ = ["Display", "Outputs", "Probing", "Run", "Selection"]
+__all__ = ["Baseline", "Display", "Outputs", "Probing", "Run", "Selection"]

@@ -35,7 +35,7 @@ def summary_line(changes: Changes, redactor: Redactor) -> str:
 
 
 def fail_on_line(report: Report) -> str | None:
-    """With `--fail-on new`: how many failures were already there, and whether anything new gates."""
+    """With `--fail-on new` (and in `diff`): how many failures were already there, and what gates."""
     changes = report.changes
     if changes is None or changes.fail_on != "new":
         return None
@@ -43,8 +43,9 @@ def fail_on_line(report: Report) -> str | None:
     were = "failure was" if old == 1 else "failures were"
     already = f"{old} {were} already failing in the baseline"
     if new:
-        return f"{new} new critical failure{'s' if new != 1 else ''} fail the run (--fail-on new); {already}"
-    return f"no new critical failure (--fail-on new): {already}"
+        verb = "fails" if new == 1 else "fail"
+        return f"{new} new critical failure{'s' if new != 1 else ''} {verb} the run; {already}"
+    return f"no new critical failure: {already}"
 
 
 def change_line(item: CheckChange, redactor: Redactor) -> str:

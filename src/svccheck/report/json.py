@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from svccheck.model import CheckResult, Report, ServiceResult, Timings
+from svccheck.model import Change, Changes, CheckResult, Report, ServiceResult, Timings
 from svccheck.protocols import protocol_for
 from svccheck.redact import Redactor
 
@@ -38,6 +38,41 @@ def to_dict(report: Report, redactor: Redactor) -> dict[str, Any]:
             "recovered": s.recovered,
         },
         "services": [_service(r, redactor) for r in report.services],
+        # added to report-v1: what changed since `--baseline FILE` (or diff's OLD); null without one
+        "changes": None if report.changes is None else _changes(report.changes, redactor),
+    }
+
+
+def _changes(changes: Changes, redactor: Redactor) -> dict[str, Any]:
+    def named(change: Change) -> list[str]:
+        return [redactor.text(f"{i.service}/{i.check}") for i in changes.items if i.change is change]
+
+    return {
+        "baseline": redactor.text(changes.baseline),
+        "baseline_started_at": changes.baseline_started_at,
+        "baseline_location": None
+        if changes.baseline_location is None
+        else redactor.text(changes.baseline_location),
+        "baseline_manifest": redactor.text(changes.baseline_manifest),
+        "fail_on": changes.fail_on,
+        "matched": changes.matched,
+        "not_in_baseline": named(Change.ADDED),
+        "only_in_baseline": named(Change.REMOVED),
+        "counts": {str(c): changes.count(c) for c in Change},
+        "already_failing": changes.already_failing,
+        "new_critical_failures": [redactor.text(f"{i.service}/{i.check}") for i in changes.gating],
+        "checks": [
+            {
+                "service": redactor.text(i.service),
+                "check": redactor.text(i.check),
+                "change": str(i.change),
+                "critical": i.critical,
+                "was": None if i.was is None else str(i.was),
+                "now": None if i.now is None else str(i.now),
+                "detail": redactor.text(i.detail),
+            }
+            for i in changes.items
+        ],
     }
 
 
@@ -71,6 +106,8 @@ def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
         "latency_ms": _ms(result.latency),
         "attempts": result.attempts,
         "recovered": result.recovered,
+        # added to report-v1: `wait` only, seconds into the wait when the check passed after failing
+        "ready_after_ms": _ms(result.ready_after),
         "failure_class": None if result.failure_class is None else str(result.failure_class),
         "reason": None if result.reason is None else redactor.text(result.reason),
         "failures": [

@@ -10,6 +10,11 @@ the check over all its attempts).
   without failing the pipeline; with ``--strict`` (where warnings fail the
   run) it is a ``<failure>`` instead.
 - ``skip`` (cut short by a signal) → ``<skipped message="reason">``.
+
+With ``--baseline``, a changed check's message starts with what changed
+(``newly failing: …``, ``still failing: …``); under ``--fail-on new`` a
+failure already in the baseline is ``<skipped message="already failing in the
+baseline: …">``, since it does not fail the run either.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from svccheck.model import CheckResult, Report, ServiceResult, Verdict
+from svccheck.model import Change, CheckResult, Report, ServiceResult, Verdict
 from svccheck.protocols import protocol_for
 from svccheck.redact import Redactor
+from svccheck.report import changes as words
 
 # Characters XML 1.0 cannot carry at all, even escaped: a body excerpt may hold them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -31,8 +38,9 @@ def render(report: Report, redactor: Redactor) -> str:
     root = ET.Element("testsuites", name="svccheck")
     totals = {"tests": 0, "failures": 0}
     strict = frozenset(report.strict_failures)  # warnings that fail the run (--strict)
+    changed = _Changed(words.marks(report), _tolerated(report))
     for service_result in report.services:
-        suite = _suite(service_result, redactor, strict=strict, timestamp=timestamp)
+        suite = _suite(service_result, redactor, strict=strict, timestamp=timestamp, changed=changed)
         root.append(suite)
         for key in totals:
             totals[key] += int(suite.get(key, "0"))
@@ -46,12 +54,31 @@ def render(report: Report, redactor: Redactor) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+class _Changed(NamedTuple):
+    """With `--baseline`: each check's changes, and the old failures `--fail-on new` lets through."""
+
+    marks: dict[tuple[str, str], str]
+    tolerated: frozenset[tuple[str, str]]
+
+
+def _tolerated(report: Report) -> frozenset[tuple[str, str]]:
+    changes = report.changes
+    if changes is None or changes.fail_on != "new":
+        return frozenset()
+    return frozenset(i.key for i in changes.items if i.change is Change.STILL_FAILING)
+
+
 def _suite(
-    result: ServiceResult, redactor: Redactor, *, strict: frozenset[tuple[str, str]], timestamp: str
+    result: ServiceResult,
+    redactor: Redactor,
+    *,
+    strict: frozenset[tuple[str, str]],
+    timestamp: str,
+    changed: _Changed,
 ) -> ET.Element:
     service = result.service
     name = _clean(redactor.text(service.name))
-    cases = [_case(name, c, result, redactor, strict=strict) for c in result.checks]
+    cases = [_case(name, c, result, redactor, strict=strict, changed=changed) for c in result.checks]
     failures = sum(1 for case in cases if case.find("failure") is not None)
     skipped = sum(1 for case in cases if case.find("skipped") is not None)
     suite = ET.Element(
@@ -84,6 +111,7 @@ def _case(
     redactor: Redactor,
     *,
     strict: frozenset[tuple[str, str]],
+    changed: _Changed,
 ) -> ET.Element:
     case = ET.Element(
         "testcase",
@@ -92,7 +120,13 @@ def _case(
         time=_seconds(_check_time(result)),
     )
     reason = _clean(redactor.text(result.reason or ""))
-    if result.verdict is Verdict.FAIL or result.check.key in strict:
+    mark = changed.marks.get(result.check.key)
+    if mark is not None:  # what changed since the baseline leads the message: `newly failing: …`
+        reason = _clean(redactor.text(f"{mark}: {result.reason or result.verdict}"))
+    if result.verdict is Verdict.FAIL and result.check.key in changed.tolerated:
+        # --fail-on new: a failure already in the baseline does not fail the run, nor the test report
+        ET.SubElement(case, "skipped", message=f"already failing in the baseline: {reason}")
+    elif result.verdict is Verdict.FAIL or result.check.key in strict:
         failure = ET.SubElement(case, "failure", message=reason, type=str(result.failure_class or "fail"))
         failure.text = _detail(result, service, redactor)
     elif result.verdict is Verdict.WARN:

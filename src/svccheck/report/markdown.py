@@ -1,8 +1,9 @@
 """A Markdown summary fit for ``$GITHUB_STEP_SUMMARY`` or a PR comment.
 
 A heading with the overall verdict, the summary line, root causes named, then
-one table of the checks that did not pass (failures first, root causes first
-among them) and the passing checks folded away in a ``<details>`` block.
+with `--baseline`, what changed since (a table of its own), then one table of
+the checks that did not pass (failures first, root causes first among them)
+and the passing checks folded away in a ``<details>`` block.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import re
 
 from svccheck.durations import format_ms
-from svccheck.model import CheckResult, Report, ServiceResult, Verdict
+from svccheck.model import Change, CheckResult, Report, ServiceResult, Verdict
 from svccheck.redact import Redactor
+from svccheck.report import changes as words
 from svccheck.report.next_step import nothing_answered_line, strict_line
 from svccheck.report.table import summary_line
 
@@ -36,6 +38,7 @@ def render(report: Report, redactor: Redactor) -> str:
         lines += [f"Root cause: {causes}", ""]
     elif report.nothing_answered:
         lines += [f"**{escape(nothing_answered_line(report, redactor))}**", ""]
+    lines += _changes(report, redactor)
     rows = [(s, c) for s in report.services for c in s.checks]
     problems = sorted(
         (row for row in rows if row[1].verdict is not Verdict.PASS),
@@ -55,6 +58,27 @@ def render(report: Report, redactor: Redactor) -> str:
     if report.tls_unverified:
         lines += [f"TLS certificates not verified: {escape(', '.join(report.tls_unverified))}", ""]
     return "\n".join(lines)
+
+
+def _changes(report: Report, redactor: Redactor) -> list[str]:
+    """With `--baseline` or `diff`: what changed since, as a table of its own, and the gate."""
+    if report.changes is None:
+        return []
+    out = ["#### Since the baseline", "", escape(words.summary_line(report.changes, redactor)), ""]
+    gate = words.fail_on_line(report)
+    if gate is not None:
+        out += [f"**{escape(redactor.text(gate))}**", ""]
+    shown = [i for i in report.changes.items if i.change not in (Change.ADDED, Change.REMOVED)]
+    if shown:
+        out += ["| change | service | check | detail |", "|---|---|---|---|"]
+        for item in sorted(shown, key=lambda i: words.ORDER.index(i.change)):
+            cells = (item.change.words, redactor.text(item.service), redactor.text(item.check))
+            out.append("| " + " | ".join(escape(c) for c in (*cells, redactor.text(item.detail))) + " |")
+        out.append("")
+    unmatched = words.unmatched_line(report.changes, redactor)
+    if unmatched is not None:
+        out += [escape(unmatched), ""]
+    return out
 
 
 def _table(

@@ -10,9 +10,10 @@ from rich.text import Text
 
 from svccheck.durations import format_ms
 from svccheck.listing import cut
-from svccheck.model import CheckResult, Report, Timings, Verdict
+from svccheck.model import Change, CheckResult, Report, Timings, Verdict
 from svccheck.protocols import protocol_for
 from svccheck.redact import Redactor
+from svccheck.report import changes as words
 from svccheck.report.next_step import next_steps, strict_line
 
 STYLE = {Verdict.PASS: "green", Verdict.WARN: "yellow", Verdict.FAIL: "bold red", Verdict.SKIP: "dim"}
@@ -92,6 +93,7 @@ def render(
             f"TLS certificates not verified (--insecure or verify_tls: false): {shown}\n",
             style="yellow",
         )
+    _changes_lines(footer, report, redactor)
     if report.interrupted:
         footer.append(f"{report.interrupted}: partial results\n", style="bold yellow")
     _strict_line(footer, report, redactor)
@@ -99,6 +101,31 @@ def render(
         summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
     )
     return Group(table, Text(""), footer)
+
+
+def _changes_lines(out: Text, report: Report, redactor: Redactor) -> None:
+    """Under the table, with `--baseline` or `diff`: what changed since, one line a change, and the gate."""
+    if report.changes is None:
+        return
+    out.append(words.summary_line(report.changes, redactor) + "\n", style="bold")
+    styles = {
+        Change.NEW_FAILURE: STYLE[Verdict.FAIL],
+        Change.RECOVERED: "green",
+        Change.NEW_WARNING: "yellow",
+    }
+    for item in sorted(report.changes.items, key=lambda i: words.ORDER.index(i.change)):
+        if item.change not in (Change.ADDED, Change.REMOVED):
+            out.append(f"  {words.change_line(item, redactor)}\n", style=styles.get(item.change, ""))
+    unmatched = words.unmatched_line(report.changes, redactor)
+    if unmatched is not None:
+        out.append(f"  {unmatched}\n", style="dim")
+    _fail_on_line(out, report)
+
+
+def _fail_on_line(out: Text, report: Report) -> None:
+    line = words.fail_on_line(report)
+    if line is not None:
+        out.append(line + "\n", style="bold yellow")
 
 
 def _strict_line(out: Text, report: Report, redactor: Redactor) -> None:
@@ -172,6 +199,7 @@ def certificate_line(days_left: float, not_after: str) -> str:
 
 def render_quiet(report: Report, redactor: Redactor) -> RenderableType:
     out = Text()
+    _fail_on_line(out, report)  # why a failing run exits 0 under --fail-on new, even quietly
     _strict_line(out, report, redactor)  # a run of warnings exiting 1 says why, even quietly (#14)
     style = STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
     out.append(summary_line(report), style=style)
