@@ -146,6 +146,21 @@ def test_fail_on_new_passes_old_failures_and_fails_what_the_deploy_broke(
     assert code == 0 and "| recovered | payments | health |" in out
 
 
+def test_wait_takes_a_baseline_too(fleet: Fleet, tmp_path: Path) -> None:
+    last = tmp_path / "last.json"
+    fleet.run("all", "--json", str(last))
+    wait = ("wait", "--timeout", "1s", "--interval", "100ms", "--baseline", str(last))
+    code, out = fleet.run(*wait, "--fail-on", "new")
+    assert code == 0 and "no new critical failure: 1 failure was already failing in the baseline" in out
+    code, _ = fleet.run(*wait)
+    assert code == 1
+
+
+def test_fail_on_new_needs_a_baseline(fleet: Fleet) -> None:
+    code, out = fleet.run("all", "--fail-on", "new")
+    assert code == 2 and "--fail-on new needs --baseline FILE" in out
+
+
 def test_a_baseline_from_another_manifest_says_what_it_could_not_match(fleet: Fleet, tmp_path: Path) -> None:
     last = tmp_path / "last.json"
     fleet.run("all", "--json", str(last))

@@ -245,7 +245,7 @@ def test_the_cli_options_are_built_from_the_registry() -> None:
     with_format = {
         name: c for name, c in group.commands.items() if any("--format" in p.opts for p in c.params)
     }
-    assert set(with_format) == {"all", "check", "wait", "demo", "diff"}
+    assert set(with_format) == {"all", "check", "wait", "demo", "diff", "merge"}
     for command in with_format.values():
         options = {opt: p for p in command.params for opt in p.opts}
         choices = getattr(options["--format"].type, "choices", None)

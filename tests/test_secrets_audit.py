@@ -120,10 +120,14 @@ class Planted:
         return "".join(log) + out + err + "\n".join(pages)
 
     def compared(self, *args: str) -> str:
-        """A run saved as JSON, then `args` with `{base}` replaced by it: a baseline, a diff."""
+        """A run saved as JSON, then `args` with `{base}` replaced by it (a baseline, a diff), and
+        `{other}` by a second run's, from another location (a merge)."""
         base = self.scratch / f"base-{len(list(self.scratch.iterdir()))}.json"
         self.cli("all", "--json", str(base))
-        words = [a.replace("{base}", str(base)) for a in args]
+        other = self.scratch / f"other-{len(list(self.scratch.iterdir()))}.json"
+        if "{other}" in args:  # the same run from a second location, for merge
+            self.cli("all", "--json", str(other), "--location", "office")
+        words = [a.replace("{base}", str(base)).replace("{other}", str(other)) for a in args]
         if words[0] == "all":
             return self.cli(*words)
         result = run_cli(*words, env=ENV_SECRETS, timeout=60)  # diff reads reports, no manifest
@@ -176,6 +180,14 @@ OUTPUTS: list[Output] = [
             p.reached_server(p.compared("diff", "{base}", "{base}"))
             + p.compared("diff", "{base}", "{base}", "--format", "json")
             + p.compared("diff", "{base}", "{base}", "--format", "html")
+        ),
+    ),
+    Output(
+        "merge (table, json, html)",
+        lambda p: (
+            p.reached_server(p.compared("merge", "{base}", "{other}"))
+            + p.compared("merge", "{base}", "{other}", "--format", "json")
+            + p.compared("merge", "{base}", "{other}", "--quorum", "1", "--format", "html")
         ),
     ),
     Output("github annotations and step summary", lambda p: p.reached_server(p.github("all"))),

@@ -188,6 +188,28 @@ def diff_command(
     return diff(old, new, outputs, display)
 
 
+@command("merge", outputs=OUTPUTS.without("location"), display=DISPLAY)
+def merge_command(
+    reports: Annotated[list[Path], typer.Argument(help="JSON reports, one per location.")],
+    *,
+    quorum: Annotated[
+        str | None,
+        typer.Option("--quorum", help="Locations that must see a check pass: N or N% [default: a majority]."),
+    ] = None,
+    outputs: "Outputs",
+    display: "Display",
+) -> int:
+    """Merge the JSON reports of one manifest run from several locations (each with --location NAME).
+
+    A check passes when at least --quorum locations saw it pass; its reason
+    names the locations that disagreed. Shown as the table or any report
+    format, exit code like `all`. Example: svccheck merge eu.json us.json office.json --quorum 2
+    """
+    from svccheck.modes import merge
+
+    return merge.run(reports, quorum, outputs, display)
+
+
 @command("schema", exit_codes=False)
 def schema_command(
     output: Annotated[

@@ -43,7 +43,8 @@ def workflow_commands(report: Report, redactor: Redactor) -> list[str]:
                 command = "error"
             elif result.verdict is Verdict.WARN:
                 command = "warning"
-            elif _noted(report, key):  # recovered, slower, a certificate nearer its end: worth a note
+            # recovered, slower, a certificate nearer its end; a merged pass some locations failed
+            elif _noted(report, key) or result.reason:
                 command = "notice"
             else:
                 continue

@@ -104,8 +104,8 @@ def _reason(service: ServiceResult, result: CheckResult, redactor: Redactor, cau
         return "recovered after retries"
     if result.ready_after is not None:
         return f"ready after {result.ready_after:.1f}s"
-    if result.verdict is Verdict.PASS:
-        return ""
+    if result.verdict is Verdict.PASS:  # a pass has no reason, but a merged one names who disagreed
+        return escape(redactor.text(result.reason or ""))
     text = escape(redactor.text(result.reason or ""))
     if result.failure_class is not None:
         text = f"`{result.failure_class}` {text}"

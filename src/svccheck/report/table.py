@@ -139,8 +139,8 @@ def _reason(result: CheckResult, redactor: Redactor, *, critical: bool) -> Text:
         return Text("recovered after retries", style="yellow")
     if result.ready_after is not None:
         return Text(f"ready after {result.ready_after:.1f}s", style="green")
-    if result.verdict is Verdict.PASS:
-        return Text("")
+    if result.verdict is Verdict.PASS:  # a pass has no reason, but a merged one names who disagreed
+        return Text(redactor.text(result.reason or ""), style="dim")
     prefix = f"[{result.failure_class}] " if result.failure_class is not None else ""
     if not critical and result.failures and any(not f.warn_only for f in result.failures):
         prefix += "non-critical: "
