@@ -76,3 +76,22 @@ def test_the_page_holds_everything_it_needs() -> None:
         assert outside not in text
     assert text.count("<script>") == 1
     assert SECRET not in text and "***" in text
+
+
+def test_the_html_report_shows_the_changes_against_a_baseline(
+    servers: ServerThread, manifest_file: WriteManifest, tmp_path: Path
+) -> None:
+    path = fleet(servers, manifest_file)
+    last, page_file = tmp_path / "last.json", tmp_path / "report.html"
+    assert run_cli("all", "-f", str(path), "--json", str(last)).returncode == 1
+    args = ("--baseline", str(last), "--fail-on", "new", "--html", str(page_file))
+    result = run_cli("all", "-f", str(path), *args)
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout  # the same two failures as in the baseline
+    with opened(page_file) as visit:
+        changes = visit.page.inner_text("#changes")
+        marked = visit.page.inner_text("tr.check >> nth=0")
+    assert "no new critical failure: 2 failures were already failing in the baseline" in changes
+    assert "still failing: payments/health" in changes and "still failing: billing/health" in changes
+    assert "still failing" in marked
+    assert visit.console_errors == [] and visit.dialogs == [] and visit.requests == []

@@ -131,7 +131,7 @@ def _check(data: object, service: str, at: str) -> CheckResult:
         url=url,
         target=_target(item, url, at),
         expect=None,
-        timeout=0.0,
+        timeout=0.0,  # not recorded: no real check has it, so views know there is no request to repeat
         retries=0,
         backoff=0.0,
         verify_tls=True,

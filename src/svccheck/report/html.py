@@ -239,7 +239,10 @@ def _detail(result: CheckResult, redactor: Redactor) -> str:
             for f in result.failures
         )
         items.append(f"<li>failures<ul>{failures}</ul></li>")
-    items.append(f"<li>reproduce: <pre>{escape(_reproduction(result, redactor))}</pre></li>")
+    if check.timeout > 0:
+        items.append(f"<li>reproduce: <pre>{escape(_reproduction(result, redactor))}</pre></li>")
+    else:  # read back from a saved report (diff, merge), which records no request to repeat
+        items.append("<li>reproduce: <code>svccheck check NAME -v</code> with the manifest</li>")
     return f"<ul>{''.join(items)}</ul>"
 
 
