@@ -406,6 +406,14 @@ def test_start_up_imports_only_what_the_command_needs(
     assert not top_level(validate_modules) & {"httpx", "httpcore", "asyncio", "ssl", "rich"}
     assert not any(name.startswith("svccheck.judge.health") for name in validate_modules)
 
+    # reading saved reports back (diff, merge) probes nothing: no HTTP client, no tables for JSON
+    saved = path.parent / "saved.json"
+    saved.write_text(result.stdout)
+    diff_result, diff_modules = imported_modules("diff", str(saved), str(saved), "--format", "json")
+    assert json.loads(diff_result.stdout)["changes"]["matched"] == 2, diff_result.stderr[-2000:]
+    assert not top_level(diff_modules) & {"httpx", "httpcore", "tenacity"}
+    assert "rich.table" not in diff_modules and "svccheck.modes.saved_report" in diff_modules
+
     help_result, help_modules = imported_modules("--help")
     assert help_result.returncode == 0
     assert not top_level(help_modules) & {"httpx", "yaml", "asyncio", "pydantic", "svccheck.manifest"}
