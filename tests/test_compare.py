@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from support.health_strategies import json_values
 from support.hostile import PIECES, hostile_report
 from support.sample_reports import SECRET, make_check, mixed_report, passing_report, result
 from svccheck.engine.run import build_report
 from svccheck.model import Answer, Certificate, Change, Report, Service, Verdict
 from svccheck.modes import compare
-from svccheck.modes.saved_report import from_dict
+from svccheck.modes.saved_report import ReportProblem, from_dict
 from svccheck.redact import Redactor
+from svccheck.report import formats
 from svccheck.report import json as json_report
 
 
@@ -83,3 +88,54 @@ def test_a_json_report_reads_back_into_the_same_report() -> None:
         written = json_report.to_dict(replace(report, location="eu-west"), Redactor([SECRET]))
         again = from_dict(json.loads(json.dumps(written)))
         assert json_report.to_dict(again, Redactor([SECRET])) == written
+
+
+def _places(value: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every place in a JSON document, as the keys and indexes that lead to it."""
+    found = [path]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _places(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _places(item, (*path, index))
+    return found
+
+
+def _replaced(document: object, path: tuple[object, ...], value: object) -> object:
+    if not path:
+        return value
+    copy = json.loads(json.dumps(document))
+    target = copy
+    for step in path[:-1]:
+        target = target[step]  # type: ignore[index]
+    target[path[-1]] = value  # type: ignore[index]
+    return copy
+
+
+SAVED = json_report.to_dict(mixed_report(), Redactor([SECRET]))
+PLACES = _places(SAVED)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(place=st.sampled_from(PLACES), value=json_values, drop=st.booleans())
+def test_a_damaged_report_reads_back_or_says_where_it_is_damaged(
+    place: tuple[object, ...], value: object, drop: bool
+) -> None:
+    # any value anywhere, or a key gone: a Report that every format renders, or the one clear error
+    document = _replaced(SAVED, place, value)
+    if drop and place:  # the key gone instead
+        document = json.loads(json.dumps(SAVED))
+        parent = document
+        for step in place[:-1]:
+            parent = parent[step]  # type: ignore[index]
+        if isinstance(parent, dict):
+            del parent[place[-1]]
+    try:
+        report = from_dict(document)
+    except ReportProblem as error:  # the reader's own problem, saying where
+        assert str(error), error
+        return
+    for fmt in formats.FORMATS:
+        assert fmt.render(report, Redactor()).strip()
+    assert compare.compare(report, mixed_report(), label="x").matched >= 0

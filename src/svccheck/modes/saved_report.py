@@ -41,7 +41,7 @@ SCHEMA = "svccheck/report-v1"
 T = TypeVar("T")
 
 
-class _Bad(Exception):
+class ReportProblem(ValueError):
     """A problem at a place in the document; becomes a ReportFileError naming the file."""
 
 
@@ -60,7 +60,7 @@ def read(path: Path) -> Report:
         raise ReportFileError(f"{path}: not JSON: {where}{getattr(exc, 'msg', exc)}") from None
     try:
         return from_dict(data)
-    except _Bad as exc:
+    except ReportProblem as exc:
         raise ReportFileError(f"{path}: not a {SCHEMA} report: {exc}") from None
 
 
@@ -260,7 +260,7 @@ def _components(item: dict[str, Any], at: str) -> list[Component]:
 
 
 def _fail(message: str) -> NoReturn:
-    raise _Bad(message)
+    raise ReportProblem(message)
 
 
 def _shown(value: object) -> str:
@@ -334,4 +334,4 @@ def _strings(item: dict[str, Any], key: str, at: str) -> list[str]:
     return values
 
 
-__all__ = ["SCHEMA", "from_dict", "read"]
+__all__ = ["SCHEMA", "ReportProblem", "from_dict", "read"]
