@@ -149,7 +149,7 @@ def test_fail_on_new_passes_old_failures_and_fails_what_the_deploy_broke(
 def test_wait_takes_a_baseline_too(fleet: Fleet, tmp_path: Path) -> None:
     last = tmp_path / "last.json"
     fleet.run("all", "--json", str(last))
-    wait = ("wait", "--timeout", "1s", "--interval", "100ms", "--baseline", str(last))
+    wait = ("wait", "--timeout", "3s", "--interval", "100ms", "--baseline", str(last))
     code, out = fleet.run(*wait, "--fail-on", "new")
     assert code == 0 and "no new critical failure: 1 failure was already failing in the baseline" in out
     code, _ = fleet.run(*wait)

@@ -108,8 +108,8 @@ def _replaced(document: object, path: tuple[object, ...], value: object) -> obje
     copy = json.loads(json.dumps(document))
     target = copy
     for step in path[:-1]:
-        target = target[step]  # type: ignore[index]
-    target[path[-1]] = value  # type: ignore[index]
+        target = target[step]
+    target[path[-1]] = value
     return copy
 
 
@@ -128,7 +128,7 @@ def test_a_damaged_report_reads_back_or_says_where_it_is_damaged(
         document = json.loads(json.dumps(SAVED))
         parent = document
         for step in place[:-1]:
-            parent = parent[step]  # type: ignore[index]
+            parent = parent[step]
         if isinstance(parent, dict):
             del parent[place[-1]]
     try:
