@@ -253,12 +253,12 @@ def _attempt_list(result: CheckResult, redactor: Redactor) -> str:
     items = []
     for attempt in result.attempt_log:
         outcome = attempt.reason or attempt.status_text or "answered"
-        text = f"{attempt.number}: {redactor.text(outcome)} in {format_ms(attempt.latency)}"
+        text = f"{redactor.text(outcome)} in {format_ms(attempt.latency)}"  # the list numbers it
         if attempt.wait_after:
             text += f", then waited {format_ms(attempt.wait_after)}"
         if result.recovered and attempt.number == last:
             text += " (recovered)"
-        items.append(f"<li>{escape(text)}</li>")
+        items.append(f'<li value="{attempt.number}">{escape(text)}</li>')
     return f"<ol>{''.join(items)}</ol>"
 
 
