@@ -24,6 +24,7 @@ from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute
 from svccheck.manifest import parse_manifest
 from svccheck.model import CheckResult, Report
+from svccheck.modes.saved_report import from_dict
 from svccheck.protocols import PROTOCOLS, SCHEMES, every_protocol, protocol_for, shapes
 from svccheck.protocols.base import Protocol
 from svccheck.redact import Redactor
@@ -171,7 +172,7 @@ def test_what_it_sent_and_how_to_reproduce_it(name: str) -> None:
 # what the JSON report writes of every check whatever its protocol: a protocol's own fields add to it
 COMMON_JSON_FIELDS = {
     "name", "kind", "protocol", "method", "url", "verdict", "status_code", "latency_ms", "attempts", "recovered",
-    "failure_class", "reason", "failures", "timings", "tls", "components",
+    "failure_class", "reason", "failures", "timings", "tls", "components", "ready_after_ms",
 }  # fmt: skip
 
 
@@ -193,6 +194,20 @@ def test_the_check_carries_the_protocols_own_target_and_reports_read_it_through_
     assert written["protocol"] == protocol.name and {k: written[k] for k in fields} == fields
     assert set(written) >= COMMON_JSON_FIELDS
     assert isinstance(protocol.uses_tls(check), bool)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_saved_report_reads_back_with_the_protocols_own_target(name: str) -> None:
+    # --baseline, diff and merge read reports back: what the protocol records rebuilds its target
+    with LIVE[name]() as keys:
+        report = run(keys)
+    written = json_report(report)
+    again = from_dict(written)
+    assert json_report(again) == written
+    check, back = first(report).check, first(again).check
+    protocol = protocol_for(check.url)
+    assert protocol.request_fields(back) == protocol.request_fields(check)
+    assert protocol.verb(back) == protocol.verb(check)
 
 
 def test_nothing_is_imported_while_an_attempts_clock_runs() -> None:
