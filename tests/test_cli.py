@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import signal
 import socket
@@ -380,6 +381,22 @@ def test_start_up_imports_only_what_the_command_needs(
     # no validation library; tenacity only once a check retries; no tables for a JSON report
     assert not loaded & {"pydantic", "pydantic_core", "tenacity"}
     assert "rich.table" not in modules
+    # a manifest without a gRPC service loads no grpcio (nor protobuf): the exchange is never imported
+    assert (
+        not loaded & {"grpc", "grpc_health", "google"} and "svccheck.protocols.grpc_exchange" not in modules
+    )
+
+    if importlib.util.find_spec("grpc") is not None:  # the grpc extra: the same run with a gRPC service
+        grpc_path = manifest_file(
+            f"""
+            services:
+              api: {{url: "http://127.0.0.1:{port}", health: /health}}
+              ledger: {{url: "grpc://127.0.0.1:1", retries: 0}}
+            """,
+            "with-grpc.yaml",
+        )
+        _, grpc_modules = imported_modules("all", "-f", str(grpc_path), "--format", "json")
+        assert {"grpc", "grpc_health"} <= top_level(grpc_modules)  # what the first run proved absent
 
     version_result, version_modules = imported_modules("--version")
     assert version_result.returncode == 0 and version_result.stdout.startswith("svccheck ")

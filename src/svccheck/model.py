@@ -120,9 +120,30 @@ class TcpTarget:
     protocol: str | None = None  # "redis", "postgres", or None: connecting is enough
 
 
+@dataclass(frozen=True, slots=True)
+class ClientCertificate:
+    """A certificate a check presents to a server that asks for one (mTLS): paths, never contents."""
+
+    cert: str  # PEM certificate (chain), resolved against the manifest's folder
+    key: str  # PEM private key
+    password: str | None = None  # the key's passphrase: a secret, from a secret variable
+
+
+@dataclass(frozen=True, slots=True)
+class GrpcTarget:
+    """Where a `grpc://` or `grpcs://` check connects and which services it asks
+    `grpc.health.v1.Health/Check` about ("" is the server as a whole)."""
+
+    host: str
+    port: int
+    tls: bool
+    services: tuple[str, ...] = ("",)
+    client_cert: ClientCertificate | None = None
+
+
 # The protocol's own part of a check: what it sends, where and how. The protocol that reads it
 # is the one of the check's URL scheme (`svccheck.protocols`); everything else is common.
-Target = HttpRequest | TcpTarget
+Target = HttpRequest | TcpTarget | GrpcTarget
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from svccheck.grammar.protocol import ProtocolShape
 from svccheck.grammar.settings import ca_bundle_path
 from svccheck.grammar.shape import INVALID, Spec
 from svccheck.grammar.source import Path
+from svccheck.protocols.client_certificate import check_client_certificate
 
 
 def check_manifest(
@@ -42,6 +43,7 @@ def check_manifest(
             continue
         where: Path = ("services", name)
         ca_bundle(svc, where)
+        check_client_certificate(svc, where, manifest_path, report)
         for check, check_where in _checks(svc, where):
             ca_bundle(check, check_where)
             if check.expect is not None and _valid(check.expect):

@@ -130,6 +130,7 @@ SHAPE = ProtocolShape(
     foreign=_foreign,
     build=_service,
     fields=FIELDS,
+    address_only=True,
 )
 
 
