@@ -100,6 +100,15 @@ class Expect:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientCertificate:
+    """A certificate a check presents to a server that asks for one (mTLS): paths, never contents."""
+
+    cert: str  # PEM certificate (chain), resolved against the manifest's folder
+    key: str  # PEM private key
+    password: str | None = None  # the key's passphrase: a secret, from a secret variable
+
+
+@dataclass(frozen=True, slots=True)
 class HttpRequest:
     """What an `http://` or `https://` check sends: its method, headers and body."""
 
@@ -108,6 +117,7 @@ class HttpRequest:
     body: bytes | None = None
     # a POST or PATCH is repeated on a transient failure only when the manifest says it is idempotent
     retry_unsafe: bool = False
+    client_cert: ClientCertificate | None = None  # presented to an https:// server that asks (mTLS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +128,7 @@ class TcpTarget:
     port: int
     tls: bool = False
     protocol: str | None = None  # "redis", "postgres", or None: connecting is enough
-
-
-@dataclass(frozen=True, slots=True)
-class ClientCertificate:
-    """A certificate a check presents to a server that asks for one (mTLS): paths, never contents."""
-
-    cert: str  # PEM certificate (chain), resolved against the manifest's folder
-    key: str  # PEM private key
-    password: str | None = None  # the key's passphrase: a secret, from a secret variable
+    client_cert: ClientCertificate | None = None  # presented in the TLS handshake (mTLS)
 
 
 @dataclass(frozen=True, slots=True)

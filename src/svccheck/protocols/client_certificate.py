@@ -71,7 +71,10 @@ def _why(exc: Exception, has_password: bool) -> str:
     reason = str(getattr(exc, "reason", "") or "").lower()
     if "mismatch" in reason:
         return "client_key does not belong to client_cert (the key and the certificate do not match)"
-    if "bad decrypt" in reason or "bad password" in reason or "no passphrase" in str(exc):
+    text = str(exc).lower()
+    if any(
+        word in reason or word in text for word in ("bad decrypt", "bad password", "no passphrase", "pem lib")
+    ):
         if has_password:
             return "client_key cannot be decrypted with client_key_password"
         return "client_key is encrypted: give its passphrase as client_key_password (a secret variable)"

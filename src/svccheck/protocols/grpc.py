@@ -281,7 +281,12 @@ class Grpc(Protocol):
         """One `grpcurl` per listed service, joined by `&&`: what the check asks, by hand."""
         import shlex
 
-        from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word  # for check -v only
+        from svccheck.protocols.shell import (  # for check -v only
+            Reproduction,
+            ShellSecrets,
+            client_certificate_words,
+            shell_word,
+        )
 
         target = _target(check)
         known = ShellSecrets.of(secret_vars, secrets)
@@ -290,13 +295,10 @@ class Grpc(Protocol):
             words.append("-plaintext")
         elif isinstance(verify, str):
             words += ["-cacert", shlex.quote(verify)]
-        if target.client_cert is not None:
-            words += [
-                "-cert",
-                shlex.quote(target.client_cert.cert),
-                "-key",
-                shlex.quote(target.client_cert.key),
-            ]
+        if target.client_cert is not None:  # grpcurl takes no passphrase: an unencrypted key is needed
+            words += client_certificate_words(
+                target.client_cert, known, cert="-cert", key="-key", password=None
+            )
         host = shell_word(known.split(address(target), "URL"))
         lines = [
             " ".join([*words, "-d", shlex.quote(f'{{"service":{_json(service)}}}'), host, HEALTH_METHOD])

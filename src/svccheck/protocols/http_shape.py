@@ -13,7 +13,8 @@ from svccheck.grammar.protocol import ProtocolShape, service_of
 from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
 from svccheck.grammar.shape import INVALID
 from svccheck.grammar.source import Path
-from svccheck.model import ANY_2XX, Check, Expect, HttpRequest, Service
+from svccheck.model import ANY_2XX, Check, ClientCertificate, Expect, HttpRequest, Service
+from svccheck.protocols.client_certificate import client_certificate
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 
@@ -25,6 +26,9 @@ def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None
 
 
 def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) -> None:
+    given = sorted(svc.written & set(schema.CLIENT_CERTIFICATE_KEYS))
+    if given and svc.url is not INVALID and urlsplit(svc.url).scheme == "http":
+        report.error((*where, given[0]), "a client certificate needs TLS: use https://", key=True)
     if svc.health is None and svc.checks == [] and not svc.unknown:  # `helth: /h` said it already
         report.error(where, f"service {name!r} has neither 'health' nor 'checks': nothing to probe", key=True)
     seen: set[str] = set()
@@ -60,15 +64,24 @@ def _check_name(spec: schema.CheckSpec, kind: str) -> str | None:
 
 def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
     service_layers = [*layers, tunables(svc)]
+    client = client_certificate(svc, manifest_path)
     checks: list[Check] = []
     if svc.health is not None:
-        checks.append(_check(name, svc.url, svc.health, "health", service_layers, manifest_path))
-    checks.extend(_check(name, svc.url, spec, "check", service_layers, manifest_path) for spec in svc.checks)
+        checks.append(_check(name, svc.url, svc.health, "health", service_layers, manifest_path, client))
+    checks.extend(
+        _check(name, svc.url, spec, "check", service_layers, manifest_path, client) for spec in svc.checks
+    )
     return service_of(name, svc, tuple(checks))
 
 
 def _check(
-    service: str, base_url: str, spec: schema.CheckSpec, kind: str, layers: list[Layer], manifest_path: str
+    service: str,
+    base_url: str,
+    spec: schema.CheckSpec,
+    kind: str,
+    layers: list[Layer],
+    manifest_path: str,
+    client: ClientCertificate | None = None,
 ) -> Check:
     settings = merge([*layers, tunables(spec)])
     method = spec.method
@@ -92,6 +105,7 @@ def _check(
             headers=headers,
             body=body,
             retry_unsafe=bool(spec.idempotent) if method in UNSAFE_METHODS else spec.idempotent is not False,
+            client_cert=client,
         ),
         expect=_expect(spec.expect, kind),
         timeout=settings["timeout"],

@@ -62,7 +62,9 @@ class HttpConnector(Connector):
         method = sends.method
         headers = dict(sends.headers)
         body = sends.body
-        origin = hop_origin = origin_of(url, verify)
+        # a client certificate goes with the TLS setting: lanes with one are not shared with checks without
+        tls_setting: object = verify if sends.client_cert is None else (verify, sends.client_cert)
+        origin = hop_origin = origin_of(url, tls_setting)
         trace = attempt.trace
         start = trace.start
         extensions = {"trace": trace}
@@ -96,7 +98,7 @@ class HttpConnector(Connector):
                             response.status_code in (301, 302) and method == "POST"
                         ):
                             method, body = "GET", None
-                        hop_origin = origin_of(url, verify)
+                        hop_origin = origin_of(url, tls_setting)
                         if hop_origin != origin:
                             headers = {k: v for k, v in headers.items() if not is_sensitive_header(k)}
                         continue
@@ -141,7 +143,7 @@ def parsed_url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
-def origin_of(url: httpx.URL | str, verify: bool | str) -> Origin:
+def origin_of(url: httpx.URL | str, verify: object) -> Origin:
     """Where a request goes, as httpx normalises it (host case, default ports): its lane and gate."""
     url = parsed_url(url) if isinstance(url, str) else url
     return (url.scheme, url.host, url.port, verify if url.scheme == "https" else None)
@@ -158,9 +160,10 @@ def _new_client(origin: Origin, user_agent: str) -> httpx.AsyncClient:
     used: every redirect hop picks its lane by scheme), so a fleet without
     HTTPS does not pay for reading the CA stores.
     """
-    scheme, _, _, verify = origin
+    scheme, _, _, setting = origin
     if scheme == "https":
-        context = ssl_context(verify if isinstance(verify, bool | str) else True)
+        verify, client = setting if isinstance(setting, tuple) else (setting, None)
+        context = ssl_context(verify if isinstance(verify, bool | str) else True, client)
     else:
         if not _plain_http_context:
             _plain_http_context.append(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
