@@ -118,6 +118,7 @@ class HttpRequest:
     # a POST or PATCH is repeated on a transient failure only when the manifest says it is idempotent
     retry_unsafe: bool = False
     client_cert: ClientCertificate | None = None  # presented to an https:// server that asks (mTLS)
+    http2: bool = False  # offer h2 in the TLS handshake (ALPN): httpx's HTTP/2, on lanes of their own
 
 
 @dataclass(frozen=True, slots=True)

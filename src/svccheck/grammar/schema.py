@@ -422,7 +422,13 @@ def _health_shorthand(schema: Json) -> Json:
 # The tunables, each declared here once: its key, kind and description, and its built-in value.
 # `defaults`, an environment's `defaults`, a service and a check may each set them; the most
 # specific wins (`svccheck.grammar.settings.merge`).
-BUILTIN_DEFAULTS: dict[str, Any] = {"timeout": 5.0, "retries": 2, "backoff": 0.2, "verify_tls": True}
+BUILTIN_DEFAULTS: dict[str, Any] = {
+    "timeout": 5.0,
+    "retries": 2,
+    "backoff": 0.2,
+    "verify_tls": True,
+    "http2": False,
+}
 _TUNABLES = (
     Field(
         "timeout",
@@ -453,6 +459,11 @@ _TUNABLES = (
         VERIFY_TLS,
         description="true (system trust store and certifi), false, or a CA bundle path",
     ),
+    Field(
+        "http2",
+        Nullable(BOOL),
+        description="https:// only: offer HTTP/2 in the TLS handshake (ALPN); the server may pick HTTP/1.1",
+    ),
 )
 
 
@@ -470,6 +481,7 @@ class Tunables(Spec):
     backoff: float | None
     headers: dict[str, str] | None
     verify_tls: bool | str | None
+    http2: bool | None
 
 
 DAYS = Nullable(integer_kind(0, 36500))

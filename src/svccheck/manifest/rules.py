@@ -18,6 +18,7 @@ from svccheck.grammar.settings import ca_bundle_path
 from svccheck.grammar.shape import INVALID, Spec
 from svccheck.grammar.source import Path
 from svccheck.protocols.client_certificate import check_client_certificate
+from svccheck.protocols.http_shape import http2_rule
 
 
 def check_manifest(
@@ -34,8 +35,10 @@ def check_manifest(
             report.error((*where, "verify_tls"), f"verify_tls: CA bundle {value!r} not found")
 
     ca_bundle(spec.defaults, ("defaults",))
+    http2_rule(spec.defaults, ("defaults",), report)
     if env is not None and _valid(spec.environments) and _valid(spec.environments.get(env)):
         ca_bundle(spec.environments[env].defaults, ("environments", env, "defaults"))
+        http2_rule(spec.environments[env].defaults, ("environments", env, "defaults"), report)
     if not _valid(spec.services):
         return
     for name, svc in spec.services.items():

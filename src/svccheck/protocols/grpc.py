@@ -82,7 +82,7 @@ FIELDS = (
     ),
 )
 
-_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers"}  # gRPC metadata is not HTTP headers
+_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2"}  # gRPC is HTTP/2 already
 
 
 def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:

@@ -61,8 +61,10 @@ class Http(Protocol):
         return connector
 
     def origin(self, check: Check, verify: bool | str) -> Origin:
-        client = own_target(check, HttpRequest).client_cert
-        origin: Origin = _transport().origin_of(check.url, verify if client is None else (verify, client))
+        transport = _transport()
+        origin: Origin = transport.origin_of(
+            check.url, transport.lane_setting(verify, own_target(check, HttpRequest))
+        )
         return origin
 
     def may_retry(self, check: Check) -> bool:

@@ -17,6 +17,7 @@ from svccheck.model import ANY_2XX, Check, ClientCertificate, Expect, HttpReques
 from svccheck.protocols.client_certificate import client_certificate
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
+HTTP2_EXTRA = "svccheck[http2]"
 
 
 def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:
@@ -25,7 +26,27 @@ def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None
     return f"{key!r} is {whose}; {service!r} is an HTTP service"
 
 
+def http2_rule(level: schema.Tunables | None, where: Path, report: Reporter) -> None:
+    """`http2: true` needs h2, the optional extra: a manifest error naming it, at the key."""
+    if level is not None and level is not INVALID and level.http2 is True and not _h2_installed():
+        report.error((*where, "http2"), f"http2: true needs the h2 package: pip install '{HTTP2_EXTRA}'")
+
+
+def _h2_installed() -> bool:
+    import importlib.util  # found without importing it: reading a manifest stays light
+
+    try:
+        return importlib.util.find_spec("h2") is not None
+    except (ImportError, ValueError):  # ValueError: hidden (`sys.modules["h2"] = None`)
+        return False
+
+
 def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) -> None:
+    http2_rule(svc, where, report)
+    for index, check in enumerate(svc.checks if svc.checks is not INVALID else []):
+        http2_rule(check, (*where, "checks", index), report)
+    if svc.health is not None:
+        http2_rule(svc.health, (*where, "health"), report)
     given = sorted(svc.written & set(schema.CLIENT_CERTIFICATE_KEYS))
     if given and svc.url is not INVALID and urlsplit(svc.url).scheme == "http":
         report.error((*where, given[0]), "a client certificate needs TLS: use https://", key=True)
@@ -106,6 +127,7 @@ def _check(
             body=body,
             retry_unsafe=bool(spec.idempotent) if method in UNSAFE_METHODS else spec.idempotent is not False,
             client_cert=client,
+            http2=bool(settings["http2"]),
         ),
         expect=_expect(spec.expect, kind),
         timeout=settings["timeout"],

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 # --- the manifest: what a tcp:// service takes, and the one check it is built into ---
 
-_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers"}  # no request to carry headers
+_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2"}  # no HTTP request
 
 
 PINGS = ("redis", "postgres")

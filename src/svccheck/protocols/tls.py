@@ -12,7 +12,9 @@ from svccheck.model import ClientCertificate
 _context_cache: dict[object, ssl.SSLContext] = {}
 
 
-def ssl_context(verify: bool | str, client: ClientCertificate | None = None) -> ssl.SSLContext:
+def ssl_context(
+    verify: bool | str, client: ClientCertificate | None = None, *, http2: bool = False
+) -> ssl.SSLContext:
     """The operating system's trust store plus certifi's roots, or exactly a given CA bundle.
 
     `truststore` verifies against the platform's own store (Keychain, Windows'
@@ -21,7 +23,8 @@ def ssl_context(verify: bool | str, client: ClientCertificate | None = None) -> 
     loaded on top so a thin container without CA certificates still verifies
     public services. A client certificate, when given, is presented to a server that asks.
     """
-    key = verify if client is None else (verify, client)
+    # httpcore sets a context's ALPN protocols on every connection: HTTP/2 lanes get contexts of their own
+    key = verify if client is None and not http2 else (verify, client, http2)
     cached = _context_cache.get(key)
     if cached is not None:
         return cached
