@@ -460,8 +460,11 @@ def test_demo_healthy_and_outage() -> None:
     assert_no_traceback(healthy)
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     data = report(healthy)
-    assert len(data["services"]) == 11
+    assert len(data["services"]) == 12  # the eleven HTTP services and the gRPC ledger (the grpc extra)
     assert data["summary"]["degraded"] == 1
+    ledger = next(s for s in data["services"] if s["name"] == "ledger-service")["checks"][0]
+    assert (ledger["protocol"], ledger["verdict"]) == ("grpc", "pass")
+    assert [c["name"] for c in ledger["components"]] == ["(server)", "ledger.v1.Ledger", "ledger.v1.Audit"]
     outage = run_cli("demo", "--scenario", "outage", "--format", "json")
     assert outage.returncode == 1
     data = report(outage)
@@ -477,7 +480,25 @@ def test_demo_table_shows_eleven_services() -> None:
                  "billing-service", "notification-service", "file-service", "analytics-service",
                  "audit-service", "scheduler-service"):  # fmt: skip
         assert name in result.stdout
-    assert "10/11 services healthy · 1 degraded" in result.stdout
+    assert "11/12 services healthy · 1 degraded" in result.stdout and "ledger-service" in result.stdout
+
+
+def test_demo_without_the_grpc_extra_says_how_to_add_its_grpc_service() -> None:
+    script = (
+        "import sys; sys.modules['grpc'] = None; sys.modules['grpc_health'] = None\n"
+        "from svccheck.cli import run_app\n"
+        "sys.argv = ['svccheck', 'demo']\n"
+        "run_app()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=cli_env()
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "10/11 services healthy · 1 degraded" in result.stdout and "ledger-service" not in result.stdout
+    assert (
+        "demo: add a gRPC service (ledger-service) to the fleet with: pip install 'svccheck[grpc]'"
+        in result.stderr
+    )
 
 
 def test_root_services_yaml_matches_the_bundled_one() -> None:
