@@ -18,7 +18,7 @@ import trustme
 
 from support.cli import assert_no_traceback, run_cli
 from support.mtls_server import mtls_https_server
-from svccheck.demo.server import Request, Response, json_response
+from svccheck.report.formats import MACHINE_FORMATS
 
 WriteManifest = Callable[..., Path]
 
@@ -57,10 +57,6 @@ def requiring_context(ca: trustme.CA, *, max_tls12: bool = False) -> ssl.SSLCont
         # that sends nothing would not see it. TLS 1.2 refuses it inside the handshake.
         context.maximum_version = ssl.TLSVersion.TLSv1_2
     return context
-
-
-async def healthy(request: Request) -> Response:
-    return json_response({"status": "UP"})
 
 
 @pytest.fixture
@@ -195,3 +191,42 @@ def test_misplaced_or_wrong_certificates_are_manifest_errors(pem: Path, manifest
     assert "services.yaml:15:17: client_key is encrypted: give its passphrase as client_key_password" in out
     assert "services.yaml:20:17: client_key cannot be decrypted with client_key_password" in out
     assert "not-it-at-all" not in out
+
+
+@pytest.mark.parametrize(
+    "args", [("all", "--format", f) for f in MACHINE_FORMATS] + [("all",), ("check", "api", "-v")]
+)
+def test_the_passphrase_is_in_no_output(
+    mtls_port: int, pem: Path, manifest_file: WriteManifest, args: tuple[str, ...]
+) -> None:
+    # the secrets audit for the one secret a client certificate brings: every format, and -v
+    path = manifest_file(f"""
+        services:
+          api:
+            url: https://127.0.0.1:{mtls_port}
+            health: /health
+            verify_tls: ca.pem
+            client_cert: client.pem
+            client_key: client-key-enc.pem
+            client_key_password: ${{KEY_PASSWORD}}
+    """)
+    result = run_cli(*args, "-f", str(path), env={"KEY_PASSWORD": "hunter2-pass"})
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "hunter2-pass" not in result.stdout + result.stderr
+
+
+def test_the_passphrase_is_in_no_manifest_error(pem: Path, manifest_file: WriteManifest) -> None:
+    path = manifest_file("""\
+        services:
+          api:
+            url: https://127.0.0.1:8443
+            health: /health
+            client_cert: client.pem
+            client_key: client-key.pem
+            client_key_password: ${KEY_PASSWORD}
+            timeout: ${KEY_PASSWORD}
+    """)
+    result = run_cli("validate", "-f", str(path), env={"KEY_PASSWORD": "hunter2-pass"})
+    assert result.returncode == 2
+    assert "hunter2-pass" not in result.stdout + result.stderr
