@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import signal
 import socket
@@ -380,6 +381,22 @@ def test_start_up_imports_only_what_the_command_needs(
     # no validation library; tenacity only once a check retries; no tables for a JSON report
     assert not loaded & {"pydantic", "pydantic_core", "tenacity"}
     assert "rich.table" not in modules
+    # a manifest without a gRPC service loads no grpcio (nor protobuf): the exchange is never imported
+    assert (
+        not loaded & {"grpc", "grpc_health", "google"} and "svccheck.protocols.grpc_exchange" not in modules
+    )
+
+    if importlib.util.find_spec("grpc") is not None:  # the grpc extra: the same run with a gRPC service
+        grpc_path = manifest_file(
+            f"""
+            services:
+              api: {{url: "http://127.0.0.1:{port}", health: /health}}
+              ledger: {{url: "grpc://127.0.0.1:1", retries: 0}}
+            """,
+            "with-grpc.yaml",
+        )
+        _, grpc_modules = imported_modules("all", "-f", str(grpc_path), "--format", "json")
+        assert {"grpc", "grpc_health"} <= top_level(grpc_modules)  # what the first run proved absent
 
     version_result, version_modules = imported_modules("--version")
     assert version_result.returncode == 0 and version_result.stdout.startswith("svccheck ")
@@ -451,8 +468,11 @@ def test_demo_healthy_and_outage() -> None:
     assert_no_traceback(healthy)
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     data = report(healthy)
-    assert len(data["services"]) == 11
+    assert len(data["services"]) == 12  # the eleven HTTP services and the gRPC ledger (the grpc extra)
     assert data["summary"]["degraded"] == 1
+    ledger = next(s for s in data["services"] if s["name"] == "ledger-service")["checks"][0]
+    assert (ledger["protocol"], ledger["verdict"]) == ("grpc", "pass")
+    assert [c["name"] for c in ledger["components"]] == ["(server)", "ledger.v1.Ledger", "ledger.v1.Audit"]
     outage = run_cli("demo", "--scenario", "outage", "--format", "json")
     assert outage.returncode == 1
     data = report(outage)
@@ -468,7 +488,25 @@ def test_demo_table_shows_eleven_services() -> None:
                  "billing-service", "notification-service", "file-service", "analytics-service",
                  "audit-service", "scheduler-service"):  # fmt: skip
         assert name in result.stdout
-    assert "10/11 services healthy · 1 degraded" in result.stdout
+    assert "11/12 services healthy · 1 degraded" in result.stdout and "ledger-service" in result.stdout
+
+
+def test_demo_without_the_grpc_extra_says_how_to_add_its_grpc_service() -> None:
+    script = (
+        "import sys; sys.modules['grpc'] = None; sys.modules['grpc_health'] = None\n"
+        "from svccheck.cli import run_app\n"
+        "sys.argv = ['svccheck', 'demo']\n"
+        "run_app()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=cli_env()
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "10/11 services healthy · 1 degraded" in result.stdout and "ledger-service" not in result.stdout
+    assert (
+        "demo: add a gRPC service (ledger-service) to the fleet with: pip install 'svccheck[grpc]'"
+        in result.stderr
+    )
 
 
 def test_root_services_yaml_matches_the_bundled_one() -> None:

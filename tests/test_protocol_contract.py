@@ -60,10 +60,20 @@ def tcp_server() -> Iterator[str]:
         thread.join(timeout=5)
 
 
+@contextlib.contextmanager
+def grpc_server() -> Iterator[str]:
+    # imported here: the module skips without the grpc extra, and only gRPC's cases need it
+    from support.grpc_servers import grpc_health_server
+
+    with grpc_health_server() as port:
+        yield f'url: "grpc://127.0.0.1:{port}", grpc: {{services: ["", ledger.v1.Ledger]}}'
+
+
 # protocol name → a real server of that protocol on loopback, as a service's manifest keys
 LIVE: dict[str, Callable[[], contextlib.AbstractContextManager[str]]] = {
     "http": http_server,
     "tcp": tcp_server,
+    "grpc": grpc_server,
 }
 
 NAMES = [p.name for p in every_protocol()]

@@ -100,6 +100,15 @@ class Expect:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientCertificate:
+    """A certificate a check presents to a server that asks for one (mTLS): paths, never contents."""
+
+    cert: str  # PEM certificate (chain), resolved against the manifest's folder
+    key: str  # PEM private key
+    password: str | None = None  # the key's passphrase: a secret, from a secret variable
+
+
+@dataclass(frozen=True, slots=True)
 class HttpRequest:
     """What an `http://` or `https://` check sends: its method, headers and body."""
 
@@ -108,6 +117,8 @@ class HttpRequest:
     body: bytes | None = None
     # a POST or PATCH is repeated on a transient failure only when the manifest says it is idempotent
     retry_unsafe: bool = False
+    client_cert: ClientCertificate | None = None  # presented to an https:// server that asks (mTLS)
+    http2: bool = False  # offer h2 in the TLS handshake (ALPN): httpx's HTTP/2, on lanes of their own
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +129,24 @@ class TcpTarget:
     port: int
     tls: bool = False
     protocol: str | None = None  # "redis", "postgres", or None: connecting is enough
+    client_cert: ClientCertificate | None = None  # presented in the TLS handshake (mTLS)
+
+
+@dataclass(frozen=True, slots=True)
+class GrpcTarget:
+    """Where a `grpc://` or `grpcs://` check connects and which services it asks
+    `grpc.health.v1.Health/Check` about ("" is the server as a whole)."""
+
+    host: str
+    port: int
+    tls: bool
+    services: tuple[str, ...] = ("",)
+    client_cert: ClientCertificate | None = None
 
 
 # The protocol's own part of a check: what it sends, where and how. The protocol that reads it
 # is the one of the check's URL scheme (`svccheck.protocols`); everything else is common.
-Target = HttpRequest | TcpTarget
+Target = HttpRequest | TcpTarget | GrpcTarget
 
 
 @dataclass(frozen=True, slots=True)

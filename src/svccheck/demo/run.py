@@ -81,6 +81,19 @@ def with_fleet(scenario: str, manifest: Manifest, check: Callable[[Manifest], in
     except OSError as exc:
         raise FleetError(f"cannot start the demo fleet: {exc}") from None
     try:
-        return check(rebase(manifest, fleet.urls))
+        return _with_ledger(rebase(manifest, fleet.urls), check)
     finally:
         fleet.stop()
+
+
+def _with_ledger(manifest: Manifest, check: Callable[[Manifest], int]) -> int:
+    """The gRPC row (`ledger-service`) beside the HTTP fleet when grpcio is installed; else how to add it."""
+    from svccheck.demo.ledger import HINT, ledger_available, ledger_server, with_ledger
+
+    if not ledger_available():
+        import sys
+
+        print(HINT, file=sys.stderr)
+        return check(manifest)
+    with ledger_server() as port:
+        return check(with_ledger(manifest, port))

@@ -52,6 +52,8 @@ class ProtocolShape:
     # service-level keys only this protocol takes, declared here (tcp's `tls`, `protocol`); the
     # build reads them with `spec.value(name)`; they are in `service_keys` too
     fields: tuple[Field, ...] = ()
+    # its URL is scheme://host:port and nothing more (tcp://, grpc://): a path or query is an error
+    address_only: bool = False
 
     @property
     def own_keys(self) -> frozenset[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from svccheck.durations import parse_duration
@@ -244,7 +244,12 @@ VERIFY_TLS = Nullable(
 )
 
 
-def _url(value: str) -> str:
+# URL scheme → whether its URL is scheme://host:port and nothing more (tcp://, grpc://): the
+# manifest reader passes the registry's (`svccheck.protocols.url_schemes`) to `manifest_shape`
+UrlSchemes = Mapping[str, bool]
+
+
+def _url(value: str, schemes: UrlSchemes | None = None) -> str:
     from urllib.parse import urlsplit
 
     url = value.strip()
@@ -256,17 +261,38 @@ def _url(value: str) -> str:
         port = parts.port
     except ValueError as exc:
         raise _bad_url(value, str(exc)) from None
-    if parts.scheme not in ("http", "https", "tcp"):
-        raise _bad_url(value, "expected http://, https:// or tcp://host:port")
+    if schemes is not None and parts.scheme not in schemes:
+        raise _bad_url(value, f"expected {_scheme_list(schemes)}")
     if not parts.hostname:
         raise _bad_url(value, "no host")
     if port == 0:
         raise _bad_url(value, "port 0")
-    if parts.scheme == "tcp" and (port is None or parts.path not in ("", "/") or parts.query):
-        raise _bad_url(value, "a TCP check is tcp://host:port, nothing more")
+    address_only = schemes is not None and schemes[parts.scheme]
+    if address_only and (port is None or parts.path not in ("", "/") or parts.query):
+        scheme = parts.scheme
+        raise _bad_url(value, f"a {scheme.upper()} check is {scheme}://host:port, nothing more")
     if not _plain_authority(parts.netloc, parts.hostname):
         _check_with_httpx(url, parts.hostname)
     return url
+
+
+def _scheme_list(schemes: UrlSchemes) -> str:
+    """`http://, https:// or tcp://host:port`, in the registry's order."""
+    forms = [
+        f"{scheme}://" + ("host:port" if address_only else "") for scheme, address_only in schemes.items()
+    ]
+    return ", ".join(forms[:-1]) + f" or {forms[-1]}" if len(forms) > 1 else "".join(forms)
+
+
+def url_field(schemes: UrlSchemes | None = None) -> Field:
+    """A service's `url`: any scheme://host, or (from the manifest reader) one of `schemes`."""
+    return Field(
+        "url",
+        Scalar(lambda value: _url(text(value), schemes), {"type": "string"}),
+        required=True,
+        description="base URL; check paths are appended. tcp://host:port checks a TCP service instead",
+        examples=["http://localhost:8080", "tcp://localhost:6379"],
+    )
 
 
 # user:password@, a host name or an IPv4 address, a port: what a request takes as it is
@@ -396,7 +422,13 @@ def _health_shorthand(schema: Json) -> Json:
 # The tunables, each declared here once: its key, kind and description, and its built-in value.
 # `defaults`, an environment's `defaults`, a service and a check may each set them; the most
 # specific wins (`svccheck.grammar.settings.merge`).
-BUILTIN_DEFAULTS: dict[str, Any] = {"timeout": 5.0, "retries": 2, "backoff": 0.2, "verify_tls": True}
+BUILTIN_DEFAULTS: dict[str, Any] = {
+    "timeout": 5.0,
+    "retries": 2,
+    "backoff": 0.2,
+    "verify_tls": True,
+    "http2": False,
+}
 _TUNABLES = (
     Field(
         "timeout",
@@ -427,6 +459,11 @@ _TUNABLES = (
         VERIFY_TLS,
         description="true (system trust store and certifi), false, or a CA bundle path",
     ),
+    Field(
+        "http2",
+        Nullable(BOOL),
+        description="https:// only: offer HTTP/2 in the TLS handshake (ALPN); the server may pick HTTP/1.1",
+    ),
 )
 
 
@@ -444,6 +481,7 @@ class Tunables(Spec):
     backoff: float | None
     headers: dict[str, str] | None
     verify_tls: bool | str | None
+    http2: bool | None
 
 
 DAYS = Nullable(integer_kind(0, 36500))
@@ -555,16 +593,34 @@ class CheckSpec(Tunables):
 _NAMES = ListOf(TEXT)
 
 
+# a certificate the service's checks present (mTLS): https://, tcp:// with tls, grpcs://
+CLIENT_CERTIFICATE_FIELDS = (
+    Field(
+        "client_cert",
+        Nullable(TEXT),
+        description="client certificate (PEM) to present, relative to the manifest; with client_key",
+        examples=["certs/svccheck.pem"],
+    ),
+    Field(
+        "client_key",
+        Nullable(TEXT),
+        description="the client certificate's private key (PEM), relative to the manifest",
+        examples=["certs/svccheck-key.pem"],
+    ),
+    Field(
+        "client_key_password",
+        Nullable(TEXT),
+        description="passphrase of an encrypted client_key: give it as a secret ${VARIABLE}",
+        examples=["${CLIENT_KEY_PASSWORD}"],
+    ),
+)
+CLIENT_CERTIFICATE_KEYS = tuple(f.key for f in CLIENT_CERTIFICATE_FIELDS)
+
+
 class ServiceSpec(Tunables):
     FIELDS = (
         *_TUNABLES,
-        Field(
-            "url",
-            Scalar(lambda value: _url(text(value)), {"type": "string"}),
-            required=True,
-            description="base URL; check paths are appended. tcp://host:port checks a TCP service instead",
-            examples=["http://localhost:8080", "tcp://localhost:6379"],
-        ),
+        url_field(),
         Field("critical", BOOL, default=True, description="a failure of a non-critical service only warns"),
         Field(
             "tags",
@@ -588,6 +644,7 @@ class ServiceSpec(Tunables):
             examples=["/health", {"path": "/actuator/health", "expect": {"json": {"$.status": "UP"}}}],
         ),
         Field("checks", ListOf(Shape(CheckSpec)), default=list, description="sample API checks"),
+        *CLIENT_CERTIFICATE_FIELDS,
     )
     url: str
     critical: bool
@@ -596,6 +653,9 @@ class ServiceSpec(Tunables):
     description: str | None
     health: CheckSpec | None
     checks: list[CheckSpec]
+    client_cert: str | None
+    client_key: str | None
+    client_key_password: str | None
 
 
 def _var(value: object) -> object:
@@ -680,13 +740,14 @@ MANIFEST = Shape(ManifestSpec)  # a manifest whose services take no protocol's o
 _MANIFESTS: dict[tuple[int, ...], Shape[ManifestSpec]] = {}
 
 
-def manifest_shape(protocol_fields: Sequence[Field]) -> Shape[ManifestSpec]:
+def manifest_shape(protocol_fields: Sequence[Field], schemes: UrlSchemes) -> Shape[ManifestSpec]:
     """The manifest as read: every service takes the common keys and each protocol's own
     (`ProtocolShape.fields`: `tls` and `protocol` are tcp's); which of them a service may
-    write is its protocol's allow-list, checked by the rules. Built once per set of fields."""
-    key = tuple(id(f) for f in protocol_fields)
+    write is its protocol's allow-list, checked by the rules. A `url` takes the registry's
+    `schemes`. Built once per set of fields."""
+    key = (*(id(f) for f in protocol_fields), id(schemes))
     shape = _MANIFESTS.get(key)
     if shape is None:
-        service = Shape(ServiceSpec, extra=protocol_fields)
+        service = Shape(ServiceSpec, extra=protocol_fields, replace=(url_field(schemes),))
         shape = _MANIFESTS[key] = Shape(ManifestSpec, replace=(_services_field(service),))
     return shape

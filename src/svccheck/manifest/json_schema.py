@@ -22,10 +22,10 @@ _INTERPOLATED_DEF = {"type": "string", "pattern": r"\$\{", "description": "a ${V
 def manifest_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a manifest, as a dict."""
     from svccheck.grammar.schema import manifest_shape
-    from svccheck.protocols import own_fields
+    from svccheck.protocols import own_fields, url_schemes
 
     defs: dict[str, Any] = {}
-    root = defs.pop(manifest_shape(own_fields()).schema(defs)["$ref"].rsplit("/", 1)[-1])
+    root = defs.pop(manifest_shape(own_fields(), url_schemes()).schema(defs)["$ref"].rsplit("/", 1)[-1])
     body = {**root, "$defs": defs}
     body["$defs"]["Interpolated"] = _INTERPOLATED_DEF
     body["$defs"]["ServiceSpec"]["allOf"] = _protocol_branches()

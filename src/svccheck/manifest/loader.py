@@ -21,7 +21,7 @@ from svccheck.manifest.dependencies import check_dependencies, dependency_graph
 from svccheck.manifest.interpolate import Resolver, interpolate_tree
 from svccheck.manifest.rules import check_manifest
 from svccheck.model import Manifest
-from svccheck.protocols import own_fields, shapes
+from svccheck.protocols import own_fields, shapes, url_schemes
 
 # Real manifests are a few KiB; parsing YAML costs about a second per dense MiB.
 MAX_MANIFEST_BYTES = 1024 * 1024
@@ -106,7 +106,7 @@ def parse_manifest(
     )
 
     # One pass: the shape, then the rules on what it read (skipping what it refused), then the verdict.
-    spec, problems = read_document(schema.manifest_shape(own_fields()), expanded)
+    spec, problems = read_document(schema.manifest_shape(own_fields(), url_schemes()), expanded)
     issues.extend(_shape_issues(problems, positions, source.rejected))
     if spec is not None:
         check_manifest(spec, shapes(), env=env, manifest_path=path, report=report)

@@ -17,6 +17,8 @@ from svccheck.grammar.protocol import ProtocolShape
 from svccheck.grammar.settings import ca_bundle_path
 from svccheck.grammar.shape import INVALID, Spec
 from svccheck.grammar.source import Path
+from svccheck.protocols.client_certificate import check_client_certificate
+from svccheck.protocols.http_shape import http2_rule
 
 
 def check_manifest(
@@ -33,8 +35,10 @@ def check_manifest(
             report.error((*where, "verify_tls"), f"verify_tls: CA bundle {value!r} not found")
 
     ca_bundle(spec.defaults, ("defaults",))
+    http2_rule(spec.defaults, ("defaults",), report)
     if env is not None and _valid(spec.environments) and _valid(spec.environments.get(env)):
         ca_bundle(spec.environments[env].defaults, ("environments", env, "defaults"))
+        http2_rule(spec.environments[env].defaults, ("environments", env, "defaults"), report)
     if not _valid(spec.services):
         return
     for name, svc in spec.services.items():
@@ -42,6 +46,7 @@ def check_manifest(
             continue
         where: Path = ("services", name)
         ca_bundle(svc, where)
+        check_client_certificate(svc, where, manifest_path, report)
         for check, check_where in _checks(svc, where):
             ca_bundle(check, check_where)
             if check.expect is not None and _valid(check.expect):

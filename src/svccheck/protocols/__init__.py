@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 PROTOCOLS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("svccheck.protocols.http", ("http", "https")),
     ("svccheck.protocols.tcp", ("tcp",)),
+    ("svccheck.protocols.grpc", ("grpc", "grpcs")),
 )
 
 SCHEMES: dict[str, str] = {scheme: module for module, schemes in PROTOCOLS for scheme in schemes}
@@ -61,6 +62,13 @@ def shapes() -> Mapping[str, ProtocolShape]:
     """URL scheme → the manifest shape of its protocol. Imports every protocol module: reading a
     manifest needs every protocol's own keys anyway (`own_fields`)."""
     return {scheme: protocol_of(scheme).shape for scheme in SCHEMES}
+
+
+@functools.cache
+def url_schemes() -> Mapping[str, bool]:
+    """URL scheme → whether its URL is scheme://host:port only, in registry order: what a
+    service's `url` may be (`svccheck.grammar.schema.manifest_shape`)."""
+    return {scheme: protocol_of(scheme).shape.address_only for scheme in SCHEMES}
 
 
 @functools.cache

@@ -61,7 +61,10 @@ class Http(Protocol):
         return connector
 
     def origin(self, check: Check, verify: bool | str) -> Origin:
-        origin: Origin = _transport().origin_of(check.url, verify)
+        transport = _transport()
+        origin: Origin = transport.origin_of(
+            check.url, transport.lane_setting(verify, own_target(check, HttpRequest))
+        )
         return origin
 
     def may_retry(self, check: Check) -> bool:
@@ -164,7 +167,12 @@ def curl_command(
     """`secret_vars` maps secret values to the variable each came from; `secrets` lists every secret value."""
     import shlex
 
-    from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word  # for check -v only
+    from svccheck.protocols.shell import (  # for check -v only
+        Reproduction,
+        ShellSecrets,
+        client_certificate_words,
+        shell_word,
+    )
 
     known = ShellSecrets.of(secret_vars, secrets)
     request = own_target(check, HttpRequest)
@@ -178,6 +186,10 @@ def curl_command(
         words.append("-k")
     elif isinstance(verify, str):
         words += ["--cacert", shlex.quote(verify)]
+    if request.client_cert is not None:
+        words += client_certificate_words(
+            request.client_cert, known, cert="--cert", key="--key", password="--pass"
+        )
     if not any(name.lower() == "user-agent" for name, _ in request.headers):
         words += ["-A", shlex.quote(USER_AGENT)]
     for name, value in request.headers:

@@ -13,9 +13,11 @@ from svccheck.grammar.protocol import ProtocolShape, service_of
 from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
 from svccheck.grammar.shape import INVALID
 from svccheck.grammar.source import Path
-from svccheck.model import ANY_2XX, Check, Expect, HttpRequest, Service
+from svccheck.model import ANY_2XX, Check, ClientCertificate, Expect, HttpRequest, Service
+from svccheck.protocols.client_certificate import client_certificate
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
+HTTP2_EXTRA = "svccheck[http2]"
 
 
 def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:
@@ -24,7 +26,30 @@ def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None
     return f"{key!r} is {whose}; {service!r} is an HTTP service"
 
 
+def http2_rule(level: schema.Tunables | None, where: Path, report: Reporter) -> None:
+    """`http2: true` needs h2, the optional extra: a manifest error naming it, at the key."""
+    if level is not None and level is not INVALID and level.http2 is True and not _h2_installed():
+        report.error((*where, "http2"), f"http2: true needs the h2 package: pip install '{HTTP2_EXTRA}'")
+
+
+def _h2_installed() -> bool:
+    import importlib.util  # found without importing it: reading a manifest stays light
+
+    try:
+        return importlib.util.find_spec("h2") is not None
+    except (ImportError, ValueError):  # ValueError: hidden (`sys.modules["h2"] = None`)
+        return False
+
+
 def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) -> None:
+    http2_rule(svc, where, report)
+    for index, check in enumerate(svc.checks if svc.checks is not INVALID else []):
+        http2_rule(check, (*where, "checks", index), report)
+    if svc.health is not None:
+        http2_rule(svc.health, (*where, "health"), report)
+    given = sorted(svc.written & set(schema.CLIENT_CERTIFICATE_KEYS))
+    if given and svc.url is not INVALID and urlsplit(svc.url).scheme == "http":
+        report.error((*where, given[0]), "a client certificate needs TLS: use https://", key=True)
     if svc.health is None and svc.checks == [] and not svc.unknown:  # `helth: /h` said it already
         report.error(where, f"service {name!r} has neither 'health' nor 'checks': nothing to probe", key=True)
     seen: set[str] = set()
@@ -60,15 +85,24 @@ def _check_name(spec: schema.CheckSpec, kind: str) -> str | None:
 
 def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
     service_layers = [*layers, tunables(svc)]
+    client = client_certificate(svc, manifest_path)
     checks: list[Check] = []
     if svc.health is not None:
-        checks.append(_check(name, svc.url, svc.health, "health", service_layers, manifest_path))
-    checks.extend(_check(name, svc.url, spec, "check", service_layers, manifest_path) for spec in svc.checks)
+        checks.append(_check(name, svc.url, svc.health, "health", service_layers, manifest_path, client))
+    checks.extend(
+        _check(name, svc.url, spec, "check", service_layers, manifest_path, client) for spec in svc.checks
+    )
     return service_of(name, svc, tuple(checks))
 
 
 def _check(
-    service: str, base_url: str, spec: schema.CheckSpec, kind: str, layers: list[Layer], manifest_path: str
+    service: str,
+    base_url: str,
+    spec: schema.CheckSpec,
+    kind: str,
+    layers: list[Layer],
+    manifest_path: str,
+    client: ClientCertificate | None = None,
 ) -> Check:
     settings = merge([*layers, tunables(spec)])
     method = spec.method
@@ -92,6 +126,8 @@ def _check(
             headers=headers,
             body=body,
             retry_unsafe=bool(spec.idempotent) if method in UNSAFE_METHODS else spec.idempotent is not False,
+            client_cert=client,
+            http2=bool(settings["http2"]),
         ),
         expect=_expect(spec.expect, kind),
         timeout=settings["timeout"],

@@ -62,7 +62,8 @@ class HttpConnector(Connector):
         method = sends.method
         headers = dict(sends.headers)
         body = sends.body
-        origin = hop_origin = origin_of(url, verify)
+        tls_setting = lane_setting(verify, sends)
+        origin = hop_origin = origin_of(url, tls_setting)
         trace = attempt.trace
         start = trace.start
         extensions = {"trace": trace}
@@ -96,7 +97,7 @@ class HttpConnector(Connector):
                             response.status_code in (301, 302) and method == "POST"
                         ):
                             method, body = "GET", None
-                        hop_origin = origin_of(url, verify)
+                        hop_origin = origin_of(url, tls_setting)
                         if hop_origin != origin:
                             headers = {k: v for k, v in headers.items() if not is_sensitive_header(k)}
                         continue
@@ -141,7 +142,15 @@ def parsed_url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
-def origin_of(url: httpx.URL | str, verify: bool | str) -> Origin:
+def lane_setting(verify: bool | str, request: HttpRequest) -> object:
+    """What a lane's TLS is: the verification, and with it a client certificate and HTTP/2 when a
+    check asks for them, so that no check is handed a connection made for another's settings."""
+    if request.client_cert is None and not request.http2:
+        return verify
+    return (verify, request.client_cert, request.http2)
+
+
+def origin_of(url: httpx.URL | str, verify: object) -> Origin:
     """Where a request goes, as httpx normalises it (host case, default ports): its lane and gate."""
     url = parsed_url(url) if isinstance(url, str) else url
     return (url.scheme, url.host, url.port, verify if url.scheme == "https" else None)
@@ -158,15 +167,18 @@ def _new_client(origin: Origin, user_agent: str) -> httpx.AsyncClient:
     used: every redirect hop picks its lane by scheme), so a fleet without
     HTTPS does not pay for reading the CA stores.
     """
-    scheme, _, _, verify = origin
+    scheme, _, _, setting = origin
+    http2 = False
     if scheme == "https":
-        context = ssl_context(verify if isinstance(verify, bool | str) else True)
+        verify, client, http2 = setting if isinstance(setting, tuple) else (setting, None, False)
+        context = ssl_context(verify if isinstance(verify, bool | str) else True, client, http2=http2)
     else:
         if not _plain_http_context:
             _plain_http_context.append(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
         context = _plain_http_context[0]
     return httpx.AsyncClient(
         verify=context,
+        http2=http2,  # h2 is offered in the handshake (ALPN) only: plain http:// stays HTTP/1.1
         limits=_PLAIN_HTTP_LIMITS,
         follow_redirects=False,
         trust_env=False,

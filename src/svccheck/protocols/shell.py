@@ -17,6 +17,10 @@ import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from svccheck.model import ClientCertificate
 
 PLACEHOLDER_PREFIX = "SVCCHECK_SECRET_"
 # Matching short values everywhere would rewrite ordinary text; in a secret place any length counts.
@@ -105,3 +109,17 @@ def shell_word(parts: list[_Part]) -> str:
     return "".join(
         shlex.quote(content) if kind == "text" else '"${' + content + '}"' for kind, content in parts
     )
+
+
+def client_certificate_words(
+    client: ClientCertificate, known: ShellSecrets, *, cert: str, key: str, password: str | None
+) -> list[str]:
+    """`--cert FILE --key FILE` (each tool's own flags): the files named, never read. A passphrase is
+    a variable reference whatever it came from (`--pass "${CLIENT_KEY_PASSWORD}"`)."""
+    words = [cert, shlex.quote(client.cert), key, shlex.quote(client.key)]
+    if client.password is not None and password is not None:
+        words += [
+            password,
+            shell_word(known.split(client.password, "client_key_password", [client.password])),
+        ]
+    return words

@@ -29,20 +29,23 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from svccheck.grammar import schema
+from svccheck.grammar.issues import Reporter
 from svccheck.grammar.protocol import ProtocolShape, service_of
 from svccheck.grammar.schema import BOOL
 from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
 from svccheck.grammar.shape import INTERPOLATED, Field, Nullable, Scalar, one_of
+from svccheck.grammar.source import Path
 from svccheck.judge.expect import expect_assertions
 from svccheck.model import Answer, Assertion, Check, Expect, FailureClass, Judgement, Service, TcpTarget
 from svccheck.protocols.base import Connector, Origin, Protocol, own_target
+from svccheck.protocols.client_certificate import client_certificate
 
 if TYPE_CHECKING:
     from svccheck.protocols.shell import Reproduction
 
 # --- the manifest: what a tcp:// service takes, and the one check it is built into ---
 
-_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers"}  # no request to carry headers
+_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2"}  # no HTTP request
 
 
 PINGS = ("redis", "postgres")
@@ -80,6 +83,12 @@ def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None
     return f"{message}; allowed here: {', '.join(sorted(allowed))}"
 
 
+def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) -> None:
+    given = sorted(svc.written & set(schema.CLIENT_CERTIFICATE_KEYS))
+    if given and svc.value("tls") is not True:
+        report.error((*where, given[0]), "a client certificate needs TLS: add tls: true", key=True)
+
+
 def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
     check_layers = [*layers, tunables(svc)]
     expect: Expect | None = None
@@ -95,6 +104,7 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
         port=parts.port or 0,
         tls=bool(svc.value("tls")),
         protocol=svc.value("protocol"),
+        client_cert=client_certificate(svc, manifest_path),
     )
     check = Check(
         service=name,
@@ -121,6 +131,7 @@ SHAPE = ProtocolShape(
             "description",
             "health",
             *_TUNABLES,
+            *schema.CLIENT_CERTIFICATE_KEYS,
             *(f.key for f in FIELDS),
         }
     ),
@@ -129,7 +140,9 @@ SHAPE = ProtocolShape(
     expect_keys=frozenset({"max_latency", "warn_latency"}),
     foreign=_foreign,
     build=_service,
+    rules=_rules,
     fields=FIELDS,
+    address_only=True,
 )
 
 
@@ -147,7 +160,8 @@ class Tcp(Protocol):
 
     def origin(self, check: Check, verify: bool | str) -> Origin:
         target = _target(check)
-        return ("tcp", target.host, target.port, verify if target.tls else None)
+        setting = verify if target.client_cert is None else (verify, target.client_cert)
+        return ("tcp", target.host, target.port, setting if target.tls else None)
 
     def classify(self, exc: BaseException) -> tuple[FailureClass, str] | None:
         from svccheck.protocols.tcp_exchange import TcpFailure  # loaded already: only an exchange raises
@@ -177,6 +191,9 @@ class Tcp(Protocol):
     def request_lines(self, check: Check) -> list[str]:
         target = _target(check)
         lines = [f"connect {_address(target)}" + (" with TLS" if target.tls else "")]
+        if target.client_cert is not None:
+            client = target.client_cert
+            lines.append(f"present client certificate {client.cert} (key {client.key})")
         if target.protocol == "redis":
             lines.append("send PING")
         elif target.protocol == "postgres":
@@ -193,7 +210,12 @@ class Tcp(Protocol):
         timeout: float,
     ) -> Reproduction:
         """`redis-cli … PING`, `pg_isready …`, `openssl s_client …` or `nc -z …`: what the check does."""
-        from svccheck.protocols.shell import Reproduction, ShellSecrets, shell_word  # for check -v only
+        from svccheck.protocols.shell import (  # for check -v only
+            Reproduction,
+            ShellSecrets,
+            client_certificate_words,
+            shell_word,
+        )
 
         target = _target(check)
         known = ShellSecrets.of(secret_vars, secrets)
@@ -201,20 +223,30 @@ class Tcp(Protocol):
         port = str(target.port)
         seconds = f"{max(1, round(timeout))}"
         words: list[str]
+        client = target.client_cert if target.tls else None
         if target.protocol == "redis":
             words = ["redis-cli", "-h", host, "-p", port]
             if target.tls:
                 words.append("--tls")
                 words += _openssl_verify(verify, insecure="--insecure", cafile="--cacert")
+            if client is not None:
+                words += client_certificate_words(client, known, cert="--cert", key="--key", password=None)
             words.append("PING")
         elif target.protocol == "postgres":
             # the same question svccheck asks: is the server accepting connections (no login needed)
             words = ["pg_isready", "-h", host, "-p", port, "-t", seconds]
             if target.tls:
-                words = ["env", "PGSSLMODE=require", *words]
+                env = ["PGSSLMODE=require"]
+                if client is not None:
+                    import shlex
+
+                    env += [f"PGSSLCERT={shlex.quote(client.cert)}", f"PGSSLKEY={shlex.quote(client.key)}"]
+                words = ["env", *env, *words]
         elif target.tls:
             words = ["openssl", "s_client", "-connect", f"{host}:{port}", "-servername", host, "-brief"]
             words += _openssl_verify(verify, insecure="", cafile="-CAfile")
+            if client is not None:
+                words += client_certificate_words(client, known, cert="-cert", key="-key", password="-pass")
             words += ["</dev/null"]
         else:
             words = ["nc", "-vz", "-w", seconds, host, port]

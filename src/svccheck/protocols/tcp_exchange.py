@@ -39,7 +39,7 @@ class TcpConnector(Connector):
 
     async def exchange(self, check: Check, attempt: Exchange) -> Answer:
         target = own_target(check, TcpTarget)
-        context = ssl_context(attempt.verify) if target.tls else None
+        context = ssl_context(attempt.verify, target.client_cert) if target.tls else None
         return await exchange(target, check.url, context, attempt.trace.start, attempt.trace)
 
 

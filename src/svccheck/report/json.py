@@ -120,6 +120,9 @@ def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
         ],
     }
     data["timings"] = timings_dict(result.timings)
+    # the HTTP version the answer came in (HTTP/1.1, HTTP/2: `http2: true` is offered, not imposed)
+    version = None if result.response is None else result.response.version
+    data["http_version"] = version if version and version.startswith("HTTP/") else None
     cert = result.certificate
     data["tls"] = (
         None
