@@ -17,7 +17,6 @@ import json
 import math
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
-from urllib.parse import urlsplit
 
 from svccheck.errors import ReportFileError
 from svccheck.model import (
@@ -28,14 +27,13 @@ from svccheck.model import (
     Component,
     Failure,
     FailureClass,
-    HttpRequest,
     Report,
     Service,
     Target,
-    TcpTarget,
     Timings,
     Verdict,
 )
+from svccheck.protocols import protocol_for
 
 SCHEMA = "svccheck/report-v1"
 T = TypeVar("T")
@@ -164,15 +162,16 @@ def _check(data: object, service: str, at: str) -> CheckResult:
     timings = _timings(item, at)
     certificate = _certificate(item, at)
     status_text = f"HTTP {status_code}" if status_code is not None else None
+    http_version = _optional(item, "http_version", at, str) if "http_version" in item else None
     answer = None
-    if timings is not None or certificate is not None:
+    if timings is not None or certificate is not None or http_version is not None:
         answer = Answer(
             status_text=status_text or "",
             headers=(),
             body=b"",
             truncated=False,
             latency=latency or 0.0,
-            version="",
+            version=http_version or "",
             url=url,
             status_code=status_code,
             timings=timings,
@@ -196,20 +195,14 @@ def _check(data: object, service: str, at: str) -> CheckResult:
 
 def _target(item: dict[str, Any], url: str, at: str) -> Target:
     """The protocol's part of the check, as far as the report records it (`request_fields`)."""
-    scheme = url.partition(":")[0].lower()
-    if scheme in ("http", "https"):
-        method = _optional(item, "method", at, str)
-        return HttpRequest(method=method or "GET")
-    if scheme == "tcp":
-        try:
-            parts = urlsplit(url)
-            host, port = parts.hostname or "", parts.port or 0
-        except ValueError:
-            _fail(f"{at}.url: not a tcp://HOST:PORT URL: {url!r}")
-        ping = _optional(item, "ping", at, str) if "ping" in item else None
-        over_tls = _typed(item, "over_tls", at, bool) if "over_tls" in item else False
-        return TcpTarget(host=host, port=port, tls=over_tls, protocol=ping)
-    _fail(f"{at}.url: no protocol svccheck knows for {url!r}")
+    try:
+        protocol = protocol_for(url)
+    except ValueError:
+        _fail(f"{at}.url: no protocol svccheck knows for {url!r}")
+    try:
+        return protocol.recorded_target(url, item)
+    except ValueError as error:
+        _fail(f"{at}.{error}")
 
 
 def _timings(item: dict[str, Any], at: str) -> Timings | None:

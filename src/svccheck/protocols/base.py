@@ -29,9 +29,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
+from urllib.parse import urlsplit
 
 from svccheck.grammar.protocol import ProtocolShape
-from svccheck.model import Answer, Check, FailureClass, Judgement
+from svccheck.model import Answer, Check, FailureClass, Judgement, Target
 
 if TYPE_CHECKING:  # reading a manifest asks for a protocol's shape: asyncio, ssl wait for a probe
     from svccheck.protocols.shell import Reproduction
@@ -125,6 +126,11 @@ class Protocol(ABC):
         """What the JSON report records of the check's request besides its URL (HTTP: the method)."""
 
     @abstractmethod
+    def recorded_target(self, url: str, fields: Mapping[str, object]) -> Target:
+        """The check's target as far as the JSON report recorded it: `request_fields` read back (by
+        `--baseline`, `diff` and `merge`). A field of the wrong type raises `ValueError` naming it."""
+
+    @abstractmethod
     def reproduce(
         self,
         check: Check,
@@ -191,3 +197,25 @@ def exception_chain(exc: BaseException) -> list[BaseException]:
         seen.append(current)
         current = current.__cause__ or current.__context__
     return seen
+
+
+def recorded(fields: Mapping[str, object], key: str, kind: type[T], default: T) -> T:
+    """One field of a saved report's check: `default` when absent or null, else of type `kind`."""
+    value = fields.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ValueError(f"{key}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def recorded_address(url: str) -> tuple[str, int]:
+    """HOST and PORT of a saved report's `scheme://HOST:PORT` URL."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or port is None:
+        raise ValueError(f"url: not a HOST:PORT URL: {url!r}")
+    return host, port

@@ -39,6 +39,7 @@ from svccheck.model import (
     Answer,
     Assertion,
     Check,
+    ClientCertificate,
     Component,
     Expect,
     Failure,
@@ -47,7 +48,7 @@ from svccheck.model import (
     Judgement,
     Service,
 )
-from svccheck.protocols.base import Connector, Origin, Protocol, own_target
+from svccheck.protocols.base import Connector, Origin, Protocol, own_target, recorded, recorded_address
 from svccheck.protocols.client_certificate import client_certificate
 
 if TYPE_CHECKING:
@@ -257,6 +258,21 @@ class Grpc(Protocol):
         if target.client_cert is not None:
             fields["client_cert"] = target.client_cert.cert
         return fields
+
+    def recorded_target(self, url: str, fields: Mapping[str, object]) -> GrpcTarget:
+        host, port = recorded_address(url)
+        services = recorded(fields, "grpc_services", list, [""])
+        if not all(isinstance(name, str) for name in services):
+            raise ValueError("grpc_services: expected a list of strings")
+        cert = recorded(fields, "client_cert", str, "")
+        return GrpcTarget(
+            host=host,
+            port=port,
+            tls=recorded(fields, "over_tls", bool, url.lower().startswith("grpcs:")),
+            services=tuple(services),
+            # the report records the certificate's path, never the key's: enough to show what was sent
+            client_cert=ClientCertificate(cert=cert, key="") if cert else None,
+        )
 
     def request_lines(self, check: Check) -> list[str]:
         target = _target(check)

@@ -25,6 +25,7 @@ from svccheck.protocols.base import (
     exception_chain,
     first_line,
     own_target,
+    recorded,
     unreachable,
 )
 from svccheck.protocols.http_shape import SHAPE
@@ -121,6 +122,9 @@ class Http(Protocol):
 
     def request_fields(self, check: Check) -> dict[str, object]:
         return {"method": own_target(check, HttpRequest).method}
+
+    def recorded_target(self, url: str, fields: Mapping[str, object]) -> HttpRequest:
+        return HttpRequest(method=recorded(fields, "method", str, "GET"))
 
     def reproduce(
         self,

@@ -37,7 +37,7 @@ from svccheck.grammar.shape import INTERPOLATED, Field, Nullable, Scalar, one_of
 from svccheck.grammar.source import Path
 from svccheck.judge.expect import expect_assertions
 from svccheck.model import Answer, Assertion, Check, Expect, FailureClass, Judgement, Service, TcpTarget
-from svccheck.protocols.base import Connector, Origin, Protocol, own_target
+from svccheck.protocols.base import Connector, Origin, Protocol, own_target, recorded, recorded_address
 from svccheck.protocols.client_certificate import client_certificate
 
 if TYPE_CHECKING:
@@ -187,6 +187,11 @@ class Tcp(Protocol):
     def request_fields(self, check: Check) -> dict[str, object]:
         target = _target(check)
         return {"over_tls": target.tls, "ping": target.protocol}
+
+    def recorded_target(self, url: str, fields: Mapping[str, object]) -> TcpTarget:
+        host, port = recorded_address(url)
+        ping = recorded(fields, "ping", str, "") or None
+        return TcpTarget(host=host, port=port, tls=recorded(fields, "over_tls", bool, False), protocol=ping)
 
     def request_lines(self, check: Check) -> list[str]:
         target = _target(check)
