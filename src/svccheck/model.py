@@ -164,6 +164,8 @@ class Check:
     retries: int
     backoff: float
     verify_tls: bool | str
+    # send W3C trace context (`traceparent`) on each attempt, where the protocol carries it
+    trace: bool = True
 
     @property
     def key(self) -> tuple[str, str]:
@@ -255,6 +257,7 @@ class Attempt:
     reason: str | None
     latency: float
     wait_after: float = 0.0
+    span_id: str | None = None  # the `traceparent` span id this attempt sent; None: none sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +271,7 @@ class ProbeOutcome:
     elapsed: float
     # the last attempt never got a connection: refused, DNS, TLS, a timeout while connecting
     connect_failed: bool = False
+    trace_id: str | None = None  # the W3C trace id every attempt sent; None: no trace context
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +330,13 @@ class CheckResult:
     # every expectation judged, held or not, in the manifest's order (`check -v` lists them)
     assertions: tuple[Assertion, ...] = ()
     status_text: str | None = None  # how the last answer came (`HTTP 503`, `+PONG`); None: no answer
+    # the W3C trace id the check's requests carried (`traceparent`): what to look up in a tracing UI
+    trace_id: str | None = None
+
+    @property
+    def last_span_id(self) -> str | None:
+        """The span id of the last attempt that sent trace context (a curl line repeats its `traceparent`)."""
+        return next((a.span_id for a in reversed(self.attempt_log) if a.span_id), None)
 
     @property
     def timings(self) -> Timings | None:

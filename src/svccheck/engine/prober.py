@@ -22,6 +22,7 @@ from svccheck.model import Answer, Attempt, Check, FailureClass, ProbeOutcome
 from svccheck.protocols import protocol_for
 from svccheck.protocols.base import Connector, Exchange, Protocol, classify_error
 from svccheck.protocols.timing import CONNECTING, HANDSHAKING, AttemptTrace, DnsTimer
+from svccheck.protocols.trace_context import new_span_id, new_trace_id, traceparent, tracestate
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -66,6 +67,7 @@ class Progress:
     """Attempts so far, per check; readable after a probe is cancelled by the deadline."""
 
     attempts: dict[tuple[str, str], list[Attempt]] = field(default_factory=dict)
+    trace_ids: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class Prober:
@@ -124,10 +126,20 @@ class Prober:
         connector = self._connector(protocol)
         # the origin's gate before a global slot: checks queued on a busy origin hold no slot
         gate = self._gate(protocol.origin(check, verify))
+        # a new trace per check, a new span per attempt (protocols.trace_context)
+        trace_id = new_trace_id() if check.trace and protocol.carries_trace else None
+        if trace_id is not None:
+            self.progress.trace_ids[check.key] = trace_id
 
         async def attempt() -> _AttemptResult:
+            span_id = None if trace_id is None else new_span_id()
+            context = (
+                (None, None)
+                if trace_id is None or span_id is None
+                else (traceparent(trace_id, span_id), tracestate(len(history) + 1))
+            )
             async with gate, self._slots:
-                result = await self._attempt(protocol, connector, check, verify, timeout)
+                result = await self._attempt(protocol, connector, check, verify, timeout, context)
             history.append(
                 Attempt(
                     number=len(history) + 1,
@@ -135,6 +147,7 @@ class Prober:
                     failure_class=result.failure_class,
                     reason=result.reason,
                     latency=result.latency,
+                    span_id=span_id,
                 )
             )
             return result
@@ -150,10 +163,17 @@ class Prober:
             attempts=tuple(history),
             elapsed=time.perf_counter() - started,
             connect_failed=last.connect_failed,
+            trace_id=trace_id,
         )
 
     async def _attempt(
-        self, protocol: Protocol, connector: Connector, check: Check, verify: bool | str, bound: float
+        self,
+        protocol: Protocol,
+        connector: Connector,
+        check: Check,
+        verify: bool | str,
+        bound: float,
+        context: tuple[str | None, str | None] = (None, None),  # traceparent, tracestate
     ) -> _AttemptResult:
         start = time.perf_counter()
         trace = AttemptTrace(self._dns, start)
@@ -161,7 +181,14 @@ class Prober:
             async with asyncio.timeout(bound):
                 answer = await connector.exchange(
                     check,
-                    Exchange(verify=verify, timeout=bound, body_cap=self.settings.body_cap, trace=trace),
+                    Exchange(
+                        verify=verify,
+                        timeout=bound,
+                        body_cap=self.settings.body_cap,
+                        trace=trace,
+                        traceparent=context[0],
+                        tracestate=context[1],
+                    ),
                 )
         except TimeoutError:
             return self._timed_out(protocol, trace, bound, start)
@@ -232,6 +259,7 @@ async def _retry(
                 last.reason,
                 last.latency,
                 wait_after=state.next_action.sleep,
+                span_id=last.span_id,
             )
 
     retrying = AsyncRetrying(

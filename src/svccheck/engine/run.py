@@ -176,7 +176,11 @@ async def execute(
                 if check.key not in results:
                     attempt_log = tuple(prober.progress.attempts.get(check.key, ()))
                     results[check.key] = unfinished(
-                        check, attempt_log, interrupted=interrupted, critical=service.critical
+                        check,
+                        attempt_log,
+                        interrupted=interrupted,
+                        critical=service.critical,
+                        trace_id=prober.progress.trace_ids.get(check.key),
                     )
     return build_report(
         services,

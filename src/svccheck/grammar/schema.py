@@ -428,6 +428,7 @@ BUILTIN_DEFAULTS: dict[str, Any] = {
     "backoff": 0.2,
     "verify_tls": True,
     "http2": False,
+    "trace": True,
 }
 _TUNABLES = (
     Field(
@@ -464,6 +465,11 @@ _TUNABLES = (
         Nullable(BOOL),
         description="https:// only: offer HTTP/2 in the TLS handshake (ALPN); the server may pick HTTP/1.1",
     ),
+    Field(
+        "trace",
+        Nullable(BOOL),
+        description="send a W3C traceparent header on each attempt (default true); false opts out",
+    ),
 )
 
 
@@ -482,6 +488,7 @@ class Tunables(Spec):
     headers: dict[str, str] | None
     verify_tls: bool | str | None
     http2: bool | None
+    trace: bool | None
 
 
 DAYS = Nullable(integer_kind(0, 36500))

@@ -69,7 +69,16 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool, judge: Judg
             outcome.reason or "no response",
             connect_failed=outcome.connect_failed,
         )
-        return _result(check, [_no_answer(failure)], outcome.attempts, None, None, (), critical)
+        return _result(
+            check,
+            [_no_answer(failure)],
+            outcome.attempts,
+            None,
+            None,
+            (),
+            critical,
+            trace_id=outcome.trace_id,
+        )
     judgement = judge(check, answer)
     return _result(
         check,
@@ -81,6 +90,7 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool, judge: Judg
         critical,
         response=_excerpt(answer),
         secrets=answer_secrets(answer.headers, answer.body, answer.hop_cookies, answer.url),
+        trace_id=outcome.trace_id,
     )
 
 
@@ -170,6 +180,7 @@ def _result(
     critical: bool,
     response: Answer | None = None,
     secrets: frozenset[str] = frozenset(),
+    trace_id: str | None = None,
 ) -> CheckResult:
     failures = unique_failures(records)
     attempts = len(attempt_log)
@@ -206,13 +217,19 @@ def _result(
         secrets=secrets,
         assertions=tuple(records),
         status_text=None if response is None else response.status_text,
+        trace_id=trace_id,
     )
 
 
 def unfinished(
-    check: Check, attempt_log: tuple[Attempt, ...], *, interrupted: bool, critical: bool
+    check: Check,
+    attempt_log: tuple[Attempt, ...],
+    *,
+    interrupted: bool,
+    critical: bool,
+    trace_id: str | None = None,
 ) -> CheckResult:
-    """A check cut short by the command's deadline or by a signal."""
+    """A check cut short by the command's deadline or by a signal (`trace_id`: what it sent so far)."""
     if interrupted:
         return CheckResult(
             check,
@@ -224,9 +241,10 @@ def unfinished(
             None,
             len(attempt_log),
             attempt_log=attempt_log,
+            trace_id=trace_id,
         )
     failure = Failure(FailureClass.DEADLINE, "deadline exceeded")
-    return _result(check, [_no_answer(failure)], attempt_log, None, None, (), critical)
+    return _result(check, [_no_answer(failure)], attempt_log, None, None, (), critical, trace_id=trace_id)
 
 
 def internal_error(check: Check, exc: Exception, *, critical: bool) -> CheckResult:

@@ -51,6 +51,9 @@ class Exchange:
     timeout: float
     body_cap: int
     trace: AttemptTrace
+    # W3C trace context this attempt sends (`trace_context`), where the protocol carries it
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 class Connector(ABC):
@@ -71,6 +74,8 @@ class Protocol(ABC):
     shape: ClassVar[ProtocolShape]
     # a timeout's reason names the phase it stalled in ("while connecting"…)
     names_stalled_phase: ClassVar[bool] = True
+    # each attempt carries W3C trace context (`Exchange.traceparent`: HTTP sends it as headers)
+    carries_trace: ClassVar[bool] = False
 
     @abstractmethod
     def connector(self, *, total: int) -> Connector:
@@ -139,8 +144,11 @@ class Protocol(ABC):
         secrets: frozenset[str] | set[str],
         verify: bool | str,
         timeout: float,
+        traceparent: str | None = None,
     ) -> Reproduction:
-        """A command line a person runs to do what the check did; secrets as variable references."""
+        """A command line a person runs to do what the check did; secrets as variable references.
+
+        `traceparent` is passed only to a protocol that `carries_trace`: the line sends it too."""
 
 
 def own_target(check: Check, kind: type[T]) -> T:

@@ -83,7 +83,8 @@ FIELDS = (
     ),
 )
 
-_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2"}  # gRPC is HTTP/2 already
+# gRPC is HTTP/2 already; it sends no trace context (yet): `trace` is for HTTP checks
+_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2", "trace"}
 
 
 def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:
@@ -293,6 +294,7 @@ class Grpc(Protocol):
         secrets: frozenset[str] | set[str],
         verify: bool | str,
         timeout: float,
+        traceparent: str | None = None,  # a grpc:// check carries no trace context
     ) -> Reproduction:
         """One `grpcurl` per listed service, joined by `&&`: what the check asks, by hand."""
         import shlex

@@ -54,6 +54,7 @@ class Http(Protocol):
     name = "http"
     schemes: ClassVar[tuple[str, ...]] = ("http", "https")
     shape = SHAPE
+    carries_trace = True  # `traceparent` and `tracestate` headers on every attempt
 
     def connector(self, *, total: int) -> Connector:
         connector: Connector = _transport().HttpConnector(
@@ -134,8 +135,16 @@ class Http(Protocol):
         secrets: frozenset[str] | set[str],
         verify: bool | str,
         timeout: float,
+        traceparent: str | None = None,
     ) -> Reproduction:
-        return curl_command(check, secret_vars=secret_vars, secrets=secrets, verify=verify, timeout=timeout)
+        return curl_command(
+            check,
+            secret_vars=secret_vars,
+            secrets=secrets,
+            verify=verify,
+            timeout=timeout,
+            traceparent=traceparent,
+        )
 
 
 PROTOCOL = Http()
@@ -167,8 +176,11 @@ def curl_command(
     secrets: Iterable[str],
     verify: bool | str,
     timeout: float,
+    traceparent: str | None = None,
 ) -> Reproduction:
-    """`secret_vars` maps secret values to the variable each came from; `secrets` lists every secret value."""
+    """`secret_vars` maps secret values to the variable each came from; `secrets` lists every secret value.
+
+    `traceparent` (the last attempt's) is sent too: the request by hand joins the check's trace."""
     import shlex
 
     from svccheck.protocols.shell import (  # for check -v only
@@ -203,6 +215,8 @@ def curl_command(
             _, _, credential = value.partition(" ")
             place = [value, credential.strip()]
         words += ["-H", shell_word(known.split(f"{name}: {value}", where, place))]
+    if traceparent is not None:
+        words += ["-H", shlex.quote(f"traceparent: {traceparent}")]
     if request.body is not None:
         text = request.body.decode("utf-8", errors="replace")
         words += ["--data-binary", shell_word(known.split(text, "request body"))]

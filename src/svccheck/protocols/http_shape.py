@@ -134,6 +134,8 @@ def _check(
         retries=settings["retries"],
         backoff=settings["backoff"],
         verify_tls=verify_setting(settings["verify_tls"], manifest_path),
+        # a `traceparent` header written in the manifest is sent as written, and is the only one
+        trace=bool(settings["trace"]) and not any(k.lower() == "traceparent" for k, _ in headers),
     )
 
 

@@ -61,6 +61,10 @@ class HttpConnector(Connector):
         sends = own_target(check, HttpRequest)
         method = sends.method
         headers = dict(sends.headers)
+        if attempt.traceparent is not None:
+            headers["traceparent"] = attempt.traceparent
+            if attempt.tracestate is not None:
+                headers["tracestate"] = attempt.tracestate
         body = sends.body
         tls_setting = lane_setting(verify, sends)
         origin = hop_origin = origin_of(url, tls_setting)

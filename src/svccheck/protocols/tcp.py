@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 # --- the manifest: what a tcp:// service takes, and the one check it is built into ---
 
-_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2"}  # no HTTP request
+_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2", "trace"}  # no HTTP request
 
 
 PINGS = ("redis", "postgres")
@@ -213,6 +213,7 @@ class Tcp(Protocol):
         secrets: frozenset[str] | set[str],
         verify: bool | str,
         timeout: float,
+        traceparent: str | None = None,  # a tcp:// check carries no trace context
     ) -> Reproduction:
         """`redis-cli … PING`, `pg_isready …`, `openssl s_client …` or `nc -z …`: what the check does."""
         from svccheck.protocols.shell import (  # for check -v only

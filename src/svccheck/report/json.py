@@ -134,6 +134,8 @@ def _check(result: CheckResult, redactor: Redactor) -> dict[str, Any]:
             "issuer": None if cert.issuer is None else redactor.text(cert.issuer),
         }
     )
+    # the W3C trace id every attempt's `traceparent` carried; null when none was sent
+    data["trace_id"] = result.trace_id
     if check.kind == "health":
         data["components"] = [
             {

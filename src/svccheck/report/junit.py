@@ -119,6 +119,9 @@ def _case(
         classname=classname,
         time=_seconds(_check_time(result)),
     )
+    if result.trace_id is not None:  # the trace of this check's requests, for the tracing UI
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", name="trace_id", value=result.trace_id)
     reason = _clean(redactor.text(result.reason or ""))
     mark = changed.marks.get(result.check.key)
     if mark is not None:  # what changed since the baseline leads the message: `newly failing: …`

@@ -93,7 +93,7 @@ def _table(
             "" if result.status_code is None else str(result.status_code),
             format_ms(result.latency),
             str(result.attempts) if result.attempts else "",
-            _reason(service, result, redactor, causes),
+            " ".join(part for part in (_reason(service, result, redactor, causes), _trace(result)) if part),
         )
         out.append("| " + " | ".join(cells) + " |")
     return out
@@ -116,6 +116,11 @@ def _reason(service: ServiceResult, result: CheckResult, redactor: Redactor, cau
     elif service.service.name in causes:
         text += " **(root cause)**"
     return text
+
+
+def _trace(result: CheckResult) -> str:
+    """The trace id the check's requests carried, to paste into a tracing UI (hex digits only)."""
+    return "" if result.trace_id is None else f"trace `{result.trace_id}`"
 
 
 def escape(text: str) -> str:

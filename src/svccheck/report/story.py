@@ -18,6 +18,7 @@ from svccheck.durations import format_duration
 from svccheck.model import CheckResult, Manifest, Report, Verdict
 from svccheck.neutral import neutralise
 from svccheck.protocols import protocol_for
+from svccheck.protocols.trace_context import last_traceparent
 from svccheck.redact import MASK, Redactor, is_secret_key, secret_values
 from svccheck.report.table import LABEL, STYLE, certificate_line, timings_line
 
@@ -76,9 +77,15 @@ def _story(
         name, sep, value = line.partition(": ")
         shown = f"{name}: {redactor.headers([(name, value)])[0][1]}" if sep else redactor.text(line)
         out.append(f"{_INDENT}{shown}\n", style="dim")
+    traceparent = last_traceparent(result.trace_id, result.last_span_id)
+    if traceparent is not None:
+        out.append(f"{_INDENT}traceparent: {traceparent}\n", style="dim")
     body = protocol.request_body(check)
     if body is not None:
         out.append(f"{_INDENT}body: {request_body(body, redactor)}\n", style="dim")
+    if result.trace_id is not None:
+        out.append("trace ", style="bold")
+        out.append(f"{result.trace_id}\n")
 
     out.append("attempts\n", style="bold")
     if not result.attempt_log:
@@ -86,6 +93,8 @@ def _story(
     for attempt in result.attempt_log:
         outcome = attempt.reason or attempt.status_text or "answered"
         line = f"{_INDENT}{attempt.number}: {redactor.text(outcome)} in {format_duration(attempt.latency)}"
+        if attempt.span_id:
+            line += f" (span {attempt.span_id})"
         if attempt.wait_after:
             line += f", then waited {format_duration(attempt.wait_after)}"
         out.append(line + "\n")
@@ -138,7 +147,12 @@ def _story(
 
     verify: bool | str = False if insecure else check.verify_tls
     command_line = protocol.reproduce(
-        check, secret_vars=secret_vars, secrets=secrets, verify=verify, timeout=check.timeout
+        check,
+        secret_vars=secret_vars,
+        secrets=secrets,
+        verify=verify,
+        timeout=check.timeout,
+        traceparent=traceparent,  # None but for a protocol that `carries_trace`
     )
     out.append("reproduce", style="bold")
     # neutralised like everything else: a control character in the manifest is shown, never obeyed
