@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -132,3 +133,61 @@ def postgres_server(ca: trustme.CA | None = None) -> Iterator[int]:
             check=False,
         )
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def prometheus_binaries() -> tuple[str, str]:
+    """`prometheus` and `promtool`, or a skip that says how to install them."""
+    prometheus, promtool = shutil.which("prometheus"), shutil.which("promtool")
+    if prometheus is None or promtool is None:
+        pytest.skip(
+            "prometheus/promtool not found: install them (apt-get install --no-install-recommends prometheus) "
+            "to run this test"
+        )
+    return prometheus, promtool
+
+
+@contextmanager
+def prometheus_server(config: str, directory: Path) -> Iterator[str]:
+    """A Prometheus on a free loopback port with `config` as its prometheus.yml (rule files relative
+    to `directory`), its storage in `directory`; yields its base URL once /-/ready answers 200."""
+    import urllib.error
+    import urllib.request
+
+    binary, _ = prometheus_binaries()
+    port = free_port()
+    config_file = directory / "prometheus.yml"
+    config_file.write_text(config)
+    log = (directory / "prometheus.log").open("w")
+    process = subprocess.Popen(
+        [binary, f"--config.file={config_file}", f"--storage.tsdb.path={directory / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=directory,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:  # polled: Prometheus says it is ready on /-/ready, not on its output
+            if process.poll() is not None:
+                pytest.fail(
+                    f"prometheus exited with {process.returncode}: {(directory / 'prometheus.log').read_text()}"
+                )
+            try:
+                with urllib.request.urlopen(base + "/-/ready", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"prometheus not ready after {READY_TIMEOUT:.0f}s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()

@@ -26,12 +26,18 @@ from svccheck.cli.options import (
     SELECTION,
     DeadlineOpt,
     InsecureOpt,
+    LocationOpt,
+    MaxConcurrentProbesOpt,
+    ProbeOnlyOpt,
     RoundTimeoutOpt,
     ServeRoundTimeoutOpt,
+    ShardOpt,
     StrictOpt,
     WaitDeadlineOpt,
     command,
     duration,
+    location_name,
+    shard_of,
 )
 
 if TYPE_CHECKING:  # the settings are imported when a command runs, not by `--help` (options.py)
@@ -274,17 +280,23 @@ def serve_command(
     timeout: ServeRoundTimeoutOpt = None,
     probing: "Probing",
     strict: StrictOpt = False,
+    shard: ShardOpt = None,
+    probe_only: ProbeOnlyOpt = False,
+    max_concurrent_probes: MaxConcurrentProbesOpt = 10,
+    location: LocationOpt = None,
 ) -> int:
     """Check the services every --interval and serve the latest results over HTTP.
 
     /metrics is Prometheus text, /report.json the JSON report, /healthz answers
     200 once a round has completed. Rounds never overlap. The first line on
     stdout says where it listens (useful with --port 0). Ctrl-C or SIGTERM
-    stops it (exit 0).
+    stops it (exit 0). /probe?service=NAME probes on demand within the scrape's
+    timeout, /targets lists the services for Prometheus's http_sd_configs.
 
     Example: svccheck serve -f services.yaml --port 9115 --interval 30s
     """
     every = duration("--interval", interval) or 30.0
+    chosen_shard, where = shard_of(shard), location_name(location)  # usage errors before loading
     # A round is bounded even when per-attempt timeouts and retries add up: by default the
     # interval, but never so short that a tight interval fails every check with `deadline`.
     round_timeout = duration("--timeout", timeout) or max(every, 60.0)
@@ -303,6 +315,10 @@ def serve_command(
         interval=every,
         round_timeout=round_timeout,
         strict=strict,
+        shard=chosen_shard,
+        probe_only=probe_only,
+        max_concurrent_probes=max_concurrent_probes,
+        location=where,
     )
 
 

@@ -27,6 +27,7 @@ from svccheck.report.formats import FORMATS
 if TYPE_CHECKING:
     # imported by the builders, when a command runs: a frozen dataclass costs ~0.5 ms to
     # create, and `--help` needs none of them
+    from svccheck.engine.shard import Shard
     from svccheck.modes.settings import Baseline, Display, Outputs, Probing, Selection
 
 T = TypeVar("T")
@@ -330,6 +331,41 @@ ServeRoundTimeoutOpt = Annotated[
     str | None,
     typer.Option("--timeout", help="Each round: a bound; default: the interval, at least 1m."),
 ]
+
+# serve's scaling options (the multi-target pattern: docs/kubernetes.md)
+ShardOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shard",
+        help="i/N: the rounds probe only the services whose name hashes to shard i of N "
+        "(0 <= i < N; Prometheus's hashmod of the name).",
+    ),
+]
+ProbeOnlyOpt = Annotated[
+    bool, typer.Option("--probe-only", help="Run no rounds: answer /probe and /targets only.")
+]
+MaxConcurrentProbesOpt = Annotated[
+    int, typer.Option("--max-concurrent-probes", min=1, help="At most this many /probe requests at once.")
+]
+
+
+def location_name(name: str | None) -> str | None:
+    """--location as serve takes it: the same rule as every command's."""
+    return _location(name)
+
+
+def shard_of(text: str | None) -> "Shard | None":
+    """--shard i/N, or a usage error saying what is wrong."""
+    if text is None:
+        return None
+    from svccheck.engine.shard import Shard
+    from svccheck.errors import UsageError
+
+    try:
+        return Shard.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--shard: {exc}") from None
+
 
 __all__ = [
     "BASELINE",

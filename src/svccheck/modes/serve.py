@@ -8,28 +8,39 @@ after a round completes.
 
 - `/metrics`: Prometheus text (the `prometheus` report plus a rounds counter);
 - `/report.json`: the `svccheck/report-v1` JSON report;
-- `/healthz`: 200 once a round has completed, 503 before (for readiness probes).
+- `/healthz`: 200 once a round has completed, 503 before (for readiness probes);
+- `/probe?service=NAME`: probe on demand, within the scrape's timeout (`serve_probe`);
+- `/targets`: the services as Prometheus HTTP service discovery (`report.targets`).
+
+With `--probe-only` no rounds run: `/probe` and `/targets` are the whole of it,
+and `/healthz` answers 200 at once. `--shard i/N` probes a share of the services
+in the rounds (`engine.shard`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.rounds import Pace, Rounds
 from svccheck.engine.run import Stop
+from svccheck.engine.shard import Shard
 from svccheck.errors import ExitCode
 from svccheck.model import Report, Service
+from svccheck.modes.serve_probe import DEFAULT_MAX_CONCURRENT, TIMEOUT_HEADER, Prober
 from svccheck.redact import Redactor
 from svccheck.report import json as json_report
 from svccheck.report.prometheus import CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE
 from svccheck.report.prometheus import render_prometheus
+from svccheck.report.targets import CONTENT_TYPE as TARGETS_CONTENT_TYPE
+from svccheck.report.targets import render as render_targets
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 TEXT_CONTENT_TYPE = "text/plain; charset=utf-8"
@@ -66,8 +77,22 @@ class Latest:
         with self._lock:
             self._value = value
 
+    def publish_probe_only(self) -> None:
+        """`--probe-only`: no round will come; /metrics has the rounds counter (0), no report."""
+        value = Published(ROUNDS_METRIC.format(rounds=0).encode(), b"", 0)
+        with self._lock:
+            self._value = value
 
-def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:
+
+@dataclass(frozen=True)
+class OnDemand:
+    """What `/probe` and `/targets` answer with (`serve_probe`)."""
+
+    prober: Prober
+    targets: bytes  # the services as HTTP service discovery JSON, rendered once
+
+
+def make_handler(latest: Latest, on_demand: OnDemand | None = None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "svccheck"
         sys_version = ""
@@ -79,18 +104,30 @@ def make_handler(latest: Latest) -> type[BaseHTTPRequestHandler]:
             self._answer(with_body=False)
 
         def _answer(self, *, with_body: bool) -> None:
-            path = self.path.split("?", 1)[0]
+            path, _, query = self.path.partition("?")
             published = latest.get()
-            if path not in ("/metrics", "/report.json", "/healthz", "/"):
+            if on_demand is not None and path == "/probe":
+                answer = on_demand.prober.answer(query, self.headers.get(TIMEOUT_HEADER))
+                content_type = PROMETHEUS_CONTENT_TYPE if answer.status == 200 else TEXT_CONTENT_TYPE
+                self._send(answer.status, content_type, answer.body, with_body)
+            elif on_demand is not None and path == "/targets":
+                self._send(200, TARGETS_CONTENT_TYPE, on_demand.targets, with_body)
+            elif path not in ("/metrics", "/report.json", "/healthz", "/"):
                 self._send(404, TEXT_CONTENT_TYPE, b"not found: try /metrics or /report.json\n", with_body)
             elif path == "/":
                 self._send(
-                    200, TEXT_CONTENT_TYPE, b"svccheck serve: /metrics /report.json /healthz\n", with_body
+                    200,
+                    TEXT_CONTENT_TYPE,
+                    b"svccheck serve: /metrics /report.json /healthz /probe?service=NAME /targets\n",
+                    with_body,
                 )
             elif published is None:
                 self._send(503, TEXT_CONTENT_TYPE, b"no results yet: the first round is running\n", with_body)
             elif path == "/metrics":
-                self._send(200, PROMETHEUS_CONTENT_TYPE, published.metrics, with_body)
+                probes = b"" if on_demand is None else on_demand.prober.metrics().encode()
+                self._send(200, PROMETHEUS_CONTENT_TYPE, published.metrics + probes, with_body)
+            elif path == "/report.json" and not published.report_json:
+                self._send(404, TEXT_CONTENT_TYPE, b"no rounds run (--probe-only): ask /probe\n", with_body)
             elif path == "/report.json":
                 self._send(200, JSON_CONTENT_TYPE, published.report_json, with_body)
             else:
@@ -119,13 +156,12 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
-def start_http(host: str, port: int, latest: Latest) -> ThreadingHTTPServer:
+def start_http(
+    host: str, port: int, latest: Latest, on_demand: OnDemand | None = None
+) -> ThreadingHTTPServer:
     """Listening on return (port 0 picks a free one: read `server.server_address`)."""
-    server = (
-        _Server((host, port), make_handler(latest))
-        if ":" not in host
-        else _Server6((host, port), make_handler(latest))
-    )
+    handler = make_handler(latest, on_demand)
+    server = _Server((host, port), handler) if ":" not in host else _Server6((host, port), handler)
     threading.Thread(target=server.serve_forever, name="svccheck-serve-http", daemon=True).start()
     return server
 
@@ -142,16 +178,18 @@ async def run_rounds(
     strict: bool,
     stop: Stop,
     log: Callable[[str], None],
+    location: str | None = None,
 ) -> ExitCode:
-    """Run rounds until a signal stops them; each complete round is published."""
+    """Run rounds until a signal stops them; each complete round is published (with `location`)."""
     pace = Pace.between_starts(interval, round_timeout=round_timeout)
     serving = Rounds(lambda: services, settings, pace, stop=stop, manifest_path=manifest_path, strict=strict)
     async for round_ in serving:
         if round_.cut_short:
             break  # a round cut short by the signal is not published
-        redactor.learn_report(round_.report)
-        latest.publish(round_.report, redactor, round_.number)
-        log(_round_line(round_.number, round_.report))
+        report = round_.report if location is None else replace(round_.report, location=location)
+        redactor.learn_report(report)
+        latest.publish(report, redactor, round_.number)
+        log(_round_line(round_.number, report))
     return serving.exit_code  # a signal is how serve ends: 0 (run.ON_SIGNAL)
 
 
@@ -180,29 +218,55 @@ def serve_until_stopped(
     interval: float,
     round_timeout: float,
     strict: bool,
+    shard: Shard | None = None,
+    probe_only: bool = False,
+    max_concurrent_probes: int = DEFAULT_MAX_CONCURRENT,
+    location: str | None = None,
 ) -> ExitCode:
     """The whole of `svccheck serve`: listen, say where on stdout, run rounds until a signal, close.
 
     A port that cannot be bound is a usage error (nothing was probed). Serving is
-    ended by SIGINT or SIGTERM: that is its normal way out, exit 0.
+    ended by SIGINT or SIGTERM: that is its normal way out, exit 0. `/probe` may
+    ask for any selected service; the rounds probe only `shard`'s (all without one).
     """
     from svccheck.engine.run import run_with_signals
     from svccheck.errors import UsageError
 
     latest = Latest()
+    prober = Prober(
+        services,
+        settings,
+        redactor,
+        manifest_path=manifest_path,
+        strict=strict,
+        max_concurrent=max_concurrent_probes,
+        location=location,
+    )
+    on_demand = OnDemand(prober, render_targets(services, redactor).encode())
+    rounds_of = services if shard is None else shard.select(services)
+    if shard is not None and not rounds_of and not probe_only:
+        log_to_stderr(f"shard {shard} has none of the {len(services)} services: no rounds, /probe only")
+    if probe_only or not rounds_of:
+        latest.publish_probe_only()
     try:
-        server = start_http(host, port, latest)
+        server = start_http(host, port, latest, on_demand)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    sys.stdout.write(f"listening on http://{shown}:{bound_port} (/metrics, /report.json, /healthz)\n")
+    sys.stdout.write(
+        f"listening on http://{shown}:{bound_port} (/metrics, /report.json, /healthz, /probe, /targets)\n"
+    )
     sys.stdout.flush()
 
-    try:
-        return run_with_signals(
-            lambda stop: run_rounds(
-                services,
+    async def main(stop: Stop) -> ExitCode:
+        prober.attach(asyncio.get_running_loop())  # /probe hands its probes to this loop
+        try:
+            if probe_only or not rounds_of:
+                await stop.event.wait()
+                return stop.exit_code
+            return await run_rounds(
+                rounds_of,
                 settings,
                 latest,
                 redactor,
@@ -212,9 +276,13 @@ def serve_until_stopped(
                 strict=strict,
                 stop=stop,
                 log=log_to_stderr,
-            ),
-            "serve",
-        )
+                location=location,
+            )
+        finally:
+            prober.attach(None)
+
+    try:
+        return run_with_signals(main, "serve")
     finally:
         server.shutdown()
         server.server_close()
