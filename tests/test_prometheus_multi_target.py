@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from support.real_services import prometheus_binaries, prometheus_server
 from support.serving import get, serving
@@ -182,3 +184,33 @@ def test_prometheus_probes_each_service_through_one_replica_and_alerts_on_the_fa
         )
         assert [r["metric"]["service"] for r in firing["result"]] == [FAILING]
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
+
+
+def yaml_blocks(path: Path) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", path.read_text(), flags=re.DOTALL)
+
+
+def test_the_kubernetes_recipe_is_what_promtool_and_the_rules_file_say(tmp_path: Path) -> None:
+    _, promtool = prometheus_binaries()
+    blocks = yaml_blocks(ROOT / "docs" / "kubernetes.md")
+    for block in blocks:  # every block is YAML a person can apply as it is
+        assert list(yaml.safe_load_all(block)), block
+    # the PrometheusRule holds the rules file's groups, word for word
+    (rule,) = [d for b in blocks for d in yaml.safe_load_all(b) if d.get("kind") == "PrometheusRule"]
+    assert rule["spec"]["groups"] == yaml.safe_load(RULES.read_text())["groups"]
+    # the plain Prometheus config, and the hashmod variant spliced into it, pass promtool
+    (config,) = [b for b in blocks if "scrape_configs:" in b]
+    (pinned,) = [b for b in blocks if "action: hashmod" in b]
+    shutil.copy(RULES, tmp_path / "svccheck.rules.yml")
+    plain = yaml.safe_load(config)
+    variants = [
+        plain,
+        {**plain, "scrape_configs": [{**plain["scrape_configs"][0], **yaml.safe_load(pinned)}]},
+    ]
+    for index, variant in enumerate(variants):
+        path = tmp_path / f"prometheus-{index}.yml"
+        path.write_text(yaml.safe_dump(variant))
+        result = subprocess.run(
+            [promtool, "check", "config", str(path)], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

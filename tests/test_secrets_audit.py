@@ -99,7 +99,7 @@ class Planted:
         return result.stdout + result.stderr + "\n" + out.read_text()
 
     def serve(self) -> str:
-        """One published round of `serve`: its log, /metrics and /report.json."""
+        """One published round of `serve`: its log and its pages (`PAGES`), a probe on demand among them."""
         process = subprocess.Popen(
             [sys.executable, "-m", "svccheck", "serve", "-f", str(self.manifest), "--port", "0"],
             stdout=subprocess.PIPE,
@@ -194,9 +194,9 @@ OUTPUTS: list[Output] = [
     Output("wait", lambda p: p.reached_server(p.cli("wait", "--timeout", "1s", "--interval", "100ms"))),
     Output("watch", lambda p: p.cli("watch", "--rounds", "2", "--interval", "10ms")),
     Output("init", lambda p: p.init()),
-    Output("serve /metrics and /report.json", lambda p: p.serve()),
+    Output("serve /metrics, /report.json, /probe and /targets", lambda p: p.serve()),
 ]
-PAGES = ("/metrics", "/report.json")
+PAGES = ("/metrics", "/report.json", "/probe?service=api", "/targets")
 # `demo` probes its own fleet, `schema` prints a fixed document: neither sees a manifest's secrets.
 UNAUDITED = {"demo", "schema"}
 

@@ -105,11 +105,14 @@ def test_probe_answers_the_services_asked_for_with_the_metrics_names_of_metrics(
         status, _, body = get(base + "/probe?service=api&check=nope")
         assert status == 400 and "'nope'" in body and "health, home" in body
         assert get(base + "/probe")[0] == 400
+        # `target=` (blackbox's name, which the operator's Probe sends) is `service=`; `module=` is ignored
+        found = samples(get(base + "/probe?target=api&module=http_2xx")[2])
+        assert named(found, "svccheck_probe_success") == {(("service", "api"),): 1.0}
         found = samples(get(base + "/probe?tag=edge")[2])
         assert set(named(found, "svccheck_probe_success")) == {(("service", "api"),)}
 
         counters = samples(get(base + "/metrics")[2])
-        assert counters[("svccheck_serve_probes_total", ())] == 3  # the 400s probed nothing
+        assert counters[("svccheck_serve_probes_total", ())] == 4  # the 400s probed nothing
         assert counters[("svccheck_serve_probes_in_flight", ())] == 0
 
 

@@ -75,7 +75,8 @@ class ProbeRequest:
     def from_query(cls, query: str) -> ProbeRequest:
         params = parse_qs(query, keep_blank_values=True)
         return cls(
-            tuple(params.get("service", ())),
+            # `target` is what blackbox-style configs and the operator's `Probe` send: the same
+            (*params.get("service", ()), *params.get("target", ())),
             tuple(params.get("check", ())),
             tuple(params.get("tag", ())),
         )
