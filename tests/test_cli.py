@@ -381,6 +381,10 @@ def test_start_up_imports_only_what_the_command_needs(
     # no validation library; tenacity only once a check retries; no tables for a JSON report
     assert not loaded & {"pydantic", "pydantic_core", "tenacity"}
     assert "rich.table" not in modules
+    # opentelemetry (the otlp extra, installed with the tests) only with --otlp: tests/test_otlp.py
+    assert "opentelemetry" not in loaded and "svccheck.report.otlp" not in modules
+    # trace context costs one small module, on every run that probes HTTP
+    assert "svccheck.protocols.trace_context" in modules
     # a manifest without a gRPC service loads no grpcio (nor protobuf): the exchange is never imported
     assert (
         not loaded & {"grpc", "grpc_health", "google"} and "svccheck.protocols.grpc_exchange" not in modules

@@ -47,6 +47,8 @@ def test_wheel_and_sdist_build_install_and_run(tmp_path: Path) -> None:
         "schema/services.schema.json",
         "README.md",
         "docs/kubernetes.md",
+        "docs/prometheus/svccheck.rules.yml",
+        "docs/prometheus/svccheck.rules.test.yml",
         "tests/conftest.py",
         "tests/support/__init__.py",
     ):

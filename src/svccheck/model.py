@@ -272,6 +272,7 @@ class ProbeOutcome:
     # the last attempt never got a connection: refused, DNS, TLS, a timeout while connecting
     connect_failed: bool = False
     trace_id: str | None = None  # the W3C trace id every attempt sent; None: no trace context
+    started: float | None = None  # when the first attempt started, in seconds since the Unix epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +333,7 @@ class CheckResult:
     status_text: str | None = None  # how the last answer came (`HTTP 503`, `+PONG`); None: no answer
     # the W3C trace id the check's requests carried (`traceparent`): what to look up in a tracing UI
     trace_id: str | None = None
+    started: float | None = None  # when its first attempt started, in seconds since the Unix epoch (--otlp)
 
     @property
     def last_span_id(self) -> str | None:

@@ -209,8 +209,22 @@ LocationOpt = Annotated[
 ]
 
 
+OtlpOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--otlp",
+        help="Send a span per check to this OTLP/HTTP collector (e.g. http://localhost:4318); "
+        "needs the otlp extra: pip install 'svccheck[otlp]'.",
+    ),
+]
+
+
 def _outputs(
-    output: StrEnum, github: bool | None, location: str | None = None, **files: Path | None
+    output: StrEnum,
+    github: bool | None,
+    location: str | None = None,
+    otlp: str | None = None,
+    **files: Path | None,
 ) -> "Outputs":
     from svccheck.modes.settings import Outputs
 
@@ -220,6 +234,7 @@ def _outputs(
         files=tuple((n, p) for n, p in chosen if p is not None),
         github=github,
         location=_location(location),
+        otlp=otlp,
     )
 
 
@@ -254,6 +269,7 @@ OUTPUTS = OptionGroup(
         ),
         inspect.Parameter("github", _KEYWORD, default=None, annotation=GithubOpt),
         inspect.Parameter("location", _KEYWORD, default=None, annotation=LocationOpt),
+        inspect.Parameter("otlp", _KEYWORD, default=None, annotation=OtlpOpt),
     ],
 )
 

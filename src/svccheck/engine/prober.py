@@ -118,6 +118,7 @@ class Prober:
 
     async def probe(self, check: Check) -> ProbeOutcome:
         started = time.perf_counter()
+        wall_clock = time.time()  # for a span's start (--otlp); durations are read on perf_counter
         protocol = protocol_for(check.url)
         timeout = self.settings.request_timeout or check.timeout
         retries = check.retries if self.settings.retries is None else self.settings.retries
@@ -164,6 +165,7 @@ class Prober:
             elapsed=time.perf_counter() - started,
             connect_failed=last.connect_failed,
             trace_id=trace_id,
+            started=wall_clock,
         )
 
     async def _attempt(

@@ -78,6 +78,7 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool, judge: Judg
             (),
             critical,
             trace_id=outcome.trace_id,
+            started=outcome.started,
         )
     judgement = judge(check, answer)
     return _result(
@@ -91,6 +92,7 @@ def evaluate(check: Check, outcome: ProbeOutcome, *, critical: bool, judge: Judg
         response=_excerpt(answer),
         secrets=answer_secrets(answer.headers, answer.body, answer.hop_cookies, answer.url),
         trace_id=outcome.trace_id,
+        started=outcome.started,
     )
 
 
@@ -181,6 +183,7 @@ def _result(
     response: Answer | None = None,
     secrets: frozenset[str] = frozenset(),
     trace_id: str | None = None,
+    started: float | None = None,
 ) -> CheckResult:
     failures = unique_failures(records)
     attempts = len(attempt_log)
@@ -218,6 +221,7 @@ def _result(
         assertions=tuple(records),
         status_text=None if response is None else response.status_text,
         trace_id=trace_id,
+        started=started,
     )
 
 

@@ -34,6 +34,7 @@ def deliver(
         redactor.learn_report(report)  # cookies and tokens the services handed out are secrets too
         write_report_files(report, redactor, outputs)
         github(report, redactor, outputs)
+        export_spans(report, redactor, outputs.otlp)
         if outputs.table:
             _print_table(report, manifest, redactor, display, run, insecure=insecure)
         else:
@@ -94,6 +95,22 @@ def write_report_files(report: Report, redactor: Redactor, outputs: Outputs) -> 
             print(f"svccheck: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
 
 
+def export_spans(report: Report, redactor: Redactor, otlp: str | None) -> None:
+    """--otlp URL: a span per check to a collector; one that cannot be reached is said, not fatal."""
+    if otlp is None:
+        return
+    try:
+        from svccheck.report import otlp as spans  # opentelemetry, only when asked
+    except ImportError:
+        print("svccheck: --otlp needs the otlp extra: pip install 'svccheck[otlp]'", file=sys.stderr)
+        return
+    problem = spans.export(report, redactor, otlp)
+    if problem is not None:
+        print(
+            f"svccheck: cannot send spans to {redactor.url(otlp)}: {redactor.text(problem)}", file=sys.stderr
+        )
+
+
 def github(report: Report, redactor: Redactor, outputs: Outputs) -> None:
     from svccheck.report import github
 
@@ -115,4 +132,4 @@ def github(report: Report, redactor: Redactor, outputs: Outputs) -> None:
         print(f"svccheck: cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}", file=sys.stderr)
 
 
-__all__ = ["deliver", "github", "write_report_files"]
+__all__ = ["deliver", "export_spans", "github", "write_report_files"]

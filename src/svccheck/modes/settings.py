@@ -65,6 +65,7 @@ class Outputs:
     files: tuple[tuple[str, Path], ...] = ()  # (format name, FILE), in the registry's order
     github: bool | None = None  # None: on when GITHUB_ACTIONS=true
     location: str | None = None  # --location NAME: the report's `location`, Prometheus's label
+    otlp: str | None = None  # --otlp URL: a span per check to this OTLP/HTTP collector
 
     @property
     def table(self) -> bool:
