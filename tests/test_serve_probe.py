@@ -39,7 +39,9 @@ async def up(request: Request) -> Response:
 
 
 async def down(request: Request) -> Response:
-    return json_response({"status": "DOWN"}, status=503)
+    return json_response(
+        {"status": "DOWN", "components": {"db": {"status": "DOWN"}, "disk": {"status": "UP"}}}, status=503
+    )
 
 
 def fleet(servers: ServerThread, write: Callable[[str], Path], **extra: str) -> Path:
@@ -98,6 +100,10 @@ def test_probe_answers_the_services_asked_for_with_the_metrics_names_of_metrics(
             (("service", "api"),): 1.0,
         }
         assert ("svccheck_check_attempts", (("check", "health"), ("service", "billing"))) in found
+        assert named(found, "svccheck_probe_component_up") == {
+            (("check", "health"), ("component", "db"), ("service", "billing")): 0.0,
+            (("check", "health"), ("component", "disk"), ("service", "billing")): 1.0,
+        }
         assert len(named(found, "svccheck_check_up")) == 2  # `check=health`: api's home is not probed
 
         status, _, body = get(base + "/probe?service=nope")

@@ -7,7 +7,10 @@ The same families, names and labels as `/metrics` (`report.prometheus`), plus:
   ``class`` (`timeout`, `status`, `deadline`…), the reason blackbox's
   ``probe_success`` never gives. A non-critical service that fails is 0 too:
   the scrape config's `critical` label decides what pages.
-- ``svccheck_probe_duration_seconds``: how long the probe took, as a whole.
+- ``svccheck_probe_duration_seconds``: how long the probe took, as a whole;
+- ``svccheck_probe_component_up{service,check,component}``: each component a
+  health check read (1 pass or warn, 0 fail), so a red `db` inside a 503 is a
+  series of its own (the health readers cap how many a body may name).
 """
 
 from __future__ import annotations
@@ -28,6 +31,23 @@ def render_probe(report: Report, redactor: Redactor) -> str:
             "svccheck_probe_duration_seconds",
             "How long the probe took, in seconds.",
             (Sample((), report.summary.duration),),
+        ),
+        Family(
+            "svccheck_probe_component_up",
+            "1 when the component the health check read passed or warned, 0 when it failed.",
+            tuple(
+                Sample(
+                    (
+                        ("service", redactor.text(r.service.name)),
+                        ("check", redactor.text(c.check.name)),
+                        ("component", redactor.text(component.name)),
+                    ),
+                    0.0 if component.status == "fail" else 1.0,
+                )
+                for r in report.services
+                for c in r.checks
+                for component in c.components
+            ),
         ),
     ]
     return "".join(
