@@ -11,6 +11,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from support.cli import run_cli
 from support.serving import get, serving
 from svccheck.demo.server import Raw, Request, Response, ServerThread, hang, json_response
 from svccheck.engine.shard import Shard, hashmod
@@ -207,3 +208,12 @@ def test_hashmod_is_prometheus_s() -> None:
             assert "0 <= i < N" in str(exc)
         else:
             raise AssertionError(f"{bad!r} was taken for a shard")
+
+
+def test_a_bad_shard_is_a_usage_error_before_anything_listens(manifest_file: Callable[[str], Path]) -> None:
+    path = manifest_file('services:\n  api: {url: "http://127.0.0.1:9", health: /health}\n')
+    for bad in ("2/2", "one/two", "1"):
+        result = run_cli("serve", "-f", str(path), "--port", "0", "--shard", bad)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"--shard: expected i/N with 0 <= i < N (e.g. 0/2 and 1/2), got {bad!r}" in result.stderr
+        assert "listening" not in result.stdout
