@@ -13,6 +13,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from support.cli import assert_no_traceback, run_cli
 from support.real_services import free_port
+from support.serving import get, serving
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 SECRET = "otlp-Planted-Token-31"
@@ -120,3 +121,23 @@ def test_an_unreachable_collector_is_said_and_changes_nothing_else(
     assert re.search(r"cannot send spans to http://user:\*+@127\.0\.0\.1:\d+", result.stderr), result.stderr
     assert SECRET not in result.stdout + result.stderr
     assert time.monotonic() - started < 30
+
+
+def test_serve_sends_the_spans_of_each_probe_off_the_scrape(
+    servers: ServerThread, manifest_file: Callable[[str], Path]
+) -> None:
+    collector, api = Collector(), Seen(200)
+    collector_port = servers.add(collector)
+    path = manifest_file(f"""
+        services:
+          api: {{url: "http://127.0.0.1:{servers.add(api)}", health: /health}}
+    """)
+    with serving(path, "--probe-only", "--otlp", f"http://127.0.0.1:{collector_port}") as base:
+        for _ in range(2):
+            assert get(base + "/probe?service=api")[0] == 200
+        deadline = time.monotonic() + 20
+        while len(collector.spans()) < 2:  # sent by serve's own thread, after each answer
+            assert time.monotonic() < deadline, collector.requests
+            time.sleep(0.05)
+    sent = [s.trace_id.hex() for s in collector.spans()]
+    assert sent == [tp.split("-")[1] for tp in api.traceparents]  # a span per probe, in its request's trace

@@ -28,6 +28,7 @@ from svccheck.cli.options import (
     InsecureOpt,
     LocationOpt,
     MaxConcurrentProbesOpt,
+    OtlpOpt,
     ProbeOnlyOpt,
     RoundTimeoutOpt,
     ServeRoundTimeoutOpt,
@@ -284,6 +285,7 @@ def serve_command(
     probe_only: ProbeOnlyOpt = False,
     max_concurrent_probes: MaxConcurrentProbesOpt = 10,
     location: LocationOpt = None,
+    otlp: OtlpOpt = None,
 ) -> int:
     """Check the services every --interval and serve the latest results over HTTP.
 
@@ -319,6 +321,7 @@ def serve_command(
         probe_only=probe_only,
         max_concurrent_probes=max_concurrent_probes,
         location=where,
+        otlp=otlp,
     )
 
 

@@ -20,6 +20,7 @@ in the rounds (`engine.shard`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import sys
 import threading
@@ -179,6 +180,8 @@ async def run_rounds(
     stop: Stop,
     log: Callable[[str], None],
     location: str | None = None,
+    rendering: threading.Lock | None = None,
+    on_report: Callable[[Report], None] | None = None,
 ) -> ExitCode:
     """Run rounds until a signal stops them; each complete round is published (with `location`)."""
     pace = Pace.between_starts(interval, round_timeout=round_timeout)
@@ -187,8 +190,11 @@ async def run_rounds(
         if round_.cut_short:
             break  # a round cut short by the signal is not published
         report = round_.report if location is None else replace(round_.report, location=location)
-        redactor.learn_report(report)
-        latest.publish(report, redactor, round_.number)
+        with rendering or contextlib.nullcontext():  # /probe renders with the same redactor, on its threads
+            redactor.learn_report(report)
+            latest.publish(report, redactor, round_.number)
+        if on_report is not None:
+            on_report(report)
         log(_round_line(round_.number, report))
     return serving.exit_code  # a signal is how serve ends: 0 (run.ON_SIGNAL)
 
@@ -222,6 +228,7 @@ def serve_until_stopped(
     probe_only: bool = False,
     max_concurrent_probes: int = DEFAULT_MAX_CONCURRENT,
     location: str | None = None,
+    otlp: str | None = None,
 ) -> ExitCode:
     """The whole of `svccheck serve`: listen, say where on stdout, run rounds until a signal, close.
 
@@ -233,6 +240,13 @@ def serve_until_stopped(
     from svccheck.errors import UsageError
 
     latest = Latest()
+    rendering = threading.Lock()
+    spans = None
+    if otlp is not None:
+        from svccheck.modes.serve_spans import SpanSender  # opentelemetry, only with --otlp
+
+        spans = SpanSender(otlp, redactor, rendering, log_to_stderr)
+    on_report = None if spans is None else spans.send
     prober = Prober(
         services,
         settings,
@@ -241,6 +255,8 @@ def serve_until_stopped(
         strict=strict,
         max_concurrent=max_concurrent_probes,
         location=location,
+        rendering=rendering,
+        on_report=on_report,
     )
     on_demand = OnDemand(prober, render_targets(services, redactor).encode())
     rounds_of = services if shard is None else shard.select(services)
@@ -277,6 +293,8 @@ def serve_until_stopped(
                 stop=stop,
                 log=log_to_stderr,
                 location=location,
+                rendering=rendering,
+                on_report=on_report,
             )
         finally:
             prober.attach(None)
@@ -286,3 +304,5 @@ def serve_until_stopped(
     finally:
         server.shutdown()
         server.server_close()
+        if spans is not None:
+            spans.close()

@@ -23,13 +23,13 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs
 
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import Selection, SelectionError, execute, select
-from svccheck.model import Manifest, Service
+from svccheck.model import Manifest, Report, Service
 from svccheck.redact import Redactor
 from svccheck.report.probe_metrics import render_probe
 
@@ -95,6 +95,8 @@ class Prober:
         strict: bool,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         location: str | None = None,
+        rendering: threading.Lock | None = None,
+        on_report: Callable[[Report], None] | None = None,
     ) -> None:
         self.manifest = Manifest(manifest_path, tuple(services))
         self.settings = settings
@@ -102,6 +104,10 @@ class Prober:
         self.strict = strict
         self.location = location
         self.max_concurrent = max(1, max_concurrent)
+        # the redactor is shared with the rounds and the other probes: what one learns must be in the
+        # pattern when it renders, not replaced by another thread's older compile (`Redactor.learn`)
+        self.rendering = rendering or threading.Lock()
+        self.on_report = on_report  # each probe's report, once answered (serve --otlp sends its spans)
         self._slots = threading.BoundedSemaphore(self.max_concurrent)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = threading.Event()  # serve's loop runs: probes may be handed to it
@@ -171,8 +177,12 @@ class Prober:
             self._slots.release()
         if self.location is not None:
             report = replace(report, location=self.location)
-        self.redactor.learn_report(report)
-        return Answer(200, render_probe(report, self.redactor).encode())
+        with self.rendering:
+            self.redactor.learn_report(report)
+            text = render_probe(report, self.redactor)
+        if self.on_report is not None:
+            self.on_report(report)
+        return Answer(200, text.encode())
 
     def _select(self, request: ProbeRequest) -> tuple[Service, ...]:
         if not request.services and not request.tags:

@@ -121,11 +121,16 @@ def _span(
 
 def export(report: Report, redactor: Redactor, url: str) -> str | None:
     """Send the report's spans; None when the collector took them, else what went wrong, to be said."""
+    return send(spans(report, redactor), url)
+
+
+def send(built: list[ReadableSpan], url: str) -> str | None:
+    """Send spans to the collector at `url`; None when it took them, else what went wrong."""
     # the exporter logs its failures itself; the caller says them once, in svccheck's words
     logging.getLogger("opentelemetry").setLevel(logging.CRITICAL)
     exporter = OTLPSpanExporter(endpoint=endpoint(url), timeout=EXPORT_TIMEOUT)
     try:
-        result = exporter.export(spans(report, redactor))
+        result = exporter.export(built)
     except Exception as exc:  # the exporter's own errors (a bad URL): said, never a traceback
         return f"{type(exc).__name__}: {exc}"
     finally:
@@ -142,4 +147,4 @@ def _epoch(started_at: str) -> float:
         return 0.0
 
 
-__all__ = ["endpoint", "export", "spans"]
+__all__ = ["endpoint", "export", "send", "spans"]
