@@ -149,7 +149,7 @@ def test_markdown_from_the_cli_matches_golden_file(
     # latencies and the run's duration vary: normalised, everything else is exact
     text = re.sub(r"\| \d+ms \|", "| Nms |", result.stdout)
     text = re.sub(r"checks in \d+\.\d+s", "checks in N.NNs", text)
-    text = re.sub(r"trace `[0-9a-f]{32}`", "trace `TRACE_ID`", text)  # new on every run
+    text = re.sub(r"`[0-9a-f]{32}`", "`TRACE_ID`", text)  # a new trace id on every run
     golden = GOLDEN / "cli_report.md"
     if os.environ.get("SVCCHECK_UPDATE_GOLDEN"):
         golden.write_text(text, encoding="utf-8")

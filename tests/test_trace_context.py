@@ -75,7 +75,8 @@ def test_each_attempt_sends_a_new_span_of_one_trace_per_check_and_every_report_n
     cases = {c.get("classname"): c for c in ET.parse(files["junit"]).getroot().iter("testcase")}
     flaky_properties = cases["flaky"].findall("properties/property")
     assert {(p.get("name"), p.get("value")) for p in flaky_properties} == {("trace_id", flaky_trace)}
-    assert f"trace `{flaky_trace}`" in files["markdown"].read_text()
+    markdown = files["markdown"].read_text()
+    assert "| reason | trace |" in markdown and f"| `{flaky_trace}` |" in markdown
 
 
 def test_trace_false_and_a_traceparent_of_the_manifests_own_opt_out(

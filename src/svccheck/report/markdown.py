@@ -84,7 +84,10 @@ def _changes(report: Report, redactor: Redactor) -> list[str]:
 def _table(
     rows: list[tuple[ServiceResult, CheckResult]], redactor: Redactor, causes: tuple[str, ...]
 ) -> list[str]:
-    out = ["| " + " | ".join(_COLUMNS) + " |", "|" + "|".join("---" for _ in _COLUMNS) + "|"]
+    # a trace column when the checks sent trace context: the id to paste into a tracing UI
+    traced = any(result.trace_id is not None for _, result in rows)
+    columns = (*_COLUMNS, "trace") if traced else _COLUMNS
+    out = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     for service, result in rows:
         cells = (
             f"{ICON[result.verdict]} {result.verdict.upper()}" + (" ↻" if result.recovered else ""),
@@ -93,7 +96,8 @@ def _table(
             "" if result.status_code is None else str(result.status_code),
             format_ms(result.latency),
             str(result.attempts) if result.attempts else "",
-            " ".join(part for part in (_reason(service, result, redactor, causes), _trace(result)) if part),
+            _reason(service, result, redactor, causes),
+            *((_trace(result),) if traced else ()),
         )
         out.append("| " + " | ".join(cells) + " |")
     return out
@@ -120,7 +124,7 @@ def _reason(service: ServiceResult, result: CheckResult, redactor: Redactor, cau
 
 def _trace(result: CheckResult) -> str:
     """The trace id the check's requests carried, to paste into a tracing UI (hex digits only)."""
-    return "" if result.trace_id is None else f"trace `{result.trace_id}`"
+    return "" if result.trace_id is None else f"`{result.trace_id}`"
 
 
 def escape(text: str) -> str:
