@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -45,11 +44,8 @@ async def down(request: Request) -> Response:
     )
 
 
-def fleet(servers: ServerThread, write: Callable[[str], Path], **extra: str) -> Path:
-    stuck = threading.Event()
-
+def fleet(servers: ServerThread, write: Callable[[str], Path]) -> Path:
     async def hanging(request: Request) -> Raw:
-        stuck.set()
         return hang()
 
     ports = {name: servers.add(handler) for name, handler in (("up", up), ("down", down), ("stuck", hanging))}
@@ -60,7 +56,6 @@ def fleet(servers: ServerThread, write: Callable[[str], Path], **extra: str) -> 
                 checks: [{{name: home, path: /}}]}}
           billing: {{url: "http://127.0.0.1:{ports["down"]}", health: /health, critical: false}}
           stuck: {{url: "http://127.0.0.1:{ports["stuck"]}", health: /health, tags: [web]}}
-          {extra.get("more", "")}
     """)
 
 

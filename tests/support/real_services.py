@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -135,6 +136,16 @@ def postgres_server(ca: trustme.CA | None = None) -> Iterator[int]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def prometheus_binaries() -> tuple[str, str]:
     """`prometheus` and `promtool`, or a skip that says how to install them."""
     prometheus, promtool = shutil.which("prometheus"), shutil.which("promtool")
@@ -184,10 +195,5 @@ def prometheus_server(config: str, directory: Path) -> Iterator[str]:
             time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
         log.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from support.cli import cli_env
+from support.real_services import stop_process
 
 
 @contextlib.contextmanager
@@ -42,12 +43,7 @@ def _started(manifest: Path, args: tuple[str, ...], log: IO[str]) -> Iterator[su
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 def get(url: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, str, str]:
