@@ -9,8 +9,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from support.cli import assert_no_traceback, run_cli
+from support.sample_reports import passing_report
 from svccheck.demo.server import Request, Response, ServerThread, json_response
+from svccheck.modes import saved_report
+from svccheck.redact import Redactor
+from svccheck.report import json as json_report
 
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-01$")
 
@@ -38,7 +44,12 @@ def test_each_attempt_sends_a_new_span_of_one_trace_per_check_and_every_report_n
           flaky: {{url: "http://127.0.0.1:{servers.add(flaky)}", health: /health}}
           steady: {{url: "http://127.0.0.1:{servers.add(steady)}", health: /health}}
     """)
-    files = {"json": tmp_path / "r.json", "junit": tmp_path / "r.xml", "markdown": tmp_path / "r.md"}
+    files = {
+        "json": tmp_path / "r.json",
+        "junit": tmp_path / "r.xml",
+        "markdown": tmp_path / "r.md",
+        "html": tmp_path / "r.html",
+    }
     result = run_cli(
         "check",
         "flaky",
@@ -75,6 +86,14 @@ def test_each_attempt_sends_a_new_span_of_one_trace_per_check_and_every_report_n
     cases = {c.get("classname"): c for c in ET.parse(files["junit"]).getroot().iter("testcase")}
     flaky_properties = cases["flaky"].findall("properties/property")
     assert {(p.get("name"), p.get("value")) for p in flaky_properties} == {("trace_id", flaky_trace)}
+    html = files["html"].read_text()
+    assert (
+        f"trace id <code>{flaky_trace}</code>" in html
+        and f"traceparent: 00-{flaky_trace}-{spans[-1]}-01" in html
+    )
+    # a saved report read back (diff, merge) keeps the trace ids
+    saved = saved_report.read(files["json"])
+    assert {r.service.name: r.checks[0].trace_id for r in saved.services}["flaky"] == flaky_trace
     markdown = files["markdown"].read_text()
     assert "| reason | trace |" in markdown and f"| `{flaky_trace}` |" in markdown
 
@@ -112,3 +131,10 @@ def test_a_tcp_check_carries_no_trace_context_and_refuses_the_key(
     assert result.returncode == 2 and "'trace'" in result.stdout + result.stderr, (
         result.stdout + result.stderr
     )
+
+
+def test_a_saved_report_with_a_malformed_trace_id_is_refused_saying_where(tmp_path: Path) -> None:
+    data = json_report.to_dict(passing_report(), Redactor())
+    data["services"][0]["checks"][0]["trace_id"] = "not-hex"
+    with pytest.raises(saved_report.ReportProblem, match=r"trace_id: expected 32 lower-case hex digits"):
+        saved_report.from_dict(data)

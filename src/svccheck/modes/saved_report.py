@@ -190,7 +190,18 @@ def _check(data: object, service: str, at: str) -> CheckResult:
         response=answer,
         ready_after=ready_after,
         status_text=status_text,
+        trace_id=_trace_id(item, at),
     )
+
+
+def _trace_id(item: dict[str, Any], at: str) -> str | None:
+    """`trace_id`: 32 hex digits, or null; a report written before it was added has none."""
+    if item.get("trace_id") is None:
+        return None
+    value = _typed(item, "trace_id", at, str)
+    if len(value) != 32 or value.strip("0123456789abcdef"):
+        _fail(f"{_name(at, 'trace_id')}: expected 32 lower-case hex digits, got {_shown(value)}")
+    return value
 
 
 def _target(item: dict[str, Any], url: str, at: str) -> Target:

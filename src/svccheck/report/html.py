@@ -23,6 +23,7 @@ from html import escape
 from svccheck.durations import format_ms
 from svccheck.model import CheckResult, Report, ServiceResult, Verdict
 from svccheck.protocols import protocol_for
+from svccheck.protocols.trace_context import last_traceparent
 from svccheck.redact import Redactor
 from svccheck.report import changes as change_words
 from svccheck.report.next_step import next_steps, strict_line
@@ -209,10 +210,8 @@ def _detail(result: CheckResult, redactor: Redactor) -> str:
     items = [f"<li><code>{escape(protocol.verb(check))} {escape(redactor.url(check.url))}</code></li>"]
     if result.status_text is not None:
         items.append(f"<li>answered {escape(redactor.text(result.status_text))}</li>")
-    # a field another part of svccheck may add to a result: shown when there is one
-    trace = getattr(result, "trace_id", None)
-    if isinstance(trace, str) and trace:
-        items.append(f"<li>trace id <code>{escape(redactor.text(trace))}</code></li>")
+    if result.trace_id is not None:  # what its requests' traceparent carried: for the tracing UI
+        items.append(f"<li>trace id <code>{escape(redactor.text(result.trace_id))}</code></li>")
     if result.timings is not None:
         items.append(f"<li>timings: {escape(timings_line(result.timings))}</li>")
     cert = result.certificate
@@ -265,7 +264,12 @@ def _attempt_list(result: CheckResult, redactor: Redactor) -> str:
 def _reproduction(result: CheckResult, redactor: Redactor) -> str:
     check = result.check
     line = protocol_for(check.url).reproduce(
-        check, secret_vars={}, secrets=set(), verify=check.verify_tls, timeout=check.timeout
+        check,
+        secret_vars={},
+        secrets=set(),
+        verify=check.verify_tls,
+        timeout=check.timeout,
+        traceparent=last_traceparent(result.trace_id, result.last_span_id),
     )
     return redactor.text(line.line)  # every secret the run knows masked, like everywhere else
 
