@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from svccheck.durations import format_ms
@@ -14,6 +14,7 @@ from svccheck.model import Change, CheckResult, Report, Timings, Verdict
 from svccheck.protocols import protocol_for
 from svccheck.redact import Redactor
 from svccheck.report import changes as words
+from svccheck.report.layout import Column, Fitted, Row, build
 from svccheck.report.next_step import next_steps, strict_line
 
 STYLE = {Verdict.PASS: "green", Verdict.WARN: "yellow", Verdict.FAIL: "bold red", Verdict.SKIP: "dim"}
@@ -44,46 +45,25 @@ def _verdict_text(result: CheckResult) -> Text:
     return Text(label, style=STYLE[result.verdict])
 
 
+# The columns of the table, in order; `drop` says which go first on a narrow terminal (#15): the
+# attempts, then the status code (the reason says it: `HTTP 503`), then the latency. The verdict,
+# the names and the reason stay; the reason wraps at words.
+COLUMNS = (
+    Column("verdict", ""),
+    Column("service", "service"),
+    Column("check", "check", wraps=True, max_width=32),
+    Column("status", "status", justify="right", drop=2),
+    Column("latency", "latency", justify="right", drop=3),
+    Column("tries", "tries", justify="right", drop=1),
+    Column("reason", "reason", wraps=True, flex=True),
+)
+
+
 def render(
     report: Report, redactor: Redactor, *, verbose: bool = False, reproduce: str | None = None
 ) -> RenderableType:
     """`reproduce`: the command template (with `{name}`) suggested under the table for a failure."""
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    table.add_column("", no_wrap=True)
-    table.add_column("service", no_wrap=True)
-    table.add_column("check", overflow="fold", max_width=32)
-    table.add_column("status", justify="right", no_wrap=True)
-    table.add_column("latency", justify="right", no_wrap=True)
-    table.add_column("tries", justify="right", no_wrap=True)
-    table.add_column("reason", overflow="fold", min_width=24, ratio=1)
-    for index, service_result in enumerate(report.services):
-        if index:
-            table.add_section()
-        service = service_result.service
-        name = Text(redactor.text(service.name), style=STYLE[service_result.verdict])
-        for row, result in enumerate(service_result.checks):
-            reason = _reason(result, redactor, critical=service.critical)
-            table.add_row(
-                _verdict_text(result),
-                name if row == 0 else "",
-                Text(redactor.text(result.check.name)),
-                "" if result.status_code is None else str(result.status_code),
-                _latency(result),
-                str(result.attempts) if result.attempts else "",
-                reason,
-            )
-            if verbose:
-                _verbose_rows(table, result, redactor)
-        if service_result.root_cause:
-            table.add_row(
-                "",
-                "",
-                Text(f"↳ caused by {redactor.text(service_result.root_cause)}", style="bold magenta"),
-                "",
-                "",
-                "",
-                "",
-            )
+    rows = list(table_rows(report, redactor, verbose=verbose))
     footer = Text()
     for line in next_steps(report, redactor, reproduce):
         footer.append(line + "\n", style="bold magenta" if not line.startswith(" ") else "")
@@ -100,7 +80,32 @@ def render(
     footer.append(
         summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
     )
-    return Group(table, Text(""), footer)
+    return Fitted(lambda width: Group(build(COLUMNS, rows, width, header_style="bold"), Text(""), footer))
+
+
+def table_rows(report: Report, redactor: Redactor, *, verbose: bool = False) -> Iterator[Row | None]:
+    """The table's rows, one mapping of column key to cell each; None between services."""
+    for index, service_result in enumerate(report.services):
+        if index:
+            yield None
+        service = service_result.service
+        name = Text(redactor.text(service.name), style=STYLE[service_result.verdict])
+        for row, result in enumerate(service_result.checks):
+            yield {
+                "verdict": _verdict_text(result),
+                "service": name if row == 0 else "",
+                "check": Text(redactor.text(result.check.name)),
+                "status": "" if result.status_code is None else str(result.status_code),
+                "latency": _latency(result),
+                "tries": str(result.attempts) if result.attempts else "",
+                "reason": _reason(result, redactor, critical=service.critical),
+            }
+            if verbose:
+                yield from _verbose_rows(result, redactor)
+        if service_result.root_cause:
+            # in the reason's column, the widest: the name is never broken in two (#15)
+            cause = f"↳ caused by {redactor.text(service_result.root_cause)}"
+            yield {"reason": Text(cause, style="bold magenta")}
 
 
 def _changes_lines(out: Text, report: Report, redactor: Redactor) -> None:
@@ -147,31 +152,32 @@ def _reason(result: CheckResult, redactor: Redactor, *, critical: bool) -> Text:
     return Text.assemble((prefix, "dim"), redactor.text(result.reason or ""))
 
 
-def _verbose_rows(table: Table, result: CheckResult, redactor: Redactor) -> None:
+def _verbose_rows(result: CheckResult, redactor: Redactor) -> Iterator[Row]:
+    """Under the check's row, in the reason's column: a URL or a component name is never cut by a
+    narrow column of its own (#15)."""
     check = result.check
-    detail = Text(f"{protocol_for(check.url).verb(check)} {redactor.url(check.url)}", style="dim")
-    table.add_row("", "", detail, "", "", "", "")
+    yield {"reason": Text(f"{protocol_for(check.url).verb(check)} {redactor.url(check.url)}", style="dim")}
     if result.timings is not None:
-        table.add_row("", "", "", "", "", "", Text(timings_line(result.timings), style="dim"))
+        yield {"reason": Text(timings_line(result.timings), style="dim")}
     if result.certificate is not None:
         cert = result.certificate
         line = f"TLS certificate: {certificate_line(cert.days_left, cert.not_after)}"
-        table.add_row("", "", "", "", "", "", Text(line, style="dim"))
+        yield {"reason": Text(line, style="dim")}
     for component in result.components:
         style = STYLE[Verdict(component.status)] if component.status in ("pass", "warn", "fail") else "dim"
-        line = f"  component {component.name}: {component.raw_status}"
+        line = f"component {component.name}: {component.raw_status}"
         if component.message:
             line += f" ({component.message})"
-        table.add_row("", "", Text(redactor.text(line), style=style), "", "", "", "")
+        yield {"reason": Text(redactor.text(line), style=style)}
     if len(result.attempt_log) > 1:
         for attempt in result.attempt_log:
             outcome = attempt.reason or attempt.status_text or "answered"
-            line = f"  attempt {attempt.number}: {redactor.text(outcome)} in {format_ms(attempt.latency)}"
+            line = f"attempt {attempt.number}: {redactor.text(outcome)} in {format_ms(attempt.latency)}"
             if attempt.wait_after:
                 line += f", then waited {format_ms(attempt.wait_after)}"
-            table.add_row("", "", Text(line, style="dim"), "", "", "", "")
+            yield {"reason": Text(line, style="dim")}
     for failure in result.failures[1:]:
-        table.add_row("", "", "", "", "", "", Text(redactor.text(failure.message), style="dim"))
+        yield {"reason": Text(redactor.text(failure.message), style="dim")}
 
 
 def timings_line(timings: Timings) -> str:
@@ -226,4 +232,13 @@ def make_console(*, color: bool, stderr: bool = False) -> Console:
     )
 
 
-__all__ = ["certificate_line", "make_console", "render", "render_quiet", "summary_line", "timings_line"]
+__all__ = [
+    "COLUMNS",
+    "certificate_line",
+    "make_console",
+    "render",
+    "render_quiet",
+    "summary_line",
+    "table_rows",
+    "timings_line",
+]
