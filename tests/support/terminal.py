@@ -17,6 +17,7 @@ from support.cli import cli_env
 class Screen:
     output: bytes  # every byte the terminal received, escape sequences and all
     returncode: int
+    chunks: tuple[bytes, ...] = ()  # the output as it was read, for the frames of a live view
 
     @property
     def text(self) -> str:
@@ -62,4 +63,4 @@ def run_on_terminal(
     finally:
         process.kill()
         os.close(leader)
-    return Screen(b"".join(chunks), returncode)
+    return Screen(b"".join(chunks), returncode, tuple(chunks))

@@ -18,6 +18,20 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
 
+    from svccheck.report.layout import Column
+
+
+def _live_columns() -> tuple[Column, ...]:
+    from svccheck.report.layout import Column
+
+    # nothing is dropped: the state and the n/m count are the view; the reason wraps (#15)
+    return (
+        Column("state", ""),  # no header row: the headers are empty
+        Column("service", ""),
+        Column("checks", "", justify="right"),
+        Column("reason", "", wraps=True, flex=True),
+    )
+
 
 def change_line(change: Change, redactor: Redactor) -> str:
     if change.check is None:
@@ -110,31 +124,34 @@ class LiveProgress:
 
     def render(self, readiness: Readiness) -> RenderableType:
         from rich.console import Group
-        from rich.spinner import Spinner
-        from rich.table import Table
         from rich.text import Text
 
-        table = Table(box=None, pad_edge=False, show_header=False)
-        table.add_column("state", no_wrap=True)
-        table.add_column("service", no_wrap=True)
-        table.add_column("checks", justify="right", no_wrap=True)
-        table.add_column("reason", overflow="ellipsis", no_wrap=True, ratio=1)
+        from svccheck.report.layout import Fitted, Row, build
+
+        rows: list[Row] = []
         for service in readiness.services:
             results = [readiness.results.get(c.key) for c in service.checks]
             settled = sum(1 for r in results if r is not None and readiness.settled(r))
             name = self.redactor.text(service.name)
             if service.name in readiness.ready_after:
-                state: RenderableType = Text(f"✓ {readiness.ready_after[service.name]:.1f}s", style="green")
+                # a word and a mark, not only a colour: readable with NO_COLOR too (#15)
+                state = Text(f"✓ {readiness.ready_after[service.name]:.1f}s", style="green")
                 reason = ""
             else:
-                state = Spinner("dots", style="yellow")
+                state = Text("waiting", style="yellow")
                 failing = [r for r in results if r is not None and r.verdict is not Verdict.PASS]
                 reason = self.redactor.text(failing[0].reason or "") if failing else ""
             # every cell a Text: no name or reason from a service or a manifest is read as markup
-            table.add_row(state, Text(name), Text(f"{settled}/{len(results)}"), Text(reason, style="dim"))
-        return Group(
-            _Elapsed(self.start, self.limit, len(readiness.ready_after), len(readiness.services)), table
-        )
+            rows.append(
+                {
+                    "state": state,
+                    "service": Text(name),
+                    "checks": Text(f"{settled}/{len(results)}"),
+                    "reason": Text(reason, style="dim"),
+                }
+            )
+        elapsed = _Elapsed(self.start, self.limit, len(readiness.ready_after), len(readiness.services))
+        return Group(elapsed, Fitted(lambda width: build(_live_columns(), rows, width, show_header=False)))
 
 
 class _Elapsed:

@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 
-from rich.console import Console, Group, JustifyMethod, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
-from rich.table import Table
 from rich.text import Text
 
 from svccheck.durations import format_duration, format_ms
@@ -30,7 +29,8 @@ from svccheck.listing import cut
 from svccheck.model import Service, Verdict
 from svccheck.modes.watch_state import Session, Transition, percentile, since, sparkline
 from svccheck.redact import Redactor
-from svccheck.report.next_step import nothing_answered_line
+from svccheck.report.layout import Column, Row, Trimmed, build
+from svccheck.report.next_step import next_steps
 from svccheck.report.table import LABEL, STYLE, summary_line
 
 _SUMMARY_CHANGES = 15
@@ -97,7 +97,8 @@ async def _watch(
                 break  # a round cut short by a signal says nothing about the fleet
             redactor.learn_report(round_.report)  # before anything of this round is shown
             display.round(session, session.record(round_.report, time.time()))
-    console.print(summary(session, redactor, interval=interval, now=time.time()), soft_wrap=True)
+    # on a terminal, wrapped at words; in a log, one line each (#15)
+    console.print(summary(session, redactor, interval=interval, now=time.time()), soft_wrap=not use_live)
     _flush(console)
     return watching.exit_code  # Ctrl-C is how one leaves watch: 0 (run.ON_SIGNAL)
 
@@ -189,46 +190,107 @@ def transition_line(change: Transition, redactor: Redactor) -> str:
     return line
 
 
+# Which columns go first as the terminal narrows (#15): the sparkline, p95, the flap count, p50,
+# the time since the last change, the last latency. The verdict, the names and the reason stay.
+LIVE_COLUMNS = (
+    Column("verdict", ""),
+    Column("service", "service"),
+    Column("check", "check", wraps=True, max_width=32),
+    Column("last", "last", justify="right", drop=6),
+    Column("p50", "p50", justify="right", drop=4),
+    Column("p95", "p95", justify="right", drop=2),
+    Column("trend", "trend", drop=1),
+    Column("since", "since", justify="right", drop=5),
+    Column("flaps", "flaps", justify="right", drop=3),
+    Column("reason", "reason", wraps=True, flex=True),
+)
+
+
 def live_table(session: Session, redactor: Redactor, interval: float, now: float) -> RenderableType:
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("", "left"),
-        ("service", "left"),
-        ("check", "left"),
-        ("last", "right"),
-        ("p50", "right"),
-        ("p95", "right"),
-        ("trend", "left"),
-        ("since", "right"),
-        ("flaps", "right"),
-        ("reason", "left"),
-    )
-    for name, justify in columns:
-        table.add_column(name, justify=justify, no_wrap=name != "reason", overflow="fold")
-    for track in session.ordered():
-        latencies = list(track.latencies)
-        reason = redactor.text(track.reason or "")
-        if track.root_cause and track.verdict is not Verdict.PASS:
-            reason = f"↳ caused by {redactor.text(track.root_cause)}" + (f" · {reason}" if reason else "")
-        # every cell a Text: no name or reason from a service or a manifest is read as markup
-        table.add_row(
-            Text(LABEL[track.verdict], style=STYLE[track.verdict]),
-            Text(redactor.text(track.service)),
-            Text(redactor.text(track.check)),
-            format_ms(track.last_latency),
-            format_ms(percentile(latencies, 50)),
-            format_ms(percentile(latencies, 95)),
-            sparkline(latencies),
-            since(now - track.changed_at),
-            str(track.flaps) if track.flaps else "",
-            Text(reason),
-        )
+    """The title, a table of the checks (worst first) and the summary line, fitted to the terminal:
+    columns drop as it narrows, and passing checks fold into one line when it is not tall enough."""
     title = Text(
         f"svccheck watch · round {session.rounds} · every {format_duration(interval)} · Ctrl-C to leave",
         style="bold",
     )
     footer = Text(summary_line(session.last)) if session.last is not None else Text("")
-    return Group(title, table, footer)
+    rows = _live_rows(session, redactor, now)
+    return _FittedLive(title, rows, footer)
+
+
+def _live_rows(session: Session, redactor: Redactor, now: float) -> list[Row]:
+    report = session.last
+    critical = {r.service.name: r.service.critical for r in report.services} if report is not None else {}
+    rows: list[Row] = []
+    for track in session.ordered():
+        latencies = list(track.latencies)
+        reason = Text()
+        if track.root_cause and track.verdict is not Verdict.PASS:
+            reason.append(f"↳ caused by {redactor.text(track.root_cause)}", style="magenta")
+            if track.reason:
+                reason.append(" · ")
+        if track.reason and not critical.get(track.service, True) and track.verdict is not Verdict.PASS:
+            reason.append("non-critical: ", style="dim")  # as `all` says it (#15)
+        reason.append(redactor.text(track.reason or ""))
+        # every cell a Text: no name or reason from a service or a manifest is read as markup
+        rows.append(
+            {
+                "verdict": Text(LABEL[track.verdict], style=STYLE[track.verdict]),
+                "service": Text(redactor.text(track.service)),
+                "check": Text(redactor.text(track.check)),
+                "last": format_ms(track.last_latency),
+                "p50": format_ms(percentile(latencies, 50)),
+                "p95": format_ms(percentile(latencies, 95)),
+                "trend": sparkline(latencies),
+                "since": since(now - track.changed_at),
+                "flaps": str(track.flaps) if track.flaps else "",
+                "reason": reason,
+            }
+        )
+    return rows
+
+
+class _FittedLive:
+    """The live view at the terminal's width and height: the checks that did not pass always shown,
+    passing ones as many as fit, the rest counted on one line, the summary line never cut off."""
+
+    def __init__(self, title: Text, rows: list[Row], footer: Text) -> None:
+        self.title, self.rows, self.footer = title, rows, footer
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        height = (options.height or console.height) - 1  # a full screen would scroll its title off
+        passing = sum(1 for r in self.rows if _is_pass(r))
+
+        def fits(shown: int) -> bool:
+            view = self._view(width, shown, passing - shown)
+            return len(console.render_lines(view, options.update(height=None), pad=False)) <= height
+
+        low, high = 0, passing  # the most passing rows that fit: a binary search, a render a step
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(middle) else (low, middle - 1)
+        view = self._view(width, low, passing - low)
+        yield Trimmed(view)
+
+    def _view(self, width: int, shown: int, folded: int) -> RenderableType:
+        kept, passed = [], 0
+        for row in self.rows:
+            if _is_pass(row):
+                passed += 1
+                if passed > shown:
+                    continue
+            kept.append(row)
+        parts: list[RenderableType] = [self.title, build(LIVE_COLUMNS, kept, width, header_style="bold")]
+        if folded:
+            parts.append(Text(f"… {folded} more passing check{'' if folded == 1 else 's'}", style="dim"))
+        parts.append(self.footer)
+        return Group(*parts)
+
+
+def _is_pass(row: Row) -> bool:
+    verdict = row["verdict"]
+    return (verdict.plain if isinstance(verdict, Text) else verdict) == LABEL[Verdict.PASS]
 
 
 def summary(session: Session, redactor: Redactor, *, interval: float, now: float) -> RenderableType:
@@ -251,11 +313,10 @@ def summary(session: Session, redactor: Redactor, *, interval: float, now: float
         out.append(f"flapping: {shown}\n", style="yellow")
     report = session.last
     if report is not None:
-        if report.root_causes:
-            causes = ", ".join(redactor.text(name) for name in report.root_causes)
-            out.append(f"root cause: {causes}\n", style="bold magenta")
-        elif report.nothing_answered:  # no service is to blame (#12)
-            out.append(nothing_answered_line(report, redactor) + "\n", style="bold magenta")
+        # as under `all`'s table: the root cause with what is broken in it, and the command to look
+        # closer (#15); or that nothing answered (#12)
+        for line in next_steps(report, redactor):
+            out.append(line + "\n", style="bold magenta" if not line.startswith(" ") else "")
         out.append("now: " + summary_line(report))
     else:
         out.append("no round finished")
