@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from svccheck.engine.board import Board
 from svccheck.engine.prober import Prober, ProbeSettings
 from svccheck.errors import ExitCode
 from svccheck.judge.evaluate import evaluate, internal_error, unfinished
@@ -145,8 +146,12 @@ async def execute(
     manifest_path: str = "",
     strict: bool = False,
     keep_answers: bool = False,
+    board: Board | None = None,
 ) -> Report:
     """Probe every check of `services` concurrently; `deadline` is a `time.monotonic()` instant.
+
+    `board`, when given, follows the run as it goes (checks done, checks in flight), for a
+    progress line.
 
     `keep_answers` keeps each check's answer (headers and the start of the body)
     for `check -v`; otherwise only its timings and certificate stay in the report.
@@ -155,11 +160,13 @@ async def execute(
     start = time.perf_counter()
     results: dict[tuple[str, str], CheckResult] = {}
     checks = [check for service in services for check in service.checks]
+    if board is not None:
+        board.total = len(checks)
     prepare_judging(checks)  # imports done now, not under an attempt's clock
     async with Prober(settings) as prober:
         prober.prepare(checks)
         tasks: list[asyncio.Future[Any]] = [
-            asyncio.create_task(_service_checks(prober, s, results, keep_answers)) for s in services
+            asyncio.create_task(_service_checks(prober, s, results, keep_answers, board)) for s in services
         ]
         stop_waiter: asyncio.Future[Any] | None = (
             asyncio.ensure_future(stop.event.wait()) if stop is not None else None
@@ -221,7 +228,11 @@ async def _wait_until_done(
 
 
 async def _service_checks(
-    prober: Prober, service: Service, results: dict[tuple[str, str], CheckResult], keep_answers: bool
+    prober: Prober,
+    service: Service,
+    results: dict[tuple[str, str], CheckResult],
+    keep_answers: bool,
+    board: Board | None = None,
 ) -> None:
     # The health check goes first; sample checks run whatever it says, so the
     # report shows the whole picture.
@@ -229,6 +240,8 @@ async def _service_checks(
     samples = [c for c in service.checks if c.kind != "health"]
 
     async def one(check: Check) -> None:
+        if board is not None:
+            board.begin(check.key)
         try:
             outcome = await prober.probe(check)
             result = evaluate(check, outcome, critical=service.critical, judge=protocol_for(check.url).judge)
@@ -238,6 +251,8 @@ async def _service_checks(
             results[check.key] = result
         except Exception as exc:  # a bug must cost one check its verdict, not the whole report
             results[check.key] = internal_error(check, exc, critical=service.critical)
+        if board is not None:
+            board.end(check.key)
 
     for check in health:
         await one(check)

@@ -18,6 +18,8 @@ from svccheck.modes.settings import Baseline, Display, Outputs, Probing, Run, Se
 NO_BASELINE = Baseline()
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from svccheck.model import Manifest, Service
 
 
@@ -52,29 +54,47 @@ def check(
 ) -> int:
     """`all` and `check`: every selected check once, then the report; `manifest` if already loaded."""
     started = time.monotonic()
-    manifest = manifest or load(selection)
-    services = select(manifest, selection)
-    from svccheck.engine.run import execute, run_with_signals
-    from svccheck.modes.compare import compared, read_baseline
+    from svccheck.engine.board import Board
+    from svccheck.modes.progress_line import progress_line
+
+    board = Board()
+    deadline = run.deadline_from(started)
+    # the line shows from the start, before the manifest is read and httpx imported (#15)
+    with progress_line(board, deadline, _progress_console(display)) as line:
+        manifest = manifest or load(selection)
+        services = select(manifest, selection)
+        from svccheck.engine.run import execute, run_with_signals
+        from svccheck.modes.compare import compared, read_baseline
+
+        saved = read_baseline(baseline)  # before anything is probed: a bad file ends the command at once
+        from svccheck.redact import Redactor
+
+        redactor = line.redactor = Redactor.for_manifest(manifest)
+        report = run_with_signals(
+            lambda stop: execute(
+                services,
+                probing.probe_settings(),
+                deadline=deadline,
+                stop=stop,
+                manifest_path=manifest.path,
+                strict=run.strict,
+                keep_answers=display.verbose,
+                board=board,
+            )
+        )
+    report = compared(report, saved, baseline)
     from svccheck.modes.deliver import deliver
 
-    saved = read_baseline(baseline)  # before anything is probed: a bad file ends the command at once
-    from svccheck.redact import Redactor
-
-    redactor = Redactor.for_manifest(manifest)
-    report = run_with_signals(
-        lambda stop: execute(
-            services,
-            probing.probe_settings(),
-            deadline=run.deadline_from(started),
-            stop=stop,
-            manifest_path=manifest.path,
-            strict=run.strict,
-            keep_answers=display.verbose,
-        )
-    )
-    report = compared(report, saved, baseline)
     return deliver(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+
+
+def _progress_console(display: Display) -> Console | None:
+    """stderr's console when it is a terminal (the progress line's place), else None (#15)."""
+    if display.quiet or not sys.stderr.isatty():
+        return None
+    from svccheck.report.table import make_console
+
+    return make_console(color=not display.no_color, stderr=True)
 
 
 def check_demo(outputs: Outputs, display: Display, run: Run, *, scenario: str) -> int:
