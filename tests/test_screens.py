@@ -88,3 +88,16 @@ def test_a_column_never_dropped_and_never_wrapped_keeps_its_width() -> None:
     columns = (Column("a", "a"), Column("b", "b", flex=True, wraps=True))
     widths = fit(columns, [{"a": "x" * 30, "b": "word " * 20}], 40)
     assert widths["a"] == 30
+
+
+def test_list_at_80_columns_breaks_no_name_and_no_url() -> None:
+    from pathlib import Path
+
+    manifest = str(Path(__file__).parents[1] / "src" / "svccheck" / "demo" / "services.yaml")
+    screen = seen(run_on_terminal("list", "-f", manifest, columns=80, lines=24), 80, 24)
+    text = "\n".join(screen)
+    for name in ("api-gateway", "notification-service", "scheduler-service"):
+        assert any(line.split()[:1] == [name] for line in screen), text
+    for port in range(8080, 8091):
+        assert f"http://localhost:{port}" in text, text
+    assert all(len(line) <= 80 for line in screen)

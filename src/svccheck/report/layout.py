@@ -35,6 +35,7 @@ class Column:
     wraps: bool = False  # breaks at spaces (a reason, a check name); otherwise always one whole line
     max_width: int | None = None  # a wrapping column's widest, when room is left
     flex: bool = False  # takes what the others leave (one per table: the reason)
+    flex_min: int = FLEX_MIN  # the room the flex column wants before another column is dropped for it
 
 
 Cell = Text | str
@@ -69,7 +70,7 @@ def fit(columns: Sequence[Column], rows: Sequence[Row], width: int) -> dict[str,
         return max(word[column.key], min(widest, 12) if tight else widest)
 
     flex = next((c for c in columns if c.flex), None)
-    want = 0 if flex is None else min(natural[flex.key], max(FLEX_MIN, word[flex.key]))
+    want = 0 if flex is None else min(natural[flex.key], max(flex.flex_min, word[flex.key]))
 
     def used(tight: bool) -> int:
         others = [fixed(c, tight) for c in kept if not c.flex]
