@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from support.cli import assert_no_traceback, run_cli
+from svccheck.demo.run import bundled_manifest_path
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 
 
@@ -18,10 +19,12 @@ def test_demo_outage_names_the_cause_its_broken_component_and_the_command(tmp_pa
         "root cause: payment-service — component db: DOWN (Connection refused); "
         "billing-service fails because of it"
     )
+    manifest = bundled_manifest_path()
     assert lines[cause + 1] == (
-        "  look closer: svccheck demo --serve --scenario outage, then in another terminal "
-        "(from this repository): svccheck check payment-service -v -f services.yaml"
+        "  look closer: svccheck demo --serve --scenario outage, then in another terminal: "
+        f"svccheck check payment-service -v -f {manifest}"
     )
+    assert manifest.is_file()  # a manifest the user has, whether installed from a clone or with pip
     assert "↳ caused by payment-service" in result.stdout
 
 

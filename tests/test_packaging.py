@@ -64,7 +64,7 @@ def test_wheel_and_sdist_build_install_and_run(tmp_path: Path) -> None:
     # the schema is generated from the installed models, not read from a file
     assert run(svccheck, "schema").stdout == (ROOT / "schema" / "services.schema.json").read_text()
     run(svccheck, "init", cwd=tmp_path)
-    assert "ok, 1 services" in run(svccheck, "validate", cwd=tmp_path).stdout
+    assert "ok, 1 service, 1 check" in run(svccheck, "validate", cwd=tmp_path).stdout
     assert "/11 services healthy" in run(svccheck, "demo", "-q").stdout  # exit 0 checked by run()
 
 

@@ -23,9 +23,67 @@ Exit codes:
   143  terminated (SIGTERM): partial results printed
 """
 
+# Each command's --help names only the codes it can return (#15).
+_PROBED = """\b
+Exit codes:
+  0    every critical check passed (warnings allowed unless --strict)
+  1    at least one critical check failed (or --timeout cut checks short)
+  2    usage or manifest error: nothing was probed
+  130  interrupted (Ctrl-C): partial results printed
+  143  terminated (SIGTERM): partial results printed
+"""
+WAIT_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    every critical check passed (warnings allowed unless --strict)
+  1    --timeout ran out first: some critical check never passed
+  2    usage or manifest error: nothing was probed
+  130  interrupted (Ctrl-C): partial results printed
+  143  terminated (SIGTERM): partial results printed
+"""
+MANIFEST_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    the manifest is valid
+  2    usage or manifest error (every problem named, FILE:LINE:COL)
+"""
+WATCH_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    left with Ctrl-C (its normal way out)
+  0/1  with --rounds N: the exit code of the last round, as for `all`
+  2    usage or manifest error: nothing was probed
+  143  terminated (SIGTERM)
+"""
+SERVE_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    stopped with Ctrl-C or SIGTERM (its normal way out)
+  2    usage or manifest error, or the port cannot be bound: nothing was served
+"""
+WRITE_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    written
+  2    usage error, or the file cannot be written (or exists, without --force)
+"""
+COMPARE_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    NEW has no critical failure that OLD did not have
+  1    NEW has a critical failure OLD did not have
+  2    usage error, or a report that cannot be read
+"""
+MERGE_EXIT_CODES_HELP = """\b
+Exit codes:
+  0    every critical check passed in at least --quorum locations
+  1    a critical check did not
+  2    usage error, or a report that cannot be read
+"""
+EXIT_CODES_HELP = _PROBED  # all, check, demo
+
 app = typer.Typer(
     name="svccheck",
-    help="Health checks and smoke tests for a fleet of HTTP services.\n\n" + EXIT_CODES_HELP,
+    help=(
+        "Health checks and smoke tests for a fleet of HTTP services.\n\n"
+        "Each command's --help lists the exit codes it returns; the checking commands (all,"
+        " check, demo, wait) exit 0 when every critical check passed, 1 when one failed, 2 on a"
+        " usage or manifest error, 130 on Ctrl-C and 143 on SIGTERM."
+    ),
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -86,4 +144,16 @@ def run_app() -> None:
         sys.exit(int(ExitCode.INTERRUPTED))
 
 
-__all__ = ["EXIT_CODES_HELP", "app", "exit_code_of", "run_app"]
+__all__ = [
+    "COMPARE_EXIT_CODES_HELP",
+    "EXIT_CODES_HELP",
+    "MANIFEST_EXIT_CODES_HELP",
+    "MERGE_EXIT_CODES_HELP",
+    "SERVE_EXIT_CODES_HELP",
+    "WAIT_EXIT_CODES_HELP",
+    "WATCH_EXIT_CODES_HELP",
+    "WRITE_EXIT_CODES_HELP",
+    "app",
+    "exit_code_of",
+    "run_app",
+]

@@ -15,6 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from svccheck.cli.app import (
+    COMPARE_EXIT_CODES_HELP,
+    MANIFEST_EXIT_CODES_HELP,
+    MERGE_EXIT_CODES_HELP,
+    SERVE_EXIT_CODES_HELP,
+    WAIT_EXIT_CODES_HELP,
+    WATCH_EXIT_CODES_HELP,
+    WRITE_EXIT_CODES_HELP,
+)
 from svccheck.cli.options import (
     BASELINE,
     COLOR,
@@ -32,6 +41,7 @@ from svccheck.cli.options import (
     ProbeOnlyOpt,
     RoundTimeoutOpt,
     ServeRoundTimeoutOpt,
+    ServeStrictOpt,
     ShardOpt,
     StrictOpt,
     WaitDeadlineOpt,
@@ -50,7 +60,15 @@ class Scenario(StrEnum):
     outage = "outage"
 
 
-@command("all", selection=SELECTION, outputs=OUTPUTS, probing=PROBING, display=DISPLAY, baseline=BASELINE)
+@command(
+    "all",
+    short_help="Check every service, concurrently.",
+    selection=SELECTION,
+    outputs=OUTPUTS,
+    probing=PROBING,
+    display=DISPLAY,
+    baseline=BASELINE,
+)
 def all_command(
     *,
     selection: "Selection",
@@ -61,7 +79,10 @@ def all_command(
     baseline: "Baseline",
     display: "Display",
 ) -> int:
-    """Check every service: health and sample checks, concurrently. Example: svccheck all -f services.yaml"""
+    """Check every service: health and sample checks, concurrently.
+
+    Example: svccheck all -f services.yaml
+    """
     from svccheck.modes import checking
     from svccheck.modes.settings import Run
 
@@ -69,7 +90,15 @@ def all_command(
     return checking.check(selection, probing, outputs, display, run, baseline=baseline)
 
 
-@command("check", selection=MANIFEST, outputs=OUTPUTS, probing=PROBING, display=DISPLAY, baseline=BASELINE)
+@command(
+    "check",
+    short_help="Check the named services only.",
+    selection=MANIFEST,
+    outputs=OUTPUTS,
+    probing=PROBING,
+    display=DISPLAY,
+    baseline=BASELINE,
+)
 def check_command(
     names: Annotated[list[str], typer.Argument(help="Service names.")],
     *,
@@ -95,19 +124,36 @@ def check_command(
     return checking.check(chosen, probing, outputs, display, run, baseline=baseline)
 
 
-@command("validate", selection=MANIFEST)
+@command(
+    "validate",
+    exit_codes=MANIFEST_EXIT_CODES_HELP,
+    short_help="Load and validate the manifest only.",
+    selection=MANIFEST,
+)
 def validate_command(*, selection: "Selection") -> None:
-    """Load and validate the manifest only (exit 0 or 2). Example: svccheck validate -f services.yaml"""
+    """Load and validate the manifest only: nothing is probed.
+
+    Example: svccheck validate -f services.yaml
+    """
     from svccheck.modes.checking import load
 
     loaded = load(selection)
     checks = sum(len(s.checks) for s in loaded.services)
-    typer.echo(f"{loaded.path}: ok, {len(loaded.services)} services, {checks} checks")
+    typer.echo(f"{loaded.path}: ok, {_count(len(loaded.services), 'service')}, {_count(checks, 'check')}")
 
 
-@command("list", selection=MANIFEST, display=COLOR)
+@command(
+    "list",
+    exit_codes=MANIFEST_EXIT_CODES_HELP,
+    short_help="List the services in the manifest.",
+    selection=MANIFEST,
+    display=COLOR,
+)
 def list_command(*, selection: "Selection", display: "Display") -> None:
-    """List the services in the manifest: url, tags, depends_on, checks. Example: svccheck list"""
+    """List the services in the manifest: url, critical, tags, depends_on, number of checks.
+
+    Example: svccheck list -f services.yaml
+    """
     from svccheck.modes.checking import load
     from svccheck.redact import Redactor
     from svccheck.report import manifest_table
@@ -119,7 +165,12 @@ def list_command(*, selection: "Selection", display: "Display") -> None:
     )
 
 
-@command("demo", outputs=OUTPUTS, display=DISPLAY)
+@command(
+    "demo",
+    short_help="Start the built-in demo fleet on loopback and check it.",
+    outputs=OUTPUTS,
+    display=DISPLAY,
+)
 def demo_command(
     *,
     scenario: Annotated[Scenario, typer.Option("--scenario", help="Fleet state to show.")] = Scenario.healthy,
@@ -135,23 +186,37 @@ def demo_command(
 
     Example: svccheck demo --scenario outage
     """
-    from svccheck.demo.run import REPRODUCE, serve_until_interrupted
+    from svccheck.demo.run import reproduce_line, serve_until_interrupted
     from svccheck.modes import checking
     from svccheck.modes.settings import Run
 
     if serve:
         return serve_until_interrupted(scenario.value)
-    reproduce = REPRODUCE.format(scenario=scenario.value)
+    reproduce = reproduce_line(scenario.value)
     run = Run(deadline=duration("--timeout", timeout), strict=strict, reproduce=reproduce)
     return checking.check_demo(outputs, display, run, scenario=scenario.value)
 
 
 IntervalOpt = Annotated[
-    str, typer.Option("--interval", help="Pause between rounds of the checks that have not passed yet.")
+    str,
+    typer.Option(
+        "--interval",
+        metavar="<duration>",
+        help="Pause between rounds of the checks that have not passed yet.",
+    ),
 ]
 
 
-@command("wait", selection=SELECTION, outputs=OUTPUTS, probing=PROBING, display=DISPLAY, baseline=BASELINE)
+@command(
+    "wait",
+    exit_codes=WAIT_EXIT_CODES_HELP,
+    short_help="Re-check until every critical check passes, or --timeout.",
+    selection=SELECTION,
+    outputs=OUTPUTS,
+    probing=PROBING,
+    display=DISPLAY,
+    baseline=BASELINE,
+)
 def wait_command(
     *,
     selection: "Selection",
@@ -167,6 +232,7 @@ def wait_command(
 
     A check that passed is not probed again; each service's time to ready is
     reported on stderr. The final table and reports are the same as `all`'s.
+
     Example: svccheck wait --timeout 5m --interval 2s
     """
     from svccheck.modes import checking
@@ -177,7 +243,13 @@ def wait_command(
     return checking.wait(selection, probing, outputs, display, run, interval=every, baseline=baseline)
 
 
-@command("diff", outputs=OUTPUTS.without("location"), display=DISPLAY)
+@command(
+    "diff",
+    exit_codes=COMPARE_EXIT_CODES_HELP,
+    short_help="Compare two saved JSON reports, check by check.",
+    outputs=OUTPUTS.without("location"),
+    display=DISPLAY,
+)
 def diff_command(
     old: Annotated[Path, typer.Argument(help="The earlier JSON report.")],
     new: Annotated[Path, typer.Argument(help="The later JSON report.")],
@@ -188,20 +260,32 @@ def diff_command(
     """Compare two saved JSON reports: what changed in NEW since OLD, check by check.
 
     Shown as the table or any report format; exit 1 when NEW has a critical
-    failure OLD did not have. Example: svccheck diff last.json now.json
+    failure OLD did not have.
+
+    Example: svccheck diff last.json now.json
     """
     from svccheck.modes.compare import diff
 
     return diff(old, new, outputs, display)
 
 
-@command("merge", outputs=OUTPUTS.without("location"), display=DISPLAY)
+@command(
+    "merge",
+    exit_codes=MERGE_EXIT_CODES_HELP,
+    short_help="Merge the JSON reports of several locations.",
+    outputs=OUTPUTS.without("location"),
+    display=DISPLAY,
+)
 def merge_command(
     reports: Annotated[list[Path], typer.Argument(help="JSON reports, one per location.")],
     *,
     quorum: Annotated[
         str | None,
-        typer.Option("--quorum", help="Locations that must see a check pass: N or N% [default: a majority]."),
+        typer.Option(
+            "--quorum",
+            metavar="<N|N%>",
+            help="Locations that must see a check pass: N or N% [default: a majority].",
+        ),
     ] = None,
     outputs: "Outputs",
     display: "Display",
@@ -210,14 +294,16 @@ def merge_command(
 
     A check passes when at least --quorum locations saw it pass; its reason
     names the locations that disagreed. Shown as the table or any report
-    format, exit code like `all`. Example: svccheck merge eu.json us.json office.json --quorum 2
+    format, exit code like `all`.
+
+    Example: svccheck merge eu.json us.json office.json --quorum 2
     """
     from svccheck.modes import merge
 
     return merge.run(reports, quorum, outputs, display)
 
 
-@command("schema", exit_codes=False)
+@command("schema", exit_codes=WRITE_EXIT_CODES_HELP, short_help="Print the manifest's JSON Schema.")
 def schema_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the schema to FILE instead of stdout.")
@@ -242,7 +328,7 @@ def schema_command(
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-@command("init", exit_codes=False)
+@command("init", exit_codes=WRITE_EXIT_CODES_HELP, short_help="Write a starter manifest.")
 def init_command(
     urls: Annotated[
         list[str] | None, typer.Argument(help="Base URLs of services to discover (http:// or https://).")
@@ -267,20 +353,34 @@ def init_command(
         typer.echo(line)
 
 
-@command("serve", exit_codes=False, selection=SELECTION, probing=PROBING)
+@command(
+    "serve",
+    exit_codes=SERVE_EXIT_CODES_HELP,
+    short_help="Check every --interval and serve the results over HTTP.",
+    selection=SELECTION,
+    probing=PROBING,
+)
 def serve_command(
     *,
     selection: "Selection",
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port to serve on; 0 picks a free one.")
+        int,
+        typer.Option(
+            "--port", min=0, max=65535, metavar="<port>", help="Port to serve on; 0 picks a free one."
+        ),
     ] = 9115,
     host: Annotated[
-        str, typer.Option("--host", help="Address to bind; 0.0.0.0 to serve beyond this machine.")
+        str,
+        typer.Option(
+            "--host", metavar="<address>", help="Address to bind; 0.0.0.0 to serve beyond this machine."
+        ),
     ] = "127.0.0.1",
-    interval: Annotated[str, typer.Option("--interval", help="Time between the starts of rounds.")] = "30s",
+    interval: Annotated[
+        str, typer.Option("--interval", metavar="<duration>", help="Time between the starts of rounds.")
+    ] = "30s",
     timeout: ServeRoundTimeoutOpt = None,
     probing: "Probing",
-    strict: StrictOpt = False,
+    strict: ServeStrictOpt = False,
     shard: ShardOpt = None,
     probe_only: ProbeOnlyOpt = False,
     max_concurrent_probes: MaxConcurrentProbesOpt = 10,
@@ -325,13 +425,23 @@ def serve_command(
     )
 
 
-@command("watch", exit_codes=False, selection=SELECTION, probing=PROBING, display=COLOR)
+@command(
+    "watch",
+    exit_codes=WATCH_EXIT_CODES_HELP,
+    short_help="Re-check every --interval: a live table, or a line per change.",
+    selection=SELECTION,
+    probing=PROBING,
+    display=COLOR,
+)
 def watch_command(
     *,
     selection: "Selection",
-    interval: Annotated[str, typer.Option("--interval", help="Time between round starts, e.g. 5s.")] = "5s",
+    interval: Annotated[
+        str, typer.Option("--interval", metavar="<duration>", help="Time between round starts, e.g. 5s.")
+    ] = "5s",
     rounds: Annotated[
-        int | None, typer.Option("--rounds", min=1, help="Stop after N rounds (exit code of the last).")
+        int | None,
+        typer.Option("--rounds", min=1, metavar="<n>", help="Stop after N rounds (exit code of the last)."),
     ] = None,
     probing: "Probing",
     timeout: RoundTimeoutOpt = None,
@@ -339,7 +449,9 @@ def watch_command(
 ) -> int:
     """Re-check every interval: a live table on a terminal, one line per state change otherwise.
 
-    Ctrl-C leaves (exit 0) with a summary of what changed. Example: svccheck watch --interval 10s
+    Ctrl-C leaves (exit 0) with a summary of what changed.
+
+    Example: svccheck watch --interval 10s
     """
     every = duration("--interval", interval) or 5.0
     round_timeout = duration("--timeout", timeout)
@@ -359,6 +471,10 @@ def watch_command(
         round_timeout=round_timeout,
         manifest_path=loaded.path,
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 __all__ = ["Scenario"]

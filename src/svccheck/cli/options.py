@@ -59,9 +59,12 @@ class OptionGroup(Generic[T]):
 
 
 def command(
-    name: str, *, exit_codes: bool = True, **groups: OptionGroup[Any]
+    name: str, *, exit_codes: bool | str = True, short_help: str | None = None, **groups: OptionGroup[Any]
 ) -> Callable[[Command], Command]:
     """Register `function` as command `name`, its group parameters replaced by the groups' options.
+
+    `exit_codes`: the help's exit-code section (True: the checking commands'; False: none);
+    `short_help`: the command's line in the top-level list, a whole sentence (#15).
 
     The command returns its exit code (None: 0); an error it raises is reported
     and becomes the exit code here, once for every command.
@@ -88,7 +91,8 @@ def command(
 
         run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in parameters}
-        app.command(name, epilog=EXIT_CODES_HELP if exit_codes else None)(run)
+        epilog = EXIT_CODES_HELP if exit_codes is True else exit_codes or None
+        app.command(name, epilog=epilog, short_help=short_help)(run)
         return function
 
     return register
@@ -128,11 +132,21 @@ ManifestOpt = Annotated[
     Path,
     typer.Option("--manifest", "-f", envvar="SVCCHECK_MANIFEST", help="Manifest file.", show_default=True),
 ]
-EnvOpt = Annotated[str | None, typer.Option("--env", help="Environment overlay from the manifest.")]
-OnlyOpt = Annotated[list[str] | None, typer.Option("--only", help="Only this service (repeatable).")]
-TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="Only services with this tag (repeatable).")]
-SkipOpt = Annotated[list[str] | None, typer.Option("--skip", help="Skip this service (repeatable).")]
-VarOpt = Annotated[list[str] | None, typer.Option("--var", help="KEY=VALUE for ${KEY} (repeatable).")]
+EnvOpt = Annotated[
+    str | None, typer.Option("--env", metavar="<name>", help="Environment overlay from the manifest.")
+]
+OnlyOpt = Annotated[
+    list[str] | None, typer.Option("--only", metavar="<name>", help="Only this service (repeatable).")
+]
+TagOpt = Annotated[
+    list[str] | None, typer.Option("--tag", metavar="<tag>", help="Only services with this tag (repeatable).")
+]
+SkipOpt = Annotated[
+    list[str] | None, typer.Option("--skip", metavar="<name>", help="Skip this service (repeatable).")
+]
+VarOpt = Annotated[
+    list[str] | None, typer.Option("--var", metavar="<KEY=VALUE>", help="KEY=VALUE for ${KEY} (repeatable).")
+]
 
 
 def _selection(
@@ -162,12 +176,19 @@ MANIFEST = SELECTION.without("only", "tag", "skip")  # commands that name servic
 # probing: how each check is probed
 
 ConcurrencyOpt = Annotated[
-    int, typer.Option("--concurrency", min=1, max=1000, help="Requests in flight at most.")
+    int,
+    typer.Option("--concurrency", min=1, max=1000, metavar="<n>", help="Requests in flight at most."),
 ]
 RequestTimeoutOpt = Annotated[
-    str | None, typer.Option("--request-timeout", help="Per-attempt timeout; overrides the manifest's.")
+    str | None,
+    typer.Option(
+        "--request-timeout", metavar="<duration>", help="Per-attempt timeout; overrides the manifest's."
+    ),
 ]
-RetriesOpt = Annotated[int | None, typer.Option("--retries", min=0, max=20, help="Override extra attempts.")]
+RetriesOpt = Annotated[
+    int | None,
+    typer.Option("--retries", min=0, max=20, metavar="<n>", help="Override extra attempts."),
+]
 InsecureOpt = Annotated[bool, typer.Option("--insecure", "-k", help="Do not verify TLS certificates.")]
 
 
@@ -204,6 +225,7 @@ LocationOpt = Annotated[
     str | None,
     typer.Option(
         "--location",
+        metavar="<name>",
         help="Where this run probes from (a region, a cluster, an office): recorded in every report.",
     ),
 ]
@@ -286,6 +308,7 @@ BaselineOpt = Annotated[
     Path | None,
     typer.Option(
         "--baseline",
+        metavar="<report.json>",
         help="A JSON report of an earlier run: every format says what changed since, check by check.",
     ),
 ]
@@ -332,20 +355,35 @@ COLOR = DISPLAY.without("verbose", "quiet")
 # and each round for serve and watch; each help text starts by saying which
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Warnings fail the run (exit 1).")]
+ServeStrictOpt = Annotated[
+    bool,
+    typer.Option("--strict", help="Warnings count as failing in /metrics and /report.json; serve exits 0."),
+]
 DeadlineOpt = Annotated[
     str | None,
-    typer.Option("--timeout", help="Whole command: a hard bound, e.g. 30s; unfinished checks fail."),
+    typer.Option(
+        "--timeout",
+        metavar="<duration>",
+        help="Whole command: a hard bound, e.g. 30s; unfinished checks fail.",
+    ),
 ]
 WaitDeadlineOpt = Annotated[
-    str, typer.Option("--timeout", help="Whole command: give up after this long (exit 1), e.g. 5m.")
+    str,
+    typer.Option(
+        "--timeout", metavar="<duration>", help="Whole command: give up after this long (exit 1), e.g. 5m."
+    ),
 ]
 RoundTimeoutOpt = Annotated[
     str | None,
-    typer.Option("--timeout", help="Each round: a bound, e.g. 10s; unfinished checks fail."),
+    typer.Option(
+        "--timeout", metavar="<duration>", help="Each round: a bound, e.g. 10s; unfinished checks fail."
+    ),
 ]
 ServeRoundTimeoutOpt = Annotated[
     str | None,
-    typer.Option("--timeout", help="Each round: a bound; default: the interval, at least 1m."),
+    typer.Option(
+        "--timeout", metavar="<duration>", help="Each round: a bound; default: the interval, at least 1m."
+    ),
 ]
 
 # serve's scaling options (the multi-target pattern: docs/kubernetes.md)
@@ -393,6 +431,7 @@ __all__ = [
     "PROBING",
     "SELECTION",
     "OptionGroup",
+    "ServeStrictOpt",
     "command",
     "duration",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import signal
 import threading
 from collections.abc import Callable
@@ -12,11 +13,17 @@ from pathlib import Path
 from svccheck.errors import UsageError
 from svccheck.model import Manifest
 
-# the demo's ports are gone when it exits: the table's reproduce line points at the fleet on its fixed ports
+# the demo's ports are gone when it exits: the table's reproduce line points at the fleet on its fixed
+# ports, with the manifest installed with svccheck (pip users have no repository's services.yaml, #15)
 REPRODUCE = (
-    "svccheck demo --serve --scenario {scenario}, then in another terminal "
-    "(from this repository): svccheck check {{name}} -v -f services.yaml"
+    "svccheck demo --serve --scenario {scenario}, then in another terminal: "
+    "svccheck check {{name}} -v -f {manifest}"
 )
+
+
+def reproduce_line(scenario: str) -> str:
+    """`REPRODUCE` for `scenario`, naming the bundled manifest where it is installed."""
+    return REPRODUCE.format(scenario=scenario, manifest=shlex.quote(str(bundled_manifest_path())))
 
 
 class FleetError(UsageError):
@@ -57,7 +64,8 @@ def serve_until_interrupted(scenario: str) -> int:
         raise FleetError(f"cannot start the demo fleet on ports 8080-8090: {exc}") from None
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
-    print(f"demo fleet ({scenario}) serving; try: svccheck all -f services.yaml   (Ctrl-C stops)")
+    manifest = shlex.quote(str(bundled_manifest_path()))
+    print(f"demo fleet ({scenario}) serving; try: svccheck all -f {manifest}   (Ctrl-C stops)")
     for name, url in fleet.urls.items():
         print(f"  {name:<22} {url}")
     try:

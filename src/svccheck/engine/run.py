@@ -55,6 +55,13 @@ def select(manifest: Manifest, selection: Selection) -> tuple[Service, ...]:
             close = difflib.get_close_matches(name, known, n=1)
             hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise SelectionError(f"unknown service {', '.join(hints)}; the manifest has: {', '.join(known)}")
+    tags = list(dict.fromkeys(tag for s in manifest.services for tag in s.tags))
+    unknown_tags = [t for t in selection.tags if t not in tags]
+    if unknown_tags:  # a typo, as an unknown --only is: say which tags there are (#15)
+        named = ", ".join(repr(t) for t in unknown_tags)
+        noun = "tag" if len(unknown_tags) == 1 else "tags"
+        has = f"the manifest's tags: {', '.join(tags)}" if tags else "the manifest has no tags"
+        raise SelectionError(f"unknown {noun} {named} (--tag); {has}")
     chosen = [
         s
         for s in manifest.services

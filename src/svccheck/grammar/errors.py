@@ -24,14 +24,26 @@ class ManifestIssue:
 class ManifestError(SvccheckError):
     """Raised with every problem found, so a user fixes them all in one go; exits 2 (`ExitCode.USAGE`)."""
 
-    def __init__(self, path: str, issues: list[ManifestIssue], *, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        path: str,
+        issues: list[ManifestIssue],
+        *,
+        secrets: Iterable[str] = (),
+        summary: str | None = None,
+    ) -> None:
         self.path = path
+        # the last line, when the trouble is not a problem in the file: no file at all, a mistake
+        # on the command line (#15)
+        self.summary = summary
         self.issues = sorted(issues, key=lambda i: (i.line or 0, i.column or 0))
         # A message may quote a value interpolated from a secret variable or a URL with a password.
         self._secrets = frozenset(secrets)
         super().__init__(self.render())
 
     def report(self) -> str:
+        if self.summary is not None:
+            return f"{self.render()}\nsvccheck: {self.summary}"
         count = len(self.issues)
         plural = "s" if count != 1 else ""
         return f"{self.render()}\nsvccheck: {count} problem{plural} in the manifest; nothing was probed"

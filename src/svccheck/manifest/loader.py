@@ -84,7 +84,8 @@ def parse_manifest(
         )
         hint = f"; known: {', '.join(known)}" if known else "; the manifest defines no environments"
         issues.append(ManifestIssue(f"unknown environment {env!r} (--env){hint}", None))
-        raise ManifestError(path, issues, secrets=resolver.secrets)
+        summary = "a mistake on the command line (--env); nothing was probed" if len(issues) == 1 else None
+        raise ManifestError(path, issues, secrets=resolver.secrets, summary=summary)
 
     errors: list[tuple[Path, str]] = []
     expanded = dict(data)
@@ -164,7 +165,9 @@ def _read_text(path: str) -> str:
             raw = handle.read(MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError:
         raise ManifestError(
-            path, [ManifestIssue("no such file (give one with -f/--manifest or $SVCCHECK_MANIFEST)")]
+            path,
+            [ManifestIssue("no such file (give one with -f/--manifest or $SVCCHECK_MANIFEST)")],
+            summary="no manifest, nothing was probed; `svccheck init` writes a starter one",
         ) from None
     except OSError as exc:
         raise ManifestError(path, [ManifestIssue(f"cannot read: {exc.strerror or exc}")]) from None

@@ -78,7 +78,10 @@ def _print_table(
     elif display.quiet:
         console.print(table.render_quiet(report, redactor))
     else:
-        console.print(table.render(report, redactor, verbose=display.verbose, reproduce=run.reproduce))
+        # crop off: in a pipe, the lines under the table are whole however long (report.layout.Lines)
+        console.print(
+            table.render(report, redactor, verbose=display.verbose, reproduce=run.reproduce), crop=False
+        )
 
 
 def write_report_files(report: Report, redactor: Redactor, outputs: Outputs) -> None:

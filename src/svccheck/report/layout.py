@@ -120,13 +120,31 @@ class Fitted:
         yield Trimmed(self.view(options.max_width))
 
 
+class Lines:
+    """Text wrapped at words on a terminal; elsewhere (a pipe, a CI log) each line whole, however long,
+    so that a suggested command can be copied as it is."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.is_terminal:
+            yield self.text
+            return
+        longest = max((cell_len(line) for line in self.text.plain.split("\n")), default=0)
+        yield Trimmed(self.text, width=max(options.max_width, longest))
+
+
 class Trimmed:
     """A renderable without the trailing spaces rich pads each line with."""
 
-    def __init__(self, renderable: RenderableType) -> None:
+    def __init__(self, renderable: RenderableType, width: int | None = None) -> None:
         self.renderable = renderable
+        self.width = width
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.width is not None:
+            options = options.update(width=self.width)
         for line in console.render_lines(self.renderable, options, pad=False):
             yield from _trim(line)
             yield Segment.line()
@@ -141,4 +159,4 @@ def _trim(line: list[Segment]) -> Iterator[Segment]:
     yield from line
 
 
-__all__ = ["FLEX_MIN", "Column", "Fitted", "Trimmed", "build", "fit"]
+__all__ = ["FLEX_MIN", "Column", "Fitted", "Lines", "Trimmed", "build", "fit"]

@@ -14,7 +14,7 @@ from svccheck.model import Change, CheckResult, Report, Timings, Verdict
 from svccheck.protocols import protocol_for
 from svccheck.redact import Redactor
 from svccheck.report import changes as words
-from svccheck.report.layout import Column, Fitted, Row, build
+from svccheck.report.layout import Column, Fitted, Lines, Row, build
 from svccheck.report.next_step import next_steps, strict_line
 
 STYLE = {Verdict.PASS: "green", Verdict.WARN: "yellow", Verdict.FAIL: "bold red", Verdict.SKIP: "dim"}
@@ -80,7 +80,9 @@ def render(
     footer.append(
         summary_line(report), style=STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
     )
-    return Fitted(lambda width: Group(build(COLUMNS, rows, width, header_style="bold"), Text(""), footer))
+    return Group(
+        Fitted(lambda width: build(COLUMNS, rows, width, header_style="bold")), Text(""), Lines(footer)
+    )
 
 
 def table_rows(report: Report, redactor: Redactor, *, verbose: bool = False) -> Iterator[Row | None]:
