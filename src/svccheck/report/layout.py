@@ -128,8 +128,11 @@ class Lines:
         self.text = text
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if options.is_terminal:
-            yield self.text
+        if options.is_terminal:  # wrapped at words even when printed with soft_wrap (a story)
+            wrapped = options.update(no_wrap=False, overflow="fold")
+            for line in console.render_lines(self.text, wrapped, pad=False):
+                yield from _trim(line)
+                yield Segment.line()
             return
         longest = max((cell_len(line) for line in self.text.plain.split("\n")), default=0)
         yield Trimmed(self.text, width=max(options.max_width, longest))

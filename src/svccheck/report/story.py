@@ -20,6 +20,7 @@ from svccheck.neutral import neutralise
 from svccheck.protocols import protocol_for
 from svccheck.protocols.trace_context import last_traceparent
 from svccheck.redact import MASK, Redactor, is_secret_key, secret_values
+from svccheck.report.layout import Lines
 from svccheck.report.table import LABEL, STYLE, certificate_line, timings_line
 
 _INDENT = "    "
@@ -164,7 +165,8 @@ def _story(
             notes.append(f"{_INDENT}(set {name} to the secret in the {where} first)\n", style="dim")
         else:
             notes.append(f"{_INDENT}(needs ${name} set, as for svccheck)\n", style="dim")
-    return Group(out, command, notes)
+    # the story wraps at words on a terminal (#15); the curl line stays one line, to copy it whole
+    return Group(Lines(out), command, notes)
 
 
 def assertion_rows(result: CheckResult) -> list[tuple[bool, str, str]]:
