@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pyte
 
 from support.terminal import Screen
@@ -21,4 +23,13 @@ def seen(screen: Screen, columns: int, lines: int) -> list[str]:
     return scrolled + shown
 
 
-__all__ = ["seen"]
+def frames(screen: Screen, columns: int, lines: int) -> Iterator[list[str]]:
+    """The screen after each line the terminal received: the frames of a live view, as drawn."""
+    terminal = pyte.Screen(columns, lines)
+    stream = pyte.ByteStream(terminal)
+    for piece in screen.output.split(b"\n"):
+        stream.feed(piece + b"\n")
+        yield [line.rstrip() for line in terminal.display]
+
+
+__all__ = ["frames", "seen"]

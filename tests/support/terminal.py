@@ -25,7 +25,12 @@ class Screen:
 
 
 def run_on_terminal(
-    *args: str, env: dict[str, str] | None = None, columns: int = 200, lines: int = 50, timeout: float = 60
+    *args: str,
+    env: dict[str, str] | None = None,
+    columns: int = 200,
+    lines: int = 50,
+    timeout: float = 60,
+    cwd: str | None = None,
 ) -> Screen:
     """Run `svccheck ARGS` with stdin, stdout and stderr on one pty, colour on, until it exits."""
     leader, follower = pty.openpty()
@@ -39,6 +44,7 @@ def run_on_terminal(
         stdout=follower,
         stderr=follower,
         env=terminal_env,
+        cwd=cwd,
     )
     os.close(follower)
     chunks: list[bytes] = []

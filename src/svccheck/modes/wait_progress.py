@@ -26,7 +26,7 @@ def _live_columns() -> tuple[Column, ...]:
 
     # nothing is dropped: the state and the n/m count are the view; the reason wraps (#15)
     return (
-        Column("state", ""),  # no header row: the headers are empty
+        Column("state", "", min_width=7),  # no header row: the headers are empty
         Column("service", ""),
         Column("checks", "", justify="right"),
         Column("reason", "", wraps=True, flex=True),

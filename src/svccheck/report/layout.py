@@ -36,6 +36,7 @@ class Column:
     max_width: int | None = None  # a wrapping column's widest, when room is left
     flex: bool = False  # takes what the others leave (one per table: the reason)
     flex_min: int = FLEX_MIN  # the room the flex column wants before another column is dropped for it
+    min_width: int = 0  # at least this wide: a latency column does not change width as numbers do
 
 
 Cell = Text | str
@@ -59,7 +60,7 @@ def _longest_word(column: Column, rows: Sequence[Row]) -> int:
 
 def fit(columns: Sequence[Column], rows: Sequence[Row], width: int) -> dict[str, int]:
     """The columns kept at `width`, each with its width (insertion order is the columns' order)."""
-    natural = {c.key: _natural(c, rows) for c in columns}
+    natural = {c.key: max(c.min_width, _natural(c, rows)) for c in columns}
     word = {c.key: _longest_word(c, rows) for c in columns}
     kept = list(columns)
 
