@@ -73,6 +73,14 @@ class Planted:
         assert_no_traceback(result)
         return result.stdout + result.stderr
 
+    def terminal(self, *args: str) -> str:
+        """Every byte a terminal received, the transient progress line and live views included."""
+        from support.terminal import run_on_terminal
+
+        screen = run_on_terminal(*args, "-f", str(self.manifest), env=ENV_SECRETS, columns=100, lines=30)
+        assert "Traceback" not in screen.text, screen.text
+        return screen.text
+
     def with_file(self, *args: str) -> str:
         """Run with `{out}` in args replaced by a fresh path; the terminal output plus the file."""
         out = self.scratch / f"out-{len(list(self.scratch.iterdir()))}"
@@ -152,6 +160,8 @@ OUTPUTS: list[Output] = [
     Output("table", lambda p: p.reached_server(p.cli("all"))),
     Output("table -v", lambda p: p.reached_server(p.cli("all", "-v"))),
     Output("table -q", lambda p: p.cli("all", "-q")),
+    Output("table on a terminal, with the progress line", lambda p: p.reached_server(p.terminal("all"))),
+    Output("watch live table", lambda p: p.terminal("watch", "--rounds", "2", "--interval", "10ms")),
     Output("check -v", lambda p: p.reached_server(p.cli("check", "api", "-v"))),
     Output("json stdout", lambda p: p.reached_server(p.cli("all", "--format", "json"))),
     Output("--json file", lambda p: p.reached_server(p.with_file("all", "--json", "{out}"))),
