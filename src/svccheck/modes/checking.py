@@ -92,7 +92,7 @@ def _progress_console(display: Display) -> Console | None:
     """stderr's console when it is a terminal (the progress line's place), else None (#15)."""
     if display.quiet or not sys.stderr.isatty():
         return None
-    from svccheck.report.table import make_console
+    from svccheck.report.console import make_console  # not report.table: it imports the model
 
     return make_console(color=not display.no_color, stderr=True)
 

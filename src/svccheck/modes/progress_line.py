@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from svccheck.durations import format_duration
 from svccheck.engine.board import Board
-from svccheck.redact import Redactor
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
+
+    from svccheck.redact import Redactor  # imported by the command after the line is up
 
 _SHOWN = 2  # checks in flight named; the rest are counted
 REFRESH_PER_SECOND = 8

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from svccheck.durations import format_ms
@@ -14,6 +14,7 @@ from svccheck.model import Change, CheckResult, Report, Timings, Verdict
 from svccheck.protocols import protocol_for
 from svccheck.redact import Redactor
 from svccheck.report import changes as words
+from svccheck.report.console import make_console
 from svccheck.report.layout import Column, Fitted, Lines, Row, build
 from svccheck.report.next_step import next_steps, strict_line
 
@@ -212,26 +213,6 @@ def render_quiet(report: Report, redactor: Redactor) -> RenderableType:
     style = STYLE[report.verdict] if report.verdict is not Verdict.PASS else ""
     out.append(summary_line(report), style=style)
     return out
-
-
-def make_console(*, color: bool, stderr: bool = False) -> Console:
-    import os
-    import sys
-
-    stream = sys.stderr if stderr else sys.stdout
-    tty = stream.isatty()
-    no_color = not color or "NO_COLOR" in os.environ or not tty
-    # markup and emoji off: no string from a service or a manifest is ever read as `[link=…]` or `:x:`
-    return Console(
-        file=stream,
-        markup=False,
-        emoji=False,
-        no_color=no_color,
-        color_system=None if no_color else "auto",
-        highlight=False,
-        width=None if tty else 160,
-        soft_wrap=False,
-    )
 
 
 __all__ = [
