@@ -14,6 +14,7 @@ Regenerate after a change to a view (and read the diff):
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -104,8 +105,9 @@ VIEWS = [
     View("all-v", ("all", "-v"), flow_at=(80,)),
     View("check-v", ("check", "payment-service", "-v")),
     View("list", ("list",)),
-    View("wait-live", ("wait", "--timeout", "8s", "--interval", "1s"), last_frame("waiting:")),
-    View("wait", ("wait", "--timeout", "8s", "--interval", "1s")),
+    # the first round holds payment-service's retries: 12s leaves the others time to be ready
+    View("wait-live", ("wait", "--timeout", "12s", "--interval", "1s"), last_frame("waiting:")),
+    View("wait", ("wait", "--timeout", "12s", "--interval", "1s")),
     View("watch-live", ("watch", "--rounds", "2", "--interval", "1s"), last_frame("round 2")),
     View("watch-summary", ("watch", "--rounds", "2", "--interval", "1s")),
 ]
@@ -119,10 +121,16 @@ def fleet_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield directory
 
 
+@functools.cache
+def _run(args: tuple[str, ...], columns: int, lines: int, fleet_dir: Path) -> Screen:
+    """One run per command and size: a live view and what follows it come from the same run."""
+    return run_on_terminal(*args, columns=columns, lines=lines, cwd=str(fleet_dir), timeout=120)
+
+
 @pytest.mark.parametrize(("columns", "lines"), SIZES, ids=[f"{c}x{r}" for c, r in SIZES])
 @pytest.mark.parametrize("view", VIEWS, ids=[v.name for v in VIEWS])
 def test_golden_screen(view: View, columns: int, lines: int, fleet_dir: Path) -> None:
-    screen = run_on_terminal(*view.args, columns=columns, lines=lines, cwd=str(fleet_dir), timeout=120)
+    screen = _run(view.args, columns, lines, fleet_dir)
     shown = view.read(screen, columns, lines)
     assert all(len(line) <= columns for line in shown)
     actual = normalised(shown)

@@ -44,16 +44,34 @@ def change_line(change: Change, redactor: Redactor) -> str:
     return line
 
 
+def root_causes_so_far(readiness: Readiness) -> dict[str, str]:
+    """Each waiting service's root cause from the latest results, as the final report will name it."""
+    from svccheck.judge.triage import root_causes
+
+    broken, unreachable = [], []
+    for service in readiness.services:
+        results = [r for c in service.checks if (r := readiness.results.get(c.key)) is not None]
+        if any(r.failures and any(not f.warn_only for f in r.failures) for r in results):
+            broken.append(service.name)
+        if any(r.connect_failed for r in results):
+            unreachable.append(service.name)
+    return root_causes(broken, {s.name: s.depends_on for s in readiness.services}, unreachable)
+
+
 def closing_lines(outcome: WaitOutcome, redactor: Redactor) -> list[str]:
-    """Who is not ready and why, then one line for the wait as a whole."""
+    """Who is not ready and why (and its root cause), then one line for the wait as a whole."""
     report, readiness = outcome.report, outcome.readiness
     waiting = [s for s in readiness.services if s.name not in outcome.ready_after]
+    causes = root_causes_so_far(readiness)
     lines = []
     for service in waiting:
         results = [readiness.results.get(c.key) for c in service.checks]
         reasons = [r.reason for r in results if r is not None and not readiness.settled(r) and r.reason]
         why = redactor.text(reasons[0]) if reasons else "no answer yet"
         note = "" if service.critical else " (non-critical)"
+        cause = causes.get(service.name)
+        if cause is not None:  # as watch's lines say it (#15)
+            why += f" (root cause: {redactor.text(cause)})"
         lines.append(f"{redactor.text(service.name)} not ready after {outcome.elapsed:.1f}s{note}: {why}")
     total = len(readiness.services)
     if report.interrupted:
@@ -129,6 +147,7 @@ class LiveProgress:
         from svccheck.report.layout import Fitted, Row, build
 
         rows: list[Row] = []
+        causes = root_causes_so_far(readiness)
         for service in readiness.services:
             results = [readiness.results.get(c.key) for c in service.checks]
             settled = sum(1 for r in results if r is not None and readiness.settled(r))
@@ -140,7 +159,12 @@ class LiveProgress:
             else:
                 state = Text("waiting", style="yellow")
                 failing = [r for r in results if r is not None and r.verdict is not Verdict.PASS]
-                reason = self.redactor.text(failing[0].reason or "") if failing else ""
+                reason = ""
+                if failing:  # the verdict word and the root cause, as at 200 columns so at 80 (#15)
+                    cause = causes.get(service.name)
+                    caused = f", caused by {self.redactor.text(cause)}" if cause is not None else ""
+                    why = self.redactor.text(failing[0].reason or "")
+                    reason = f"{failing[0].verdict}{caused}: {why}"
             # every cell a Text: no name or reason from a service or a manifest is read as markup
             rows.append(
                 {
@@ -168,4 +192,4 @@ class _Elapsed:
         return Text(f"waiting: {self.ready}/{self.total} services ready · {elapsed:.0f}s{bound}")
 
 
-__all__ = ["LiveProgress", "PlainProgress", "change_line", "closing_lines"]
+__all__ = ["LiveProgress", "PlainProgress", "change_line", "closing_lines", "root_causes_so_far"]
