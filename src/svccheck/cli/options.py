@@ -235,6 +235,7 @@ OtlpOpt = Annotated[
     str | None,
     typer.Option(
         "--otlp",
+        metavar="<url>",
         help="Send a span per check to this OTLP/HTTP collector (e.g. http://localhost:4318); "
         "needs the otlp extra: pip install 'svccheck[otlp]'.",
     ),
@@ -391,6 +392,7 @@ ShardOpt = Annotated[
     str | None,
     typer.Option(
         "--shard",
+        metavar="<i/N>",
         help="i/N: the rounds probe only the services whose name hashes to shard i of N "
         "(0 <= i < N; Prometheus's hashmod of the name).",
     ),
@@ -399,7 +401,10 @@ ProbeOnlyOpt = Annotated[
     bool, typer.Option("--probe-only", help="Run no rounds: answer /probe and /targets only.")
 ]
 MaxConcurrentProbesOpt = Annotated[
-    int, typer.Option("--max-concurrent-probes", min=1, help="At most this many /probe requests at once.")
+    int,
+    typer.Option(
+        "--max-concurrent-probes", min=1, metavar="<n>", help="At most this many /probe requests at once."
+    ),
 ]
 
 
