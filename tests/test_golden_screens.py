@@ -2,7 +2,8 @@
 the outage demo fleet, read back through a terminal emulator (pyte) and compared with the committed
 screen in tests/golden/screens/.
 
-What changes from run to run is a hole: latencies and other durations (`⟨t⟩`), ports (`⟨port⟩`),
+What changes from run to run is a hole: latencies and other durations (`⟨t⟩`), ports (`⟨port⟩`), trace
+and span ids,
 clock times, byte counts in a health body; a sparkline's heights; the spaces beside a duration count as one
 column gap, since a latency's width moves the padding beside it. A view whose wrapped text holds durations (the
 attempts under `all -v` at 80 columns) is compared as a flow of words, its wrap points free.
@@ -33,7 +34,12 @@ SIZES = [(80, 24), (200, 50)]
 
 _HOLES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(127\.0\.0\.1|localhost):\d{2,5}\b"), r"\1:⟨port⟩"),
+    # a port in a URL the terminal soft-wrapped (the curl line stays one line, so it breaks anywhere)
+    (re.compile(r"(?<=:)\d{4,5}(?=/)"), "⟨port⟩"),
     (re.compile(r"date: .*GMT"), "date: ⟨date⟩"),
+    # W3C trace context: a new trace id per check, a span id per attempt (fixed lengths: wrapping holds)
+    (re.compile(r"\b[0-9a-f]{32}\b"), "⟨trace⟩"),
+    (re.compile(r"\b[0-9a-f]{16}\b"), "⟨span⟩"),
     (re.compile(r"\b\d\d:\d\d:\d\d\b"), "⟨clock⟩"),
     (re.compile(r'"(total|free|threshold|latencyMs)": \d+'), r'"\1": ⟨n⟩'),
     (re.compile(r"\S*/tmp\S*/services\.yaml"), "⟨manifest⟩"),
