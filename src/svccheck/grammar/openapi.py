@@ -129,7 +129,7 @@ def read_openapi(path: FsPath, shown: str) -> OpenApiDocument:
         for ref_uri, doc in reachable_files(document, uri, shown)
     )
     templates = tuple(_template(text) for text in paths)
-    return OpenApiDocument(shown, uri, version, document, documents, templates, _prefixes(raw))
+    return OpenApiDocument(shown, uri, version, document, documents, templates, server_paths(raw))
 
 
 def _template(text: str) -> Template:
@@ -139,7 +139,7 @@ def _template(text: str) -> Template:
     return Template(text, re.compile(pattern), parameters, "/paths/" + pointer_part(text))
 
 
-def _prefixes(document: dict[str, Any]) -> tuple[str, ...]:
+def server_paths(document: dict[str, Any]) -> tuple[str, ...]:
     """The path part of each server URL (`http://petstore.swagger.io/v1` → `/v1`), variables
     at their defaults: a check's path is matched with and without it."""
     found: set[str] = set()
@@ -156,10 +156,13 @@ def _prefixes(document: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(found, key=len, reverse=True))
 
 
-def operation_contract(document: OpenApiDocument, method: str, url_path: str) -> ResponseContract:
+def operation_contract(
+    document: OpenApiDocument, method: str, url_path: str, check_path: str | None = None
+) -> ResponseContract:
     """The responses the operation for `method url_path` declares, or a ContractError that says
-    which paths are near (a check whose path matches no operation is the manifest's problem)."""
-    template, item = match(document, url_path)
+    which paths are near (a check whose path matches no operation is the manifest's problem).
+    `check_path` is the path as the check writes it, after its service's URL."""
+    template, item = match(document, url_path, check_path)
     operation = item.get(method.lower())
     if not isinstance(operation, dict):
         declared = [m.upper() for m in METHODS if isinstance(item.get(m), dict)]
@@ -209,11 +212,17 @@ def _declared(
     return DeclaredResponse(status.upper(), tuple(media))
 
 
-def match(document: OpenApiDocument, url_path: str) -> tuple[Template, dict[str, Any]]:
-    """The path item of the most specific template matching the path (with or without a
-    server's path before it): literal paths before templated ones, as OpenAPI says."""
+def match(
+    document: OpenApiDocument, url_path: str, check_path: str | None = None
+) -> tuple[Template, dict[str, Any]]:
+    """The path item of the most specific template matching the path: the whole URL's, without
+    a server's path before it, or the check's own after its service's URL; literal paths before
+    templated ones, as OpenAPI says."""
     path = urlsplit(url_path).path or "/"
     candidates = [path, *(path[len(p) :] or "/" for p in document.prefixes if path.startswith(p + "/"))]
+    if check_path is not None:
+        own = "/" + urlsplit(check_path).path.lstrip("/")
+        candidates = [*candidates, own] if own not in candidates else candidates
     best: tuple[int, int, Template] | None = None
     for template in document.templates:
         if any(template.pattern.fullmatch(candidate) for candidate in candidates):

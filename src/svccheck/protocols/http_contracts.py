@@ -80,7 +80,7 @@ def operation_of(
     if spec.method is INVALID or spec.path is INVALID:
         return None
     try:
-        return operation_contract(document, spec.method, urlsplit(url).path)
+        return operation_contract(document, spec.method, urlsplit(url).path, spec.path)
     except ContractError as exc:
         message = str(exc)
         raise ContractProblem(
