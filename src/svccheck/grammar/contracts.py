@@ -5,8 +5,8 @@ file its `$ref`s reach is read here, once, so the judge resolves every reference
 memory: judging an answer reads no file, and a `$ref` to the network is refused (a
 check must not fetch what a schema file names). A schema that is itself invalid, a
 file that cannot be read and a remote `$ref` are problems of the manifest, at the
-`schema` key. The validator is `jsonschema` (the `contracts` extra), imported only
-when a manifest has a schema: a manifest without one never loads it.
+`schema` key. The validator is `jsonschema`, imported only when a manifest has a
+schema: a manifest without one never loads it.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from svccheck.model import JsonSchema
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-EXTRA = "contracts"
-INSTALL_HINT = f"pip install 'svccheck[{EXTRA}]'"
+# a dependency of svccheck, imported only by a manifest with a contract; an environment without it
+# (a vendored copy, a partial install) is told what to install
+INSTALL_HINT = "pip install 'jsonschema>=4.18'"
 # A schema and the files its `$ref`s reach: a few in practice; the bound stops a crawl of a tree.
 MAX_SCHEMA_FILES = 200
 # Larger than any hand-written schema; a published OpenAPI document of a large API (GitHub's,
