@@ -375,3 +375,18 @@ def test_a_pointer_reads_as_the_manifests_json_paths() -> None:
     assert json_path(["data", 3, "id"]) == "$.data[3].id"
     assert json_path([]) == "$"
     assert json_path(["a b", "it's"]) == "$['a b']['it\\'s']"
+
+
+def test_a_hostile_key_in_the_body_is_shown_escaped_never_obeyed(
+    servers: ServerThread, workdir: Path
+) -> None:
+    router = Router()
+    router.static("GET", "/x", json_response({"\x1b[2J\x1b]0;pwned\x07": 1, "\u202eevil": 2}))
+    checks = "      - path: /x\n        expect: {schema: {additionalProperties: false}}\n"
+    path = manifest(workdir, servers.add(router), checks)
+    for args in (("all",), ("check", "api", "-v"), ("all", "--format", "json")):
+        result = run_cli(*args, "-f", str(path))
+        assert_no_traceback(result)
+        assert result.returncode == 1
+        assert not {"\x1b", "\x07", "\u202e"} & set(result.stdout), args
+        assert "not allowed (additionalProperties: false)" in result.stdout
