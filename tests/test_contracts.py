@@ -271,7 +271,7 @@ services:
     result = run_cli("all", "-f", str(path), "--format", fmt)
     assert_no_traceback(result)
     assert result.returncode == 1
-    quote = '\\"' if fmt == "json" else '"'
+    quote = {"json": '\\"', "html": "&quot;"}.get(fmt, '"')
     default = (
         f"$[1].id: expected integer, got {quote}17{quote}",
         "specs/strict.yaml#/paths/~1v1~1pets~1{petId}/get/responses: status 201 is not declared",
