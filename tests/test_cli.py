@@ -363,6 +363,10 @@ def top_level(modules: set[str]) -> set[str]:
     return {name.split(".")[0] for name in modules}
 
 
+# jsonschema and the packages it brings: only a manifest with `schema` or `openapi` loads them
+CONTRACT_LIBRARIES = frozenset({"jsonschema", "referencing", "rpds", "jsonschema_specifications", "attrs"})
+
+
 def test_start_up_imports_only_what_the_command_needs(
     servers: ServerThread, manifest_file: WriteManifest
 ) -> None:
@@ -401,6 +405,8 @@ def test_start_up_imports_only_what_the_command_needs(
         )
         _, grpc_modules = imported_modules("all", "-f", str(grpc_path), "--format", "json")
         assert {"grpc", "grpc_health"} <= top_level(grpc_modules)  # what the first run proved absent
+    # no JSON Schema validator nor what it brings, without a `schema` or `openapi` in the manifest
+    assert not loaded & CONTRACT_LIBRARIES
 
     version_result, version_modules = imported_modules("--version")
     assert version_result.returncode == 0 and version_result.stdout.startswith("svccheck ")
@@ -434,6 +440,19 @@ def test_start_up_imports_only_what_the_command_needs(
     assert json.loads(diff_result.stdout)["changes"]["matched"] == 2, diff_result.stderr[-2000:]
     assert not top_level(diff_modules) & {"httpx", "httpcore", "tenacity"}
     assert "rich.table" not in diff_modules and "svccheck.modes.saved_report" in diff_modules
+    # a manifest with a contract loads the validator: the assertions above are not vacuous
+    (path.parent / "item.json").write_text('{"type": "object"}')
+    contract = manifest_file(
+        f"""
+        services:
+          api: {{url: "http://127.0.0.1:{port}", checks: [{{path: /api/items, expect: {{schema: item.json}}}}]}}
+        """,
+        "contract.yaml",
+    )
+    contract_result, contract_modules = imported_modules("all", "-f", str(contract), "--format", "json")
+    assert contract_result.returncode in (0, 1), contract_result.stderr[-2000:]
+    assert {"jsonschema", "referencing"} <= top_level(contract_modules)
+    assert not top_level(validate_modules) & CONTRACT_LIBRARIES
 
     help_result, help_modules = imported_modules("--help")
     assert help_result.returncode == 0

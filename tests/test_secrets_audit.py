@@ -4,7 +4,8 @@ Planted: a bearer token and an API key from environment variables, a URL
 password, a query-string token, a cookie written in the manifest, the default of
 an unset secret-named variable, and what a server sends back — the client's
 credentials echoed in its body and headers, a session of its own in
-`Set-Cookie` / `X-Auth-Token`, and tokens in its JSON body.
+`Set-Cookie` / `X-Auth-Token`, and tokens in its JSON body (which a schema's
+violations quote).
 
 `OUTPUTS` is the registry: one entry per output, saying how to produce it.
 A new output format (a report file, a command, a view) joins the audit with
@@ -106,6 +107,21 @@ class Planted:
         assert out.exists(), result.stdout + result.stderr
         return result.stdout + result.stderr + "\n" + out.read_text()
 
+    def init_openapi(self) -> str:
+        """`init --openapi` given a base URL with a password: refused, without quoting it."""
+        spec = self.scratch / "api.yaml"
+        spec.write_text(
+            'openapi: 3.1.0\ninfo: {title: api, version: "1"}\npaths: {/x: {get: {responses: {"200": {description: x}}}}}\n'
+        )
+        out = self.scratch / f"init-{len(list(self.scratch.iterdir()))}.yaml"
+        url = f"http://user:{URL_PASSWORD}@127.0.0.1:{self.port}/?token={QUERY_TOKEN}"
+        result = run_cli(
+            "init", "--openapi", str(spec), "--url", url, "-f", str(out), env=ENV_SECRETS, timeout=60
+        )
+        assert_no_traceback(result)
+        assert result.returncode == 2 and not out.exists(), result.stdout + result.stderr
+        return result.stdout + result.stderr
+
     def serve(self) -> str:
         """One published round of `serve`: its log and its pages (`PAGES`), a probe on demand among them."""
         process = subprocess.Popen(
@@ -204,6 +220,7 @@ OUTPUTS: list[Output] = [
     Output("wait", lambda p: p.reached_server(p.cli("wait", "--timeout", "1s", "--interval", "100ms"))),
     Output("watch", lambda p: p.cli("watch", "--rounds", "2", "--interval", "10ms")),
     Output("init", lambda p: p.init()),
+    Output("init --openapi", lambda p: p.init_openapi()),
     Output("serve /metrics, /report.json, /probe and /targets", lambda p: p.serve()),
 ]
 PAGES = ("/metrics", "/report.json", "/probe?service=api", "/targets")
@@ -254,6 +271,10 @@ services:
         path: /token
         body: "grant_type=client_credentials&scope=${{SMOKE_CLIENT_SECRET:-{SECRET_DEFAULT}}}"
         expect: {{status: 200, body: {{contains: "{SECRET_DEFAULT}"}}}}
+      - name: contract
+        path: /contract
+        expect:
+          schema: {{properties: {{access_token: {{type: integer}}, oauth: {{properties: {{client: {{properties: {{client_secret: {{enum: [1]}}}}}}}}}}}}}}
   db:
     url: http://admin:${{DB_PASSWORD}}@127.0.0.1:{port}
     checks: [{{path: /db, expect: {{status: 200}}}}]

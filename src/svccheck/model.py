@@ -82,6 +82,38 @@ class StatusExpect:
 ANY_2XX = StatusExpect(classes=frozenset({2}), text="2xx")
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class JsonSchema:
+    """A JSON Schema a JSON body must match, read with the manifest: the schema itself and every
+    local file its `$ref`s reach, so judging an answer reads no file (and never the network).
+    Compared by identity: the judge compiles each one once."""
+
+    where: str  # how reasons name it: "schemas/plans.json", "inline schema"
+    uri: str  # where the schema is: a file's URI, or a document's URI and a JSON pointer
+    # (URI, document): the schema's own document and every local file its `$ref`s reach
+    documents: tuple[tuple[str, object], ...]
+    dialect: str = "https://json-schema.org/draft/2020-12/schema"  # its `$schema`, or the default
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DeclaredResponse:
+    """One response an OpenAPI operation declares: its status key and its media types."""
+
+    status: str  # "200", "2XX" or "default", as the document writes it (upper case)
+    # (media type or range as declared, the body's schema there or None); empty: no body declared
+    media: tuple[tuple[str, JsonSchema | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ResponseContract:
+    """What an OpenAPI operation promises to answer: the statuses, content types and bodies."""
+
+    spec: str  # the document as the manifest names it: "specs/billing.yaml"
+    operation: str  # "GET /pets/{petId}", the path template as the document writes it
+    responses: tuple[DeclaredResponse, ...]
+    pointer: str = ""  # of the operation's responses in the document: "/paths/~1pets/get/responses"
+
+
 @dataclass(frozen=True, slots=True)
 class Expect:
     status: StatusExpect | None = None
@@ -97,6 +129,8 @@ class Expect:
     max_ttfb: float | None = None
     tls_min_days: int | None = None
     tls_warn_days: int | None = None
+    schema: JsonSchema | None = None  # the JSON body must match it
+    openapi: ResponseContract | None = None  # status, content type and body as the operation declares
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +317,9 @@ class Failure:
     # no connection was made (refused, DNS, TLS, a connect timeout): the service's own
     # failure, never blamed on a dependency (#12)
     connect_failed: bool = False
+    # failures of one expectation with many parts (the violations of one schema): the reason
+    # names the first few of a group, not only the first
+    group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -336,16 +336,35 @@ def init_command(
     manifest: Annotated[Path, typer.Option("--manifest", "-f", help="File to write.")] = DEFAULT_MANIFEST,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     insecure: InsecureOpt = False,
+    openapi: Annotated[
+        Path | None,
+        typer.Option("--openapi", help="Write the safe checks of this OpenAPI 3 document (with --url)."),
+    ] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Base URL of the API --openapi describes.")] = None,
 ) -> None:
     """Write a starter manifest; with URLs, from the health endpoints they answer on.
 
     Each URL is probed at /health, /healthz, /readyz, /livez, /actuator/health,
     /status and /ping; the path that answered and its health format go into the
-    file. Without URLs, a commented template is written. An existing file is
-    never overwritten without --force (exit 2).
+    file. Without URLs, a commented template is written. With --openapi SPEC
+    --url BASE, the file holds a check for every GET and HEAD operation of the
+    document that can be made as it is, judged by the document; the operations
+    left out are listed in it with why. An existing file is never overwritten
+    without --force (exit 2).
 
     Example: svccheck init http://localhost:8080 http://localhost:8081
     """
+    if openapi is not None or url is not None:
+        from svccheck.modes import init_openapi
+
+        if openapi is None or url is None or urls:
+            from svccheck.errors import UsageError
+
+            raise UsageError("init --openapi SPEC --url BASE: give both, and no other URL")
+        from_spec = init_openapi.write(manifest, openapi, url, force=force)
+        for line in init_openapi.written_lines(from_spec):
+            typer.echo(line)
+        return
     from svccheck.modes import init as starter
 
     written = starter.write(manifest, urls or [], force=force, insecure=insecure)

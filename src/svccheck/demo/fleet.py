@@ -80,6 +80,15 @@ _Builder = Callable[[str], Router]
 # --- helpers ---------------------------------------------------------------------------
 
 
+def _publish_contract(router: Router, service: str) -> None:
+    """Serve the service's OpenAPI document at /openapi.yaml, as APIs publish theirs; the
+    bundled manifest checks the service against the same file (`openapi:`)."""
+    from importlib import resources
+
+    text = resources.files("svccheck.demo").joinpath(f"openapi/{service}.yaml").read_text(encoding="utf-8")
+    router.static("GET", "/openapi.yaml", Response(200, text, {}, "application/yaml"))
+
+
 def _error(status: int, code: str, message: str, **extra: str) -> Response:
     response = json_response({"error": code, "message": message}, status)
     response.headers.update(extra)
@@ -133,6 +142,7 @@ PLANS = [
 
 def _api_gateway(scenario: str) -> Router:
     router = Router("api-gateway")
+    _publish_contract(router, "api-gateway")
     started = time.monotonic()
 
     @router.route("GET", "/health")
@@ -497,6 +507,7 @@ def _billing_health(scenario: str) -> Response:
 
 def _billing_service(scenario: str) -> Router:
     router = Router("billing-service")
+    _publish_contract(router, "billing-service")
     router.static("GET", "/health", _billing_health(scenario))
     outage = scenario == "outage"
 

@@ -33,6 +33,9 @@ Json = dict[str, Any]
 Build = Callable[[str, "schema.ServiceSpec", "list[Layer]", str], Service]
 # (service name, its spec, where it is, reporter): the protocol's own cross-field rules
 Rules = Callable[[str, "schema.ServiceSpec", "Path", "Reporter"], None]
+# (service name, its spec, where it is, reporter, manifest path): rules that read the files a service
+# names (HTTP's schemas and OpenAPI documents, relative to the manifest)
+FileRules = Callable[[str, "schema.ServiceSpec", "Path", "Reporter", str], None]
 # (key as shown, service name, keys allowed there, the URL scheme of the protocol whose own key it
 # is, if any) -> the message for a key this protocol does not take
 Foreign = Callable[[str, str, Collection[str], str | None], str]
@@ -54,6 +57,7 @@ class ProtocolShape:
     fields: tuple[Field, ...] = ()
     # its URL is scheme://host:port and nothing more (tcp://, grpc://): a path or query is an error
     address_only: bool = False
+    file_rules: FileRules | None = None
 
     @property
     def own_keys(self) -> frozenset[str]:

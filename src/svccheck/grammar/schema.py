@@ -504,6 +504,55 @@ def _json_path_problem(query: str) -> str | None:
     return None
 
 
+def _schema_value(value: object) -> object:
+    # a path to a file relative to the manifest, or the schema inline (a mapping, or true/false);
+    # its content is read and checked by the manifest's rules (`svccheck.grammar.contracts`)
+    if isinstance(value, str) and tokens.NOT_BLANK.read(value) is not None:
+        return value.strip()
+    if isinstance(value, dict | bool):
+        return value
+    raise Invalid(f"expected a JSON Schema file path or an inline schema mapping, got {describe(value)}")
+
+
+SCHEMA_SOURCE = Nullable(
+    Scalar(
+        _schema_value,
+        {
+            "anyOf": [
+                {"type": "string", "pattern": tokens.NOT_BLANK.pattern},
+                {"type": ["object", "boolean"]},
+            ],
+            "description": "a JSON Schema (draft 2020-12 or 7): a file relative to the manifest, or inline",
+            "examples": ["schemas/plans.json", {"type": "object", "required": ["data"]}],
+        },
+    )
+)
+
+
+def _openapi_value(value: object) -> str | bool:
+    if value is False:
+        return False
+    if isinstance(value, str) and tokens.NOT_BLANK.read(value) is not None:
+        return value.strip()
+    raise Invalid(f"expected an OpenAPI document path (or false), got {describe(value)}")
+
+
+OPENAPI_SOURCE = Nullable(
+    Scalar(
+        _openapi_value,
+        {
+            "anyOf": [{"type": "string", "pattern": tokens.NOT_BLANK.pattern}, {"const": False}],
+            "description": (
+                "an OpenAPI 3.0 / 3.1 document relative to the manifest: the answer must be one its "
+                "operation for this method and path declares (status, content type, body); false turns "
+                "off the service's"
+            ),
+            "examples": ["specs/billing.yaml", False],
+        },
+    )
+)
+
+
 class ExpectSpec(Spec):
     FIELDS = (
         Field("status", STATUS, description="expected status; a sample check defaults to 2xx"),
@@ -533,6 +582,8 @@ class ExpectSpec(Spec):
         ),
         Field("tls_min_days", DAYS, description="fail when the TLS certificate expires in fewer days"),
         Field("tls_warn_days", DAYS, description="warn when the TLS certificate expires in fewer days"),
+        Field("schema", SCHEMA_SOURCE, description="the JSON body must match this JSON Schema"),
+        Field("openapi", OPENAPI_SOURCE, description="the answer must be one the OpenAPI operation declares"),
     )
     status: StatusExpect | None
     max_latency: float | None
@@ -546,6 +597,8 @@ class ExpectSpec(Spec):
     max_ttfb: float | None
     tls_min_days: int | None
     tls_warn_days: int | None
+    schema: str | dict[str, object] | bool | None
+    openapi: str | bool | None
 
 
 class CheckSpec(Tunables):

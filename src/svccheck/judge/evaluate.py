@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from svccheck.judge.contract import prepare as compile_schemas
 from svccheck.judge.expect import expect_assertions, unique_failures
 from svccheck.listing import cut
 from svccheck.model import (
@@ -21,6 +22,7 @@ from svccheck.model import (
     Component,
     Failure,
     FailureClass,
+    JsonSchema,
     Judgement,
     ProbeOutcome,
     Verdict,
@@ -35,12 +37,26 @@ def prepare(checks: Iterable[Check]) -> None:
     """Import what judging these checks needs before any attempt starts: an import inside the
     run stalls the event loop under every attempt in flight (their latencies would include it).
     The health readers are ten modules, and bodies are decoded as UTF-8 with a BOM allowed."""
+    checks = list(checks)
     if any(check.kind == "health" for check in checks):
         import codecs
 
         from svccheck.judge import health  # noqa: F401
 
         codecs.lookup("utf-8-sig")
+    schemas = [schema for check in checks for schema in _schemas(check)]
+    if schemas:
+        compile_schemas(schemas)
+
+
+def _schemas(check: Check) -> list[JsonSchema]:
+    expect = check.expect
+    if expect is None:
+        return []
+    found = [] if expect.schema is None else [expect.schema]
+    if expect.openapi is not None:
+        found.extend(s for r in expect.openapi.responses for _, s in r.media if s is not None)
+    return found
 
 
 _MAX_COMPONENTS_IN_REASON = 3
@@ -200,11 +216,12 @@ def _result(
         notes = []
         if attempts > 1 and lead.failure_class in _RETRIED_CLASSES:
             notes.append(f"{attempts} attempts")
-        if len(failures) > 1:
+        named = _named_with(lead, failures)
+        if len(failures) > named:
             # say what the others are: next to "3 attempts", a bare "+2 more" reads as attempts (#16)
-            more = len(failures) - 1
+            more = len(failures) - named
             notes.append(f"+{more} more failure{'s' if more != 1 else ''}")
-        reason = lead.message + (f" ({', '.join(notes)})" if notes else "")
+        reason = _lead_text(lead, failures) + (f" ({', '.join(notes)})" if notes else "")
     return CheckResult(
         check=check,
         verdict=verdict,
@@ -223,6 +240,24 @@ def _result(
         trace_id=trace_id,
         started=started,
     )
+
+
+# the violations of one schema: the reason names this many, `check -v` and the JSON report all
+_GROUP_IN_REASON = 3
+
+
+def _named_with(lead: Failure, failures: list[Failure]) -> int:
+    """How many failures the reason names: the lead, and the first few of its group."""
+    if lead.group is None:
+        return 1
+    return min(_GROUP_IN_REASON, sum(1 for f in failures if f.group == lead.group))
+
+
+def _lead_text(lead: Failure, failures: list[Failure]) -> str:
+    if lead.group is None:
+        return lead.message
+    group = [f.message for f in failures if f.group == lead.group and f is not lead]
+    return "; ".join([lead.message, *group[: _named_with(lead, failures) - 1]])
 
 
 def unfinished(

@@ -11,6 +11,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from svccheck.durations import format_duration
+from svccheck.judge.contract import openapi_assertions, schema_assertions
 from svccheck.judge.operators import MISSING, OPERATORS, describe, show
 from svccheck.model import Answer, Assertion, Expect, Failure, FailureClass, Matcher, StatusExpect, Timings
 from svccheck.redact import MASK, is_sensitive_header
@@ -63,6 +64,10 @@ def expect_assertions(answer: Answer, expect: Expect) -> list[Assertion]:
         records.append(Assertion(f"body {matcher_text(expect.body)}", failure is None, "ok", failure))
     if expect.json:
         records.extend(_json(answer, expect))
+    if expect.schema is not None:
+        records.extend(schema_assertions(answer, expect.schema))
+    if expect.openapi is not None:
+        records.extend(openapi_assertions(answer, expect.openapi))
     return records
 
 

@@ -56,6 +56,8 @@ def check_manifest(
             _allow_list(name, svc, where, protocol, protocols, report)
             if protocol.rules is not None:
                 protocol.rules(name, svc, where, report)
+            if protocol.file_rules is not None:
+                protocol.file_rules(name, svc, where, report, manifest_path)
 
 
 def _checks(svc: schema.ServiceSpec, where: Path) -> list[tuple[schema.CheckSpec, Path]]:

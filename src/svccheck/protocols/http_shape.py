@@ -11,13 +11,24 @@ from svccheck.grammar import schema
 from svccheck.grammar.issues import Reporter
 from svccheck.grammar.protocol import ProtocolShape, service_of
 from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
-from svccheck.grammar.shape import INVALID
+from svccheck.grammar.shape import INVALID, Field
 from svccheck.grammar.source import Path
-from svccheck.model import ANY_2XX, Check, ClientCertificate, Expect, HttpRequest, Service
+from svccheck.model import (
+    ANY_2XX,
+    Check,
+    ClientCertificate,
+    Expect,
+    HttpRequest,
+    JsonSchema,
+    ResponseContract,
+    Service,
+)
 from svccheck.protocols.client_certificate import client_certificate
+from svccheck.protocols.http_contracts import ContractProblem, Contracts, body_schema_of, operation_of
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 HTTP2_EXTRA = "svccheck[http2]"
+NO_CONTRACTS = Contracts()
 
 
 def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:
@@ -83,15 +94,73 @@ def _check_name(spec: schema.CheckSpec, kind: str) -> str | None:
     return spec.name or ("health" if kind == "health" else f"{spec.method} {spec.path}")
 
 
+def _file_rules(
+    name: str, svc: schema.ServiceSpec, where: Path, report: Reporter, manifest_path: str
+) -> None:
+    """Each check's contracts read and checked: every problem at its key; a service's `openapi`
+    that cannot be read, once, at that key."""
+    if svc.url is INVALID:
+        return
+    entries: list[tuple[schema.CheckSpec, Path, str]] = []
+    if svc.health is not None and svc.health is not INVALID:
+        entries.append((svc.health, (*where, "health"), "health"))
+    if svc.checks is not INVALID:
+        entries.extend(
+            (c, (*where, "checks", i), "check") for i, c in enumerate(svc.checks) if c is not INVALID
+        )
+    said_service = False
+    for spec, check_where, kind in entries:
+        for read in (_body_schema, _operation):
+            try:
+                read(svc, spec, kind, manifest_path, check_where)
+            except ContractProblem as problem:
+                if not problem.service_level:
+                    report.error((*check_where, *problem.key), str(problem))
+                elif not said_service:
+                    said_service = True
+                    report.error((*where, "openapi"), str(problem))
+
+
+def _body_schema(
+    svc: schema.ServiceSpec, spec: schema.CheckSpec, kind: str, manifest_path: str, where: Path
+) -> JsonSchema | None:
+    return body_schema_of(spec, manifest_path=manifest_path, where=".".join(str(part) for part in where))
+
+
+def _operation(
+    svc: schema.ServiceSpec, spec: schema.CheckSpec, kind: str, manifest_path: str, where: Path
+) -> ResponseContract | None:
+    path = spec.path if isinstance(spec.path, str) else "/"
+    return operation_of(
+        spec,
+        kind=kind,
+        url=join_url(svc.url, path),
+        service_openapi=svc.value("openapi"),
+        manifest_path=manifest_path,
+    )
+
+
+def _contracts(
+    svc: schema.ServiceSpec, spec: schema.CheckSpec, kind: str, manifest_path: str, where: Path
+) -> Contracts:
+    return Contracts(
+        _body_schema(svc, spec, kind, manifest_path, where), _operation(svc, spec, kind, manifest_path, where)
+    )
+
+
 def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
     service_layers = [*layers, tunables(svc)]
     client = client_certificate(svc, manifest_path)
     checks: list[Check] = []
+    where: Path = ("services", name)
     if svc.health is not None:
-        checks.append(_check(name, svc.url, svc.health, "health", service_layers, manifest_path, client))
-    checks.extend(
-        _check(name, svc.url, spec, "check", service_layers, manifest_path, client) for spec in svc.checks
-    )
+        contracts = _contracts(svc, svc.health, "health", manifest_path, (*where, "health"))
+        checks.append(
+            _check(name, svc.url, svc.health, "health", service_layers, manifest_path, client, contracts)
+        )
+    for index, spec in enumerate(svc.checks):
+        contracts = _contracts(svc, spec, "check", manifest_path, (*where, "checks", index))
+        checks.append(_check(name, svc.url, spec, "check", service_layers, manifest_path, client, contracts))
     return service_of(name, svc, tuple(checks))
 
 
@@ -103,6 +172,7 @@ def _check(
     layers: list[Layer],
     manifest_path: str,
     client: ClientCertificate | None = None,
+    contracts: Contracts = NO_CONTRACTS,
 ) -> Check:
     settings = merge([*layers, tunables(spec)])
     method = spec.method
@@ -129,7 +199,7 @@ def _check(
             client_cert=client,
             http2=bool(settings["http2"]),
         ),
-        expect=_expect(spec.expect, kind),
+        expect=_expect(spec.expect, kind, contracts),
         timeout=settings["timeout"],
         retries=settings["retries"],
         backoff=settings["backoff"],
@@ -139,8 +209,10 @@ def _check(
     )
 
 
-def _expect(spec: schema.ExpectSpec | None, kind: str) -> Expect | None:
+def _expect(spec: schema.ExpectSpec | None, kind: str, contracts: Contracts = NO_CONTRACTS) -> Expect | None:
     if spec is None:
+        if contracts.openapi is not None:  # the service's `openapi`, on a check with no `expect`
+            return Expect(status=ANY_2XX, openapi=contracts.openapi)
         return None if kind == "health" else Expect(status=ANY_2XX)
     return Expect(
         status=spec.status if spec.status is not None else ANY_2XX,
@@ -155,6 +227,8 @@ def _expect(spec: schema.ExpectSpec | None, kind: str) -> Expect | None:
         max_ttfb=spec.max_ttfb,
         tls_min_days=spec.tls_min_days,
         tls_warn_days=spec.tls_warn_days,
+        schema=contracts.schema,
+        openapi=contracts.openapi,
     )
 
 
@@ -171,12 +245,25 @@ def join_url(base: str, path: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, full_path or "/", query, parts.fragment))
 
 
+# HTTP's own service key: the checks of the service are matched to its operations
+OPENAPI = Field(
+    "openapi",
+    schema.OPENAPI_SOURCE,
+    description=(
+        "an OpenAPI 3.0 / 3.1 document relative to the manifest: each of the service's checks is matched "
+        "to its operation by method and path, and its answer must be one that operation declares"
+    ),
+    examples=["specs/billing.yaml"],
+)
+
 SHAPE = ProtocolShape(
-    service_keys=frozenset(schema.SERVICE.keys),  # every common key; no protocol's own
+    service_keys=frozenset({*schema.SERVICE.keys, OPENAPI.key}),  # every common key, and its own
     health_keys=frozenset(schema.CHECK.keys),
     check_keys=frozenset(schema.CHECK.keys),
     expect_keys=frozenset(schema.EXPECT.keys),
     foreign=_foreign,
     build=_service,
     rules=_rules,
+    fields=(OPENAPI,),
+    file_rules=_file_rules,
 )
