@@ -1,7 +1,8 @@
-"""Real Redis and PostgreSQL servers for tests, on ephemeral loopback ports in temporary directories.
+"""Real Redis, PostgreSQL and Prometheus servers for tests, on ephemeral loopback ports in temporary
+directories.
 
-They come from the distribution's packages (`.ci/run` installs `redis-server` and
-`postgresql` when missing). PostgreSQL refuses to run as root: as root the
+They come from the distribution's packages (`.ci/run` installs `redis-server`, `postgresql` and
+`prometheus` when missing). PostgreSQL refuses to run as root: as root the
 server runs as `nobody` through `runuser`.
 """
 
@@ -13,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -153,3 +155,44 @@ def postgres_instance(ca: trustme.CA | None = None) -> Iterator[PostgresInstance
             check=False,
         )
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+PROMETHEUS_CONFIG = """\
+global: {scrape_interval: 1m}
+scrape_configs: []
+"""
+
+
+@contextmanager
+def start_prometheus(config_text: str, directory: Path) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """A real Prometheus (Debian's `prometheus` package) on a free loopback port, with `config_text`
+    as its configuration and its storage under `directory`: its port and process, until it is
+    ready to serve (its `/-/ready` answers 200)."""
+    binary = shutil.which("prometheus") or (
+        "/usr/bin/prometheus" if Path("/usr/bin/prometheus").exists() else None
+    )
+    if binary is None:
+        pytest.skip("prometheus not found: install it (apt-get install prometheus) to run this test")
+    port = free_port()
+    config = directory / "prometheus.yml"
+    config.write_text(config_text)
+    process = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.tsdb.path={directory / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--log.level=info"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        # Prometheus logs this once its TSDB is open and /-/ready says 200: wait for it, not for a while
+        for line in process.stderr:
+            if "Server is ready to receive web requests" in line:
+                break
+        else:
+            pytest.fail(f"prometheus exited with {process.wait()}")
+        threading.Thread(target=process.stderr.read, daemon=True).start()  # keep its pipe drained
+        yield port, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
