@@ -74,7 +74,16 @@ def check(
         )
     )
     report = compared(report, saved, baseline)
-    return deliver(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+    return deliver(
+        report,
+        manifest,
+        redactor,
+        outputs,
+        display,
+        run,
+        insecure=probing.insecure,
+        request_timeout=probing.request_timeout,
+    )
 
 
 def check_demo(outputs: Outputs, display: Display, run: Run, *, scenario: str) -> int:
@@ -136,7 +145,16 @@ def wait(
     if not display.quiet:
         progress.finish(outcome)
     report = compared(outcome.report, saved, baseline)
-    return deliver(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+    return deliver(
+        report,
+        manifest,
+        redactor,
+        outputs,
+        display,
+        run,
+        insecure=probing.insecure,
+        request_timeout=probing.request_timeout,
+    )
 
 
 __all__ = ["check", "check_demo", "load", "select", "wait"]

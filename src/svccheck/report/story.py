@@ -27,9 +27,15 @@ _MAX_BODY_LINES = 40
 
 
 def render(
-    report: Report, manifest: Manifest, redactor: Redactor, *, insecure: bool = False
+    report: Report,
+    manifest: Manifest,
+    redactor: Redactor,
+    *,
+    insecure: bool = False,
+    request_timeout: float | None = None,
 ) -> RenderableType:
-    """Every check of every service in `report`, in report order."""
+    """Every check of every service in `report`, in report order. `request_timeout`: the
+    --request-timeout in force, which the reproduce line then uses instead of the manifest's."""
     secret_vars = dict(manifest.secret_vars)
     secrets = secret_values(manifest)
     blocks: list[RenderableType] = []
@@ -43,6 +49,7 @@ def render(
                     secret_vars=secret_vars,
                     secrets=secrets,
                     insecure=insecure,
+                    request_timeout=request_timeout,
                 )
             )
     return Group(*blocks)
@@ -56,6 +63,7 @@ def _story(
     secret_vars: dict[str, str],
     secrets: set[str],
     insecure: bool,
+    request_timeout: float | None,
 ) -> RenderableType:
     check = result.check
     out = Text()
@@ -137,8 +145,10 @@ def _story(
                 out.append(f"{_INDENT}{label}: {redactor.text(named)}\n", style="dim")
 
     verify: bool | str = False if insecure else check.verify_tls
+    # the timeout the attempts ran with, as the prober chose it: --request-timeout wins (issue 14)
+    timeout = request_timeout or check.timeout
     command_line = protocol.reproduce(
-        check, secret_vars=secret_vars, secrets=secrets, verify=verify, timeout=check.timeout
+        check, secret_vars=secret_vars, secrets=secrets, verify=verify, timeout=timeout
     )
     out.append("reproduce", style="bold")
     # neutralised like everything else: a control character in the manifest is shown, never obeyed
