@@ -194,11 +194,11 @@ def etcd(workdir: Path) -> list[Row]:
     return rows
 
 
-def tcp_manifest(workdir: Path, port: int, protocol: str) -> Path:
-    manifest = workdir / f"tcp-{port}.yaml"
+def tcp_manifest(workdir: Path, port: int, protocol: str, extra: str = "") -> Path:
+    manifest = workdir / f"tcp-{port}{extra.split(':')[0]}.yaml"
     manifest.write_text(
         "defaults: {retries: 0, timeout: 3s}\nservices:\n"
-        f"  db: {{url: 'tcp://127.0.0.1:{port}', protocol: {protocol}}}\n"
+        f"  db: {{url: 'tcp://127.0.0.1:{port}', protocol: {protocol}{', ' + extra if extra else ''}}}\n"
     )
     return manifest
 
@@ -215,6 +215,8 @@ def redis(workdir: Path) -> list[Row]:
         said = verdict(tcp_manifest(workdir, port, "redis"))[1]
         state = "cluster node, no slots (`cluster_state:fail`)"
         rows.append(Row("Redis", version, "RESP `PING`", state, said))
+        said = verdict(tcp_manifest(workdir, port, "redis", "cluster: true"))[1]
+        rows.append(Row("Redis", version, "`PING` + `CLUSTER INFO` (`cluster: true`)", state, said))
     return rows
 
 

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from support.real_services import postgres_instance
+from support.real_services import postgres_instance, redis_server
 from support.servers import tcp_listener
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute
-from svccheck.manifest import parse_manifest
+from svccheck.manifest import ManifestError, parse_manifest
 from svccheck.model import CheckResult
 
 FIXTURES = Path(__file__).parent / "fixtures" / "real-world"
@@ -237,3 +237,44 @@ def test_a_postgres_that_accepts_the_ssl_request_and_stalls_after_says_so() -> N
     with tcp_listener(Stalls) as port:
         result = check(f"tcp://127.0.0.1:{port}", "postgres", timeout="300ms")
     assert result.reason == "timed out after 300ms waiting for the answer to the StartupMessage"
+
+
+def _redis_command(port: int, *words: str) -> bytes:
+    request = f"*{len(words)}\r\n" + "".join(f"${len(w)}\r\n{w}\r\n" for w in words)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request.encode())
+        return sock.recv(65536)
+
+
+def test_cluster_true_fails_a_redis_cluster_node_whose_cluster_is_down(tmp_path: Path) -> None:
+    nodes = str(tmp_path / "nodes.conf")
+    with redis_server("--cluster-enabled", "yes", "--cluster-config-file", nodes) as port:
+        # no hash slot assigned: cluster_state:fail, and still +PONG
+        assert check(f"tcp://127.0.0.1:{port}", "redis").verdict == "pass"
+        down = check(f"tcp://127.0.0.1:{port}", "redis", cluster="true")
+        assert (down.verdict, down.failure_class) == ("fail", "health")
+        assert down.reason == (
+            "redis cluster_state:fail (cluster_slots_assigned:0, cluster_slots_ok:0, cluster_known_nodes:1)"
+        )
+        assert _redis_command(port, "CLUSTER", "ADDSLOTSRANGE", "0", "16383") == b"+OK\r\n"
+        # the node settles its state on its own clock: CLUSTER INFO says when, bounded
+        deadline = time.monotonic() + 30
+        while b"cluster_state:ok" not in _redis_command(port, "CLUSTER", "INFO"):
+            assert time.monotonic() < deadline, "the cluster never became ok"
+        up = check(f"tcp://127.0.0.1:{port}", "redis", cluster="true")
+        assert (up.verdict, up.reason) == ("pass", None)
+    with redis_server() as plain:  # not a cluster node at all: the manifest says otherwise
+        wrong = check(f"tcp://127.0.0.1:{plain}", "redis", cluster="true")
+        assert (wrong.verdict, wrong.failure_class) == ("fail", "health")
+        assert (
+            wrong.reason
+            == "redis answered CLUSTER INFO with 'ERR This instance has cluster support disabled'"
+        )
+
+
+def test_cluster_true_without_protocol_redis_is_a_manifest_error() -> None:
+    text = "services:\n  db: {url: 'tcp://127.0.0.1:5432', protocol: postgres, cluster: true}\n"
+    with pytest.raises(ManifestError) as raised:
+        parse_manifest(text, "services.yaml", environ={})
+    assert "services.yaml:2:" in str(raised.value)
+    assert "cluster: true asks a Redis: add protocol: redis" in str(raised.value)

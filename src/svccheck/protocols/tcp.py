@@ -69,6 +69,14 @@ FIELDS = (
             "server accepting connections)"
         ),
     ),
+    Field(
+        "cluster",
+        Nullable(BOOL),
+        description=(
+            "tcp:// with protocol: redis only: also ask CLUSTER INFO, and fail a node whose "
+            "cluster_state is not ok (a PING cannot see it)"
+        ),
+    ),
 )
 
 
@@ -91,6 +99,8 @@ def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) ->
     given = sorted(svc.written & set(schema.CLIENT_CERTIFICATE_KEYS))
     if given and svc.value("tls") is not True:
         report.error((*where, given[0]), "a client certificate needs TLS: add tls: true", key=True)
+    if svc.value("cluster") is True and svc.value("protocol") != "redis":
+        report.error((*where, "cluster"), "cluster: true asks a Redis: add protocol: redis", key=True)
 
 
 def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
@@ -109,6 +119,7 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
         tls=bool(svc.value("tls")),
         protocol=svc.value("protocol"),
         client_cert=client_certificate(svc, manifest_path),
+        cluster=svc.value("cluster") is True,
     )
     check = Check(
         service=name,
@@ -205,6 +216,8 @@ class Tcp(Protocol):
             lines.append(f"present client certificate {client.cert} (key {client.key})")
         if target.protocol == "redis":
             lines.append("send PING")
+            if target.cluster:
+                lines.append("send CLUSTER INFO: cluster_state must be ok")
         elif target.protocol == "postgres":
             lines.append("send SSLRequest (no credentials)")
             lines.append("send StartupMessage (user postgres, no password): accepting connections?")

@@ -29,6 +29,9 @@ MAX_ANSWER = 512
 WAITING_FOR_PING = "waiting for the answer to PING"
 WAITING_FOR_SSL_REQUEST = "waiting for the answer to the SSLRequest"
 WAITING_FOR_STARTUP = "waiting for the answer to the StartupMessage"
+WAITING_FOR_CLUSTER_INFO = "waiting for the answer to CLUSTER INFO"
+REDIS_CLUSTER_INFO = b"*2\r\n$7\r\nCLUSTER\r\n$4\r\nINFO\r\n"
+_MAX_CLUSTER_INFO = 16384
 
 
 def _startup_message(user: str, database: str) -> bytes:
@@ -91,6 +94,9 @@ async def exchange(
         if target.protocol == "redis":
             _phase(trace, WAITING_FOR_PING)
             answer = await _redis(reader, writer)
+            if target.cluster and answer.startswith(b"+PONG"):
+                _phase(trace, WAITING_FOR_CLUSTER_INFO)
+                answer += b", " + await _redis_cluster(reader, writer)
         elif target.protocol == "postgres":
             answer = await _postgres(reader, writer, tls_context if target.tls else None, target.host, trace)
         else:
@@ -145,6 +151,36 @@ async def _redis(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
         # -LOADING, -MASTERDOWN, -BUSY...: a Redis that is up but not serving
         raise TcpFailure(FailureClass.HEALTH, f"redis answered PING with {_show(line[1:])}")
     raise TcpFailure(FailureClass.PROTOCOL, f"not a Redis server: PING answered with {_show(line)}")
+
+
+async def _redis_cluster(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+    """CLUSTER INFO: a node answers PING with +PONG whatever its cluster's state (issue 14)."""
+    writer.write(REDIS_CLUSTER_INFO)
+    await writer.drain()
+    try:
+        head = (await reader.readline()).rstrip(b"\r\n")
+    except ValueError:
+        raise TcpFailure(FailureClass.PROTOCOL, "redis: CLUSTER INFO answered with an endless line") from None
+    if head.startswith(b"-"):
+        # -ERR This instance has cluster support disabled: not the cluster node the manifest says
+        raise TcpFailure(FailureClass.HEALTH, f"redis answered CLUSTER INFO with {_show(head[1:])}")
+    if not head.startswith(b"$") or not head[1:].isdigit() or int(head[1:]) > _MAX_CLUSTER_INFO:
+        raise TcpFailure(FailureClass.PROTOCOL, f"redis: CLUSTER INFO answered {_show(head)}")
+    try:
+        info = (await reader.readexactly(int(head[1:]) + 2)).decode("utf-8", "replace")
+    except asyncio.IncompleteReadError:
+        raise TcpFailure(FailureClass.PROTOCOL, "redis: CLUSTER INFO cut short") from None
+    fields = dict(line.partition(":")[::2] for line in info.splitlines() if ":" in line)
+    state = fields.get("cluster_state", "").strip()
+    if state == "ok":
+        return b"cluster_state:ok"
+    slots = ", ".join(
+        f"{key}:{_server_text(fields[key].strip())}"
+        for key in ("cluster_slots_assigned", "cluster_slots_ok", "cluster_known_nodes")
+        if key in fields
+    )
+    said = f"cluster_state:{_server_text(state) or '(missing)'}" + (f" ({slots})" if slots else "")
+    raise TcpFailure(FailureClass.HEALTH, f"redis {said}")
 
 
 async def _postgres(
