@@ -215,8 +215,8 @@ def redis(workdir: Path) -> list[Row]:
         said = verdict(tcp_manifest(workdir, port, "redis"))[1]
         state = "cluster node, no slots (`cluster_state:fail`)"
         rows.append(Row("Redis", version, "RESP `PING`", state, said))
-        said = verdict(tcp_manifest(workdir, port, "redis", "cluster: true"))[1]
-        rows.append(Row("Redis", version, "`PING` + `CLUSTER INFO` (`cluster: true`)", state, said))
+        said = verdict(tcp_manifest(workdir, port, "redis", "redis_cluster: true"))[1]
+        rows.append(Row("Redis", version, "`PING` + `CLUSTER INFO` (`redis_cluster: true`)", state, said))
     return rows
 
 

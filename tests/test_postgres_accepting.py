@@ -246,12 +246,12 @@ def _redis_command(port: int, *words: str) -> bytes:
         return sock.recv(65536)
 
 
-def test_cluster_true_fails_a_redis_cluster_node_whose_cluster_is_down(tmp_path: Path) -> None:
+def test_redis_cluster_true_fails_a_redis_cluster_node_whose_cluster_is_down(tmp_path: Path) -> None:
     nodes = str(tmp_path / "nodes.conf")
     with redis_server("--cluster-enabled", "yes", "--cluster-config-file", nodes) as port:
         # no hash slot assigned: cluster_state:fail, and still +PONG
         assert check(f"tcp://127.0.0.1:{port}", "redis").verdict == "pass"
-        down = check(f"tcp://127.0.0.1:{port}", "redis", cluster="true")
+        down = check(f"tcp://127.0.0.1:{port}", "redis", redis_cluster="true")
         assert (down.verdict, down.failure_class) == ("fail", "health")
         assert down.reason == (
             "redis cluster_state:fail (cluster_slots_assigned:0, cluster_slots_ok:0, cluster_known_nodes:1)"
@@ -261,10 +261,10 @@ def test_cluster_true_fails_a_redis_cluster_node_whose_cluster_is_down(tmp_path:
         deadline = time.monotonic() + 30
         while b"cluster_state:ok" not in _redis_command(port, "CLUSTER", "INFO"):
             assert time.monotonic() < deadline, "the cluster never became ok"
-        up = check(f"tcp://127.0.0.1:{port}", "redis", cluster="true")
+        up = check(f"tcp://127.0.0.1:{port}", "redis", redis_cluster="true")
         assert (up.verdict, up.reason) == ("pass", None)
     with redis_server() as plain:  # not a cluster node at all: the manifest says otherwise
-        wrong = check(f"tcp://127.0.0.1:{plain}", "redis", cluster="true")
+        wrong = check(f"tcp://127.0.0.1:{plain}", "redis", redis_cluster="true")
         assert (wrong.verdict, wrong.failure_class) == ("fail", "health")
         assert (
             wrong.reason
@@ -272,9 +272,9 @@ def test_cluster_true_fails_a_redis_cluster_node_whose_cluster_is_down(tmp_path:
         )
 
 
-def test_cluster_true_without_protocol_redis_is_a_manifest_error() -> None:
-    text = "services:\n  db: {url: 'tcp://127.0.0.1:5432', protocol: postgres, cluster: true}\n"
+def test_redis_cluster_true_without_protocol_redis_is_a_manifest_error() -> None:
+    text = "services:\n  db: {url: 'tcp://127.0.0.1:5432', protocol: postgres, redis_cluster: true}\n"
     with pytest.raises(ManifestError) as raised:
         parse_manifest(text, "services.yaml", environ={})
     assert "services.yaml:2:" in str(raised.value)
-    assert "cluster: true asks a Redis: add protocol: redis" in str(raised.value)
+    assert "redis_cluster: true asks a Redis: add protocol: redis" in str(raised.value)

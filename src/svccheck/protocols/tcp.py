@@ -70,7 +70,7 @@ FIELDS = (
         ),
     ),
     Field(
-        "cluster",
+        "redis_cluster",
         Nullable(BOOL),
         description=(
             "tcp:// with protocol: redis only: also ask CLUSTER INFO, and fail a node whose "
@@ -99,8 +99,9 @@ def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) ->
     given = sorted(svc.written & set(schema.CLIENT_CERTIFICATE_KEYS))
     if given and svc.value("tls") is not True:
         report.error((*where, given[0]), "a client certificate needs TLS: add tls: true", key=True)
-    if svc.value("cluster") is True and svc.value("protocol") != "redis":
-        report.error((*where, "cluster"), "cluster: true asks a Redis: add protocol: redis", key=True)
+    if svc.value("redis_cluster") is True and svc.value("protocol") != "redis":
+        asks = "redis_cluster: true asks a Redis: add protocol: redis"
+        report.error((*where, "redis_cluster"), asks, key=True)
 
 
 def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
@@ -119,7 +120,7 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
         tls=bool(svc.value("tls")),
         protocol=svc.value("protocol"),
         client_cert=client_certificate(svc, manifest_path),
-        cluster=svc.value("cluster") is True,
+        cluster=svc.value("redis_cluster") is True,
     )
     check = Check(
         service=name,
