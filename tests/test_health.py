@@ -189,6 +189,9 @@ WORDS: list[tuple[str, HealthStatus]] = [
     ("green", "pass"), ("alive", "pass"), ("ready", "pass"),
     ("yellow", "warn"), ("partial", "warn"),
     ("red", "fail"), ("critical", "fail"),
+    # what real servers say while not serving: not ready, whatever the format (issue 14)
+    ("STARTING", "fail"), ("stopping", "fail"), ("restarting", "fail"), ("stopped", "fail"),
+    ("crashed", "fail"), ("start failed", "fail"), ("connection-failed", "fail"),
     # Case and separators do not matter.
     ("Out-Of-Service", "fail"), ("not serving", "fail"), ("  Pass ", "pass"), ("WARN", "warn"),
 ]  # fmt: skip
@@ -600,3 +603,76 @@ def test_fuzz_k8s_like_text_never_raises(parts: list[str]) -> None:
 @given(st.text(max_size=200))
 def test_fuzz_status_word_never_raises(word: str) -> None:
     assert status_word(word) in (None, "pass", "warn", "fail")
+
+
+# --- shapes real servers and libraries send (tests/test_real_world_health.py replays them) ---
+
+
+def test_terminus_error_array_names_each_error_with_its_message() -> None:
+    # @godaddy/terminus's README pattern: the errors collected, thrown as HealthCheckError's causes
+    body = {
+        "status": "error",
+        "error": [{"name": "redis", "message": "Connection is closed."}, "connect ECONNREFUSED", {}],
+    }
+    reading = parsed(json.dumps(body))
+    assert (reading.format, reading.status) == ("terminus", "fail")
+    assert [(c.name, c.status, c.raw_status, c.message) for c in reading.components] == [
+        ("redis", "fail", "error", "Connection is closed."),
+        ("error 2", "fail", "error", "connect ECONNREFUSED"),
+        ("error 3", "fail", "error", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"checker": "redis", "passed": False, "output": "refused"}, ("redis", "fail", "failed", "refused")),
+        ({"name": "db", "healthy": True}, ("db", "pass", "passed", None)),
+        ({"service": "mq", "ok": False, "error": "no route"}, ("mq", "fail", "failed", "no route")),
+        ({"name": "cache", "state": "DOWN"}, ("cache", "fail", "DOWN", None)),
+        ({"component": "disk", "status": "MAINTENANCE"}, ("disk", "warn", "MAINTENANCE", None)),
+    ],
+)
+def test_a_list_of_named_results_names_its_components(
+    entry: dict[str, Any], expected: tuple[str, HealthStatus, str, str | None]
+) -> None:
+    reading = parsed(json.dumps({"status": "failure", "results": [entry, {"unnamed": False}, "text"]}))
+    assert [(c.name, c.status, c.raw_status, c.message) for c in reading.components] == [expected]
+
+
+def test_a_traceback_explains_itself_by_its_last_line() -> None:
+    trace = 'Traceback (most recent call last):\n  File "x.py", line 1\n' + "  frame\n" * 500
+    trace += "ConnectionError: Error 111 connecting\n"
+    reading = parsed(
+        json.dumps({"healthy": False, "checks": [{"name": "Redis", "passed": False, "details": trace}]})
+    )
+    assert reading.components[0].message == "ConnectionError: Error 111 connecting"
+
+
+def test_microprofile_like_checks_may_say_state() -> None:
+    body = {"status": "DOWN", "checks": [{"name": "redis", "state": "DOWN", "data": {"reason": "closed"}}]}
+    reading = parsed(json.dumps(body))
+    assert reading.format == "microprofile"
+    assert [(c.name, c.status, c.message) for c in reading.components] == [("redis", "fail", "closed")]
+
+
+@pytest.mark.parametrize(("word", "status"), [("true", "pass"), ("false", "fail"), (" FALSE ", "fail")])
+def test_true_and_false_strings_under_a_status_key(word: str, status: HealthStatus) -> None:
+    reading = parsed(json.dumps({"health": word}), "text/plain")
+    assert (reading.status, reading.statement) == (status, f"health {word.strip()}")
+
+
+def test_the_body_s_own_reason_is_kept_when_it_has_one() -> None:
+    body = {"status": "failed", "reason": "There are alarms in effect in the cluster", "alarms": [{}]}
+    assert parsed(json.dumps(body)).message == "There are alarms in effect in the cluster"
+    # not a `description` (it describes the service) nor an object
+    assert parsed(json.dumps({"status": "fail", "description": "the api", "error": {}})).message is None
+
+
+def test_ietf_health_json_reads_checks_under_details() -> None:
+    body = {"status": "warn", "details": {"redis:memory": {"status": "warn", "output": "used_memory high"}}}
+    reading = parsed(json.dumps(body), "application/health+json; charset=utf-8")
+    assert reading.format == "ietf"
+    assert [(c.name, c.status, c.message) for c in reading.components] == [
+        ("redis:memory", "warn", "used_memory high")
+    ]

@@ -9,10 +9,11 @@ import jsonschema
 import yaml
 
 from support.cli import assert_no_traceback, run_cli
-from support.real_services import free_port
+from support.real_services import PROMETHEUS_CONFIG, free_port, prometheus_server
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.manifest import load_manifest
 from svccheck.manifest.json_schema import manifest_schema
+from svccheck.model import HttpRequest
 
 SCHEMA_LINE = "# yaml-language-server: $schema=services.schema.json\n"
 
@@ -116,3 +117,77 @@ def test_insecure_discovery_keeps_verification_on_in_the_file() -> None:
     (service,) = yaml.safe_load(text)["services"].values()
     assert "verify_tls" not in service
     assert "--insecure" not in render([Found("https://billing.example.test", "/health", 200, "spring")])
+
+
+def test_init_against_a_real_prometheus_writes_a_manifest_that_passes(tmp_path: Path) -> None:
+    # Prometheus answers /-/healthy and /-/ready in text, every other well-known path 404 (or its
+    # HTML UI): `init` once wrote a /health guess that failed a healthy server
+    with prometheus_server(PROMETHEUS_CONFIG, tmp_path) as url:
+        target = tmp_path / "services.yaml"
+        result = run_cli("init", url, "-f", str(target), cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        (service,) = load_manifest(str(target), environ={}).services
+        assert service.checks[0].url == f"{url}/-/ready"
+        checked = run_cli("all", "-f", str(target), "--format", "json", "--retries", "0")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert json.loads(checked.stdout)["services"][0]["verdict"] == "pass"
+        # a URL with a path is probed itself, not as a base: no /-/healthy/health
+        own = tmp_path / "own.yaml"
+        assert run_cli("init", f"{url}/-/healthy", "-f", str(own), cwd=tmp_path).returncode == 0
+        (service,) = load_manifest(str(own), environ={}).services
+        assert (service.url, service.checks[0].url) == (url, f"{url}/-/healthy")
+        assert run_cli("all", "-f", str(own), "--retries", "0").returncode == 0
+
+
+class Negotiating:
+    """Answers as django-health-check does: JSON to `Accept: application/json`, a page otherwise."""
+
+    def __init__(self) -> None:
+        self.accepts: list[str] = []
+
+    async def __call__(self, request: Request) -> Response:
+        if request.path not in ("/health", "/health/"):
+            return Response(404, b"<html>not found</html>", content_type="text/html")
+        accept = request.headers.get("accept", "*/*")
+        self.accepts.append(accept)
+        if "application/json" in accept:
+            return json_response({"Cache(alias='default')": "OK", "status": "ok"})
+        return Response(200, b"<!DOCTYPE html><html>System status</html>", content_type="text/html")
+
+
+def test_init_writes_the_accept_header_it_probed_with_on_every_check(
+    servers: ServerThread, tmp_path: Path
+) -> None:
+    negotiating = Negotiating()
+    port = servers.add(negotiating)
+    target = tmp_path / "services.yaml"
+    assert run_cli("init", f"http://127.0.0.1:{port}", "-f", str(target), cwd=tmp_path).returncode == 0
+    (service,) = load_manifest(str(target), environ={}).services
+    request = service.checks[0].target
+    assert isinstance(request, HttpRequest)
+    (accept,) = {value for name, value in request.headers if name == "Accept"}
+    assert "application/json" in accept
+    negotiating.accepts.clear()
+    checked = run_cli("all", "-f", str(target), "--format", "json")
+    assert json.loads(checked.stdout)["services"][0]["verdict"] == "pass", checked.stdout
+    assert negotiating.accepts == [accept]  # `all` asked for the body `init` judged
+    story = run_cli("check", service.name, "-f", str(target), "-v")
+    assert f'-H "Accept: {accept}"' in story.stdout or f"-H 'Accept: {accept}'" in story.stdout, story.stdout
+
+
+async def html_only(request: Request) -> Response:
+    if request.path == "/status":  # Pushgateway's UI, for a browser
+        return Response(
+            200, b"<!DOCTYPE html><html>Pushgateway</html>", content_type="text/html; charset=utf-8"
+        )
+    return Response(404, b"404 page not found", content_type="text/plain")
+
+
+def test_init_never_takes_an_html_page_for_a_health_endpoint(servers: ServerThread, tmp_path: Path) -> None:
+    port = servers.add(html_only)
+    target = tmp_path / "services.yaml"
+    result = run_cli("init", f"http://127.0.0.1:{port}", "-f", str(target), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = target.read_text()
+    assert "only HTML pages answered (/status), not a health endpoint" in text + result.stdout
+    assert "path: /health" in text and "is a guess" in text

@@ -164,6 +164,7 @@ class TcpTarget:
     tls: bool = False
     protocol: str | None = None  # "redis", "postgres", or None: connecting is enough
     client_cert: ClientCertificate | None = None  # presented in the TLS handshake (mTLS)
+    cluster: bool = False  # redis: CLUSTER INFO after PING, for what a PING cannot see
 
 
 @dataclass(frozen=True, slots=True)

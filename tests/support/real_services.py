@@ -1,7 +1,8 @@
-"""Real Redis and PostgreSQL servers for tests, on ephemeral loopback ports in temporary directories.
+"""Real Redis, PostgreSQL and Prometheus servers for tests, on ephemeral loopback ports in temporary
+directories.
 
-They come from the distribution's packages (`.ci/run` installs `redis-server` and
-`postgresql` when missing). PostgreSQL refuses to run as root: as root the
+They come from the distribution's packages (`.ci/run` installs `redis-server`, `postgresql` and
+`prometheus` when missing). PostgreSQL refuses to run as root: as root the
 server runs as `nobody` through `runuser`.
 """
 
@@ -92,6 +93,27 @@ def _postgres_bin() -> Path | None:
 @contextmanager
 def postgres_server(ca: trustme.CA | None = None) -> Iterator[int]:
     """A PostgreSQL on a free port; with `ca`, TLS on with a certificate it issued for localhost."""
+    with postgres_instance(ca) as server:
+        yield server.port
+
+
+@dataclass(frozen=True)
+class PostgresInstance:
+    """A running PostgreSQL: its port, and its own tools (as its user) to drive it."""
+
+    port: int
+    bindir: Path
+    data: Path
+    prefix: tuple[str, ...]  # runuser -u nobody --, as root
+
+    def tool(self, name: str, *args: str) -> list[str]:
+        """The command line of one of its tools (`pg_ctl`, `psql`, `pg_isready`), run as its user."""
+        return [*self.prefix, str(self.bindir / name), *args]
+
+
+@contextmanager
+def postgres_instance(ca: trustme.CA | None = None) -> Iterator[PostgresInstance]:
+    """`postgres_server`, for tests that drive the server itself (a smart shutdown)."""
     bindir = _postgres_bin()
     if bindir is None:
         pytest.skip("PostgreSQL not found: install it (apt-get install postgresql) to run this test")
@@ -125,7 +147,7 @@ def postgres_server(ca: trustme.CA | None = None) -> Iterator[int]:
     # -w: pg_ctl returns once the server accepts connections
     run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start")
     try:
-        yield port
+        yield PostgresInstance(port, bindir, data, tuple(prefix))
     finally:
         subprocess.run(
             [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
@@ -197,3 +219,9 @@ def prometheus_server(config: str, directory: Path) -> Iterator[str]:
     finally:
         stop_process(process)
         log.close()
+
+
+PROMETHEUS_CONFIG = """\
+global: {scrape_interval: 1m}
+scrape_configs: []
+"""

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 DEFAULT_BODY_CAP = 1024 * 1024
 PER_ORIGIN_CONNECTIONS = 10
 BACKOFF_CAP = 10.0
+# All the Retry-After waits of one check together: a down service answering `Retry-After: 10` to
+# every attempt would otherwise stretch a run to 10 s per retry (issue 14); past it, the backoff
+RETRY_AFTER_TOTAL = 10.0
 TRANSIENT_CLASSES = frozenset(
     {FailureClass.REFUSED, FailureClass.TIMEOUT, FailureClass.PROTOCOL, FailureClass.DNS}
 )
@@ -276,10 +279,13 @@ async def _retry(
 
 
 class _RetryWait:
-    """Exponential backoff with jitter; a server's `Retry-After` (up to a cap) wins."""
+    """Exponential backoff with jitter; a server's `Retry-After` (up to a cap, and up to
+    `RETRY_AFTER_TOTAL` for all of one check's waits) wins."""
 
     def __init__(self, backoff: float) -> None:
         from tenacity import wait_exponential, wait_random
+
+        self._retry_after_left = RETRY_AFTER_TOTAL
 
         # backoff, 2×, 4×… capped, plus up to half a backoff of jitter so that
         # many checks failing together do not retry in lockstep
@@ -291,6 +297,8 @@ class _RetryWait:
         outcome = state.outcome
         if outcome is not None and not outcome.failed:
             result = outcome.result()
-            if isinstance(result, _AttemptResult) and result.retry_after is not None:
-                return result.retry_after
+            wanted = result.retry_after if isinstance(result, _AttemptResult) else None
+            if wanted is not None and wanted <= self._retry_after_left:
+                self._retry_after_left -= wanted
+                return wanted
         return float(self._exponential(state))

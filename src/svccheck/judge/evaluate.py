@@ -175,12 +175,18 @@ def _health_detail(reading: HealthReading, components: tuple[Component, ...]) ->
     parts = [_unrecognised(reading.raw_status or "")] if reading.unrecognised else []
     if listed:
         parts.append(listed)
-    return ", ".join(parts) if parts else f"health status {reading.raw_status or reading.status}"
+    if parts:
+        return ", ".join(parts)
+    # no component explains it: the body's own words do (RabbitMQ's top-level `reason`)
+    stated = reading.statement or f"health status {reading.raw_status or reading.status}"
+    return f"{stated} ({reading.message})" if reading.message else stated
 
 
 def _component_text(component: Component) -> str:
+    """`component redis: DOWN (Connection is closed.)`: the component's own message is the why."""
     word = _unrecognised(component.raw_status) if component.unrecognised else component.raw_status
-    return f"component {component.name}: {word}"
+    text = f"component {component.name}: {word}"
+    return f"{text} ({component.message})" if component.message else text
 
 
 def _unrecognised(word: str) -> str:

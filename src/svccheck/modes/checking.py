@@ -85,7 +85,16 @@ def check(
     report = compared(report, saved, baseline)
     from svccheck.modes.deliver import deliver
 
-    return deliver(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+    return deliver(
+        report,
+        manifest,
+        redactor,
+        outputs,
+        display,
+        run,
+        insecure=probing.insecure,
+        request_timeout=probing.request_timeout,
+    )
 
 
 def _progress_console(display: Display) -> Console | None:
@@ -156,7 +165,16 @@ def wait(
     if not display.quiet:
         progress.finish(outcome)
     report = compared(outcome.report, saved, baseline)
-    return deliver(report, manifest, redactor, outputs, display, run, insecure=probing.insecure)
+    return deliver(
+        report,
+        manifest,
+        redactor,
+        outputs,
+        display,
+        run,
+        insecure=probing.insecure,
+        request_timeout=probing.request_timeout,
+    )
 
 
 __all__ = ["check", "check_demo", "load", "select", "wait"]

@@ -23,9 +23,11 @@ def deliver(
     run: Run,
     *,
     insecure: bool,
+    request_timeout: float | None = None,
 ) -> int:
     """Write the report where asked, with Ctrl-C and SIGTERM held off until it is whole; its exit
-    code. `insecure`: --insecure was given (the story's curl line then says -k)."""
+    code. `insecure`: --insecure was given (the story's curl line then says -k);
+    `request_timeout`: --request-timeout's, which the story's reproduce line then uses."""
     if outputs.location is not None:
         from dataclasses import replace
 
@@ -36,7 +38,7 @@ def deliver(
         github(report, redactor, outputs)
         export_spans(report, redactor, outputs.otlp)
         if outputs.table:
-            _print_table(report, manifest, redactor, display, run, insecure=insecure)
+            _print_table(report, manifest, redactor, display, run, insecure, request_timeout)
         else:
             from svccheck.report import formats
 
@@ -64,7 +66,13 @@ def _late_signals_ignored() -> Iterator[None]:
 
 
 def _print_table(
-    report: Report, manifest: Manifest, redactor: Redactor, display: Display, run: Run, *, insecure: bool
+    report: Report,
+    manifest: Manifest,
+    redactor: Redactor,
+    display: Display,
+    run: Run,
+    insecure: bool,
+    request_timeout: float | None,
 ) -> None:
     from svccheck.report import table
 
@@ -73,7 +81,8 @@ def _print_table(
         from svccheck.report import story
 
         # soft wrap: the curl line stays one line, whatever the width, so it can be copied as it is
-        console.print(story.render(report, manifest, redactor, insecure=insecure), soft_wrap=True)
+        told = story.render(report, manifest, redactor, insecure=insecure, request_timeout=request_timeout)
+        console.print(told, soft_wrap=True)
         console.print(table.render(report, redactor, reproduce=""))  # the story is the closer look
     elif display.quiet:
         console.print(table.render_quiet(report, redactor))

@@ -19,7 +19,12 @@ from svccheck.judge.health import FORMATS
 from svccheck.model import Check, HttpRequest, ProbeOutcome
 from svccheck.redact import Redactor
 
-WELL_KNOWN_PATHS = ("/health", "/healthz", "/readyz", "/livez", "/actuator/health", "/status", "/ping")
+# readiness before liveness where a family has both: a check asks whether the service serves
+WELL_KNOWN_PATHS = (
+    "/health", "/healthz", "/readyz", "/livez", "/actuator/health",
+    "/-/ready", "/-/healthy",  # the Prometheus family: Prometheus, Alertmanager, Pushgateway
+    "/ready", "/readiness", "/liveness", "/status", "/ping",
+)  # fmt: skip
 SCHEMA_FILE = "services.schema.json"
 # how `init` names a health format to people, from the readers' registry
 FORMAT_NAMES = {health_format.name: health_format.title for health_format in FORMATS}
@@ -40,6 +45,10 @@ class Found:
     health_format: str | None = None
     body_word: str | None = None  # a short plain body (OK, pong) to expect when no format is known
     problem: str | None = None
+
+
+# what a person's browser gets: a status page (Pushgateway's `/status`), never a health endpoint
+_HTML = ("text/html", "application/xhtml+xml")
 
 
 def check_url(url: str) -> str:
@@ -64,10 +73,31 @@ async def discover(urls: list[str], *, insecure: bool = False) -> list[Found]:
 
         async def one(url: str) -> Found:
             checks = [_probe_check(url, path, join_url(url, path)) for path in WELL_KNOWN_PATHS]
+            base, own_path = _split_path(url)
+            if own_path is not None:  # `init http://host:9090/-/ready`: that URL itself first
+                checks.insert(0, _probe_check(url, own_path, url))
             outcomes = await asyncio.gather(*(prober.probe(c) for c in checks))
+            if own_path is not None:
+                own = choose(base, [(own_path, outcomes[0])], guess=False)
+                if own.path is not None:
+                    return own
+                outcomes = outcomes[1:]
             return choose(url, list(zip(WELL_KNOWN_PATHS, outcomes, strict=True)))
 
         return list(await asyncio.gather(*(one(u) for u in urls)))
+
+
+def _split_path(url: str) -> tuple[str, str | None]:
+    """`http://host:9090/-/ready` → (`http://host:9090`, `/-/ready`); no path: (url, None)."""
+    from svccheck.redact import is_sensitive_param
+
+    parts = urlsplit(url)
+    if parts.path in ("", "/") and not parts.query:
+        return url, None
+    if any(is_sensitive_param(field.partition("=")[0]) for field in parts.query.split("&")):
+        return url, None  # a token stays in the service URL, where the file writes it as a variable
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return urlunsplit((parts.scheme, parts.netloc, "", "", "")), path
 
 
 # health documents first; any answer is still worth seeing (a plain-text "OK")
@@ -80,9 +110,7 @@ def _probe_check(service: str, path: str, url: str) -> Check:
         name=path,
         kind="health",
         url=url,
-        target=HttpRequest(
-            headers=(("Accept", "application/health+json, application/json;q=0.9, */*;q=0.5"),)
-        ),
+        target=HttpRequest(headers=(("Accept", DISCOVERY_ACCEPT),)),
         expect=None,
         timeout=DISCOVERY_TIMEOUT,
         retries=0,
@@ -91,19 +119,25 @@ def _probe_check(service: str, path: str, url: str) -> Check:
     )
 
 
-def choose(url: str, answers: list[tuple[str, ProbeOutcome]]) -> Found:
+def choose(url: str, answers: list[tuple[str, ProbeOutcome]], *, guess: bool = True) -> Found:
     """The first path, in well-known order, that answered best: a health body with 2xx, then any
-    2xx, then a health body with another status (a service that is down right now)."""
+    2xx, then a health body with another status (a service that is down right now). An HTML
+    page is for a browser, not a health endpoint: never taken."""
     from svccheck.judge.health import parse_health
 
     ranked: list[tuple[int, int, Found]] = []
     problem = None
+    pages: list[str] = []
     for order, (path, outcome) in enumerate(answers):
         snapshot = outcome.answer
         if snapshot is None or snapshot.status_code is None:
             problem = problem or outcome.reason
             continue
-        reading = parse_health(snapshot.body, snapshot.header("content-type"))
+        content_type = snapshot.header("content-type") or ""
+        if content_type.split(";", 1)[0].strip().lower() in _HTML:
+            pages.append(path)
+            continue
+        reading = parse_health(snapshot.body, content_type or None)
         ok = 200 <= snapshot.status_code < 300
         if not ok and reading is None:
             continue
@@ -116,6 +150,11 @@ def choose(url: str, answers: list[tuple[str, ProbeOutcome]]) -> Found:
         ranked.append((rank, order, found))
     if ranked:
         return min(ranked, key=lambda item: item[:2])[2]
+    if pages and not problem:
+        shown = ", ".join(pages[:3]) + (" …" if len(pages) > 3 else "")
+        problem = f"only HTML pages answered ({shown}), not a health endpoint"
+    if not guess:
+        return Found(url, None, problem=problem)
     return Found(url, None, problem=problem or "no well-known health path answered (all 404 or errors)")
 
 
@@ -197,24 +236,35 @@ def render(found: list[Found], *, insecure: bool = False) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+# Every check `init` writes asks with the Accept header it probed with: a content-negotiating
+# endpoint (django-health-check: JSON for application/json, an HTML page for */*) then gives
+# `all` the body `init` judged (issue 14)
+_ACCEPT_LINE = f"      headers: {{Accept: {json.dumps(DISCOVERY_ACCEPT)}}}"
+
+
 def _health_lines(item: Found) -> list[str]:
     if item.path is None:
         return [
             # the problem is the server's words, in a YAML comment: one line, escapes shown
             f"    # {Redactor().text(item.problem or '')}: /health is a guess; change it to your health path",
-            "    health: /health",
+            "    health:",
+            "      path: /health",
+            _ACCEPT_LINE,
         ]
     if item.health_format is not None:
         fmt = FORMAT_NAMES.get(item.health_format, item.health_format)
         return [
             f"    # HTTP {item.status_code} with a health body ({fmt}): svccheck reads its status and",
             "    # names failing components, so no expect is needed (an expect replaces that reading)",
-            f"    health: {_yaml_str(item.path)}",
+            "    health:",
+            f"      path: {_yaml_str(item.path)}",
+            _ACCEPT_LINE,
         ]
     lines = [
         "    # answered without a health body svccheck knows: judged by status and body",
         "    health:",
         f"      path: {_yaml_str(item.path)}",
+        _ACCEPT_LINE,
         "      expect:",
         f"        status: {item.status_code}",
     ]

@@ -9,9 +9,12 @@ is read with every manifest, for its keys, and imports no asyncio.
 
 - plain: the port accepts a connection (and the TLS handshake, with `tls`);
 - redis: `PING` answered by `+PONG` (or `-NOAUTH`: answering, wants a password);
-- postgres: an SSLRequest answered by `S` or `N` — what every PostgreSQL server
-  does before authentication, so no credentials are needed. With `tls`, the
-  server must answer `S` and the handshake follows.
+- postgres: accepting connections, as `pg_isready` asks it: an SSLRequest answered by
+  `S` or `N` (with `tls`, `S` and the handshake), then a StartupMessage whose first
+  answer is an authentication request or a login error. A server in smart shutdown,
+  startup or recovery still answers the SSLRequest, then refuses every login with
+  57P03 (or 53300, too many connections): that fails with class `health` and the
+  server's message. No credentials are sent or needed.
 
 In the manifest (`SHAPE`) a TCP service has no requests to describe: its keys are
 an allow-list. Timeouts, retries, backoff, `verify_tls`, `critical`, `tags` and
@@ -62,7 +65,16 @@ FIELDS = (
         Nullable(Scalar(one_of(*PINGS), {"anyOf": [{"type": "string", "enum": list(PINGS)}, INTERPOLATED]})),
         description=(
             "tcp:// only: a protocol-level ping, so an open port is not taken for a working service: "
-            "redis (PING, expects PONG) or postgres (SSLRequest, expects an answer)"
+            "redis (PING, expects PONG) or postgres (SSLRequest and StartupMessage, expects the "
+            "server accepting connections)"
+        ),
+    ),
+    Field(
+        "redis_cluster",
+        Nullable(BOOL),
+        description=(
+            "tcp:// with protocol: redis only: also ask CLUSTER INFO, and fail a node whose "
+            "cluster_state is not ok (a PING cannot see it)"
         ),
     ),
 )
@@ -87,6 +99,9 @@ def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) ->
     given = sorted(svc.written & set(schema.CLIENT_CERTIFICATE_KEYS))
     if given and svc.value("tls") is not True:
         report.error((*where, given[0]), "a client certificate needs TLS: add tls: true", key=True)
+    if svc.value("redis_cluster") is True and svc.value("protocol") != "redis":
+        asks = "redis_cluster: true asks a Redis: add protocol: redis"
+        report.error((*where, "redis_cluster"), asks, key=True)
 
 
 def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
@@ -105,6 +120,7 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
         tls=bool(svc.value("tls")),
         protocol=svc.value("protocol"),
         client_cert=client_certificate(svc, manifest_path),
+        cluster=svc.value("redis_cluster") is True,
     )
     check = Check(
         service=name,
@@ -150,8 +166,8 @@ class Tcp(Protocol):
     name = "tcp"
     schemes: ClassVar[tuple[str, ...]] = ("tcp",)
     shape = SHAPE
-    # "timed out after 2s": a TCP check's phases are few and its reason stays short
-    names_stalled_phase = False
+    # "timed out after 2s in the TLS handshake", "… waiting for the answer to PING" (issue 14)
+    names_stalled_phase = True
 
     def connector(self, *, total: int) -> Connector:
         from svccheck.protocols.tcp_exchange import TcpConnector  # asyncio's streams: for a probe only
@@ -201,8 +217,11 @@ class Tcp(Protocol):
             lines.append(f"present client certificate {client.cert} (key {client.key})")
         if target.protocol == "redis":
             lines.append("send PING")
+            if target.cluster:
+                lines.append("send CLUSTER INFO: cluster_state must be ok")
         elif target.protocol == "postgres":
             lines.append("send SSLRequest (no credentials)")
+            lines.append("send StartupMessage (user postgres, no password): accepting connections?")
         return lines
 
     def reproduce(
@@ -279,7 +298,7 @@ def _promise(target: TcpTarget) -> str:
     if target.protocol == "redis":
         return "PING answered (+PONG, or a request for a password)"
     if target.protocol == "postgres":
-        return "a PostgreSQL server answering" + (" with TLS" if target.tls else "")
+        return "a PostgreSQL server accepting connections" + (" with TLS" if target.tls else "")
     return "a connection accepted" + (" and a TLS handshake" if target.tls else "")
 
 

@@ -29,9 +29,15 @@ _MAX_BODY_LINES = 40
 
 
 def render(
-    report: Report, manifest: Manifest, redactor: Redactor, *, insecure: bool = False
+    report: Report,
+    manifest: Manifest,
+    redactor: Redactor,
+    *,
+    insecure: bool = False,
+    request_timeout: float | None = None,
 ) -> RenderableType:
-    """Every check of every service in `report`, in report order."""
+    """Every check of every service in `report`, in report order. `request_timeout`: the
+    --request-timeout in force, which the reproduce line then uses instead of the manifest's."""
     secret_vars = dict(manifest.secret_vars)
     secrets = secret_values(manifest)
     blocks: list[RenderableType] = []
@@ -45,6 +51,7 @@ def render(
                     secret_vars=secret_vars,
                     secrets=secrets,
                     insecure=insecure,
+                    request_timeout=request_timeout,
                 )
             )
     return Group(*blocks)
@@ -58,6 +65,7 @@ def _story(
     secret_vars: dict[str, str],
     secrets: set[str],
     insecure: bool,
+    request_timeout: float | None,
 ) -> RenderableType:
     check = result.check
     out = Text()
@@ -147,12 +155,14 @@ def _story(
                 out.append(f"{_INDENT}{label}: {redactor.text(named)}\n", style="dim")
 
     verify: bool | str = False if insecure else check.verify_tls
+    # the timeout the attempts ran with, as the prober chose it: --request-timeout wins (issue 14)
+    timeout = request_timeout or check.timeout
     command_line = protocol.reproduce(
         check,
         secret_vars=secret_vars,
         secrets=secrets,
         verify=verify,
-        timeout=check.timeout,
+        timeout=timeout,
         traceparent=traceparent,  # None but for a protocol that `carries_trace`
     )
     out.append("reproduce", style="bold")

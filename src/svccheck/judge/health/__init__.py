@@ -10,12 +10,12 @@ Formats, one module each, detected by shape (and IETF also by ``application/heal
 ============ ==========================================================
 format       shape
 ============ ==========================================================
-ietf         ``status`` + ``checks: {"component:measurement": [node...]}``
-microprofile ``status`` + ``checks: [{"name", "status"}...]`` (Quarkus, Liberty)
+ietf         ``status`` + ``checks: {"component:measurement": [node...]}`` (or ``details``)
+microprofile ``status`` + ``checks: [{"name", "status" or "state"}...]`` (Quarkus, Liberty)
 aspnetcore   ``status: Healthy|Degraded|Unhealthy`` + ``entries``
-terminus     ``status: ok|error|shutting_down`` + ``info``/``error``/``details``
+terminus     ``status: ok|error|shutting_down`` + ``info``/``error``/``details`` (``error`` maybe a list)
 spring       ``status`` + ``components`` (nested) or Boot 2.0 ``details``
-plain-json   ``{"status": "ok"}`` or ``{"healthy": false}``-style booleans
+plain-json   ``{"status": "ok"}``, ``{"healthy": false}``, ``{"health": "false"}``, lists of results
 k8s          ``[+]name ok`` / ``[-]name failed: …`` / ``readyz check failed``
 plain-text   a single status word: ``OK``, ``healthy``, ``pong``, ``DOWN``…
 ============ ==========================================================
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Final
 
 from svccheck.judge.health import (
@@ -45,11 +46,13 @@ from svccheck.judge.health.reading import (
     MAX_DEPTH,
     MAX_TEXT,
     NOT_JSON,
+    TOP_MESSAGE_KEYS,
     Component,
     HealthBody,
     HealthFormat,
     HealthReading,
     HealthStatus,
+    first_message,
     status_word,
 )
 
@@ -109,8 +112,17 @@ def parse_health(body: bytes | str, content_type: str | None = None) -> HealthRe
     for health_format in FORMATS:
         reading = health_format.read(answer)
         if reading is not None:
-            return reading
+            return _with_message(reading, answer.json)
     return None
+
+
+def _with_message(reading: HealthReading, document: object) -> HealthReading:
+    """The body's own top-level explanation, whatever the format: RabbitMQ's
+    `{"status": "failed", "reason": "There are alarms in effect in the cluster"}`."""
+    if reading.message is not None or not isinstance(document, dict):
+        return reading
+    message = first_message(document, TOP_MESSAGE_KEYS)
+    return reading if message is None else replace(reading, message=message)
 
 
 def _json_document(text: str) -> object:

@@ -1,7 +1,9 @@
 """IETF "Health Check Response Format for HTTP APIs" (draft-inadarei-api-health-check).
 
 ``status`` and ``checks: {"component:measurement": [node, ...]}``; recognised by that
-shape, or by the ``application/health+json`` media type with a ``status``.
+shape, or by the ``application/health+json`` media type with a ``status``. With the media
+type, the draft's earlier name ``details`` holds the checks too, one node per key (maikai,
+the draft's reference middleware, sends that).
 """
 
 from __future__ import annotations
@@ -28,8 +30,11 @@ def read(body: HealthBody) -> HealthReading | None:
         return None
     checks = data.get("checks")
     shaped = isinstance(checks, dict) and any(isinstance(v, list) for v in checks.values())
-    if not shaped and not (_is_health_json(body.content_type) and "status" in data):
+    health_json = _is_health_json(body.content_type) and "status" in data
+    if not shaped and not health_json:
         return None
+    if health_json and not isinstance(checks, dict):
+        checks = data.get("details")
     components: list[Component] = []
     if isinstance(checks, dict):
         for key, nodes in checks.items():

@@ -15,6 +15,7 @@ from svccheck.judge.health.reading import (
     HealthReading,
     HealthStatus,
     clean,
+    component,
     component_name,
     first_message,
     status_word,
@@ -26,6 +27,13 @@ _STATUS_KEYS: Final = ("status", "state", "health", "healthstatus", "overallstat
 _BOOL_KEYS: Final = ("healthy", "ok", "up", "alive", "ready", "live", "success", "status")
 # Keys under which plain JSON bodies commonly list their dependencies.
 _CONTAINER_KEYS: Final = ("checks", "components", "dependencies", "services", "details", "results")
+# A list of results names each entry (py-healthcheck's `checker`) and says how it went in a
+# word or a boolean (`passed`: py-healthcheck, fastapi-healthchecks).
+_NAME_KEYS: Final = ("name", "checker", "check", "component", "service", "id")
+_RESULT_BOOL_KEYS: Final = ("passed", "healthy", "ok", "up", "success")
+# a result's explanation; fastapi-healthchecks sends its error under `details`
+_RESULT_MESSAGE_KEYS: Final = (*MESSAGE_KEYS, "details")
+_TRUTH: Final[dict[str, HealthStatus]] = {"true": "pass", "false": "fail"}
 
 
 def read(body: HealthBody) -> HealthReading | None:
@@ -43,6 +51,10 @@ def read(body: HealthBody) -> HealthReading | None:
         value = data[keys[wanted]] if wanted in keys else None
         if isinstance(value, str) and (stated := status_word(value)) is not None:
             return HealthReading(stated, clean(value), "plain-json", _components(data))
+        if isinstance(value, str) and (truth := _TRUTH.get(value.strip().lower())) is not None:
+            # a boolean sent as a string: etcd's `{"health": "false"}`
+            said = f"{clean(keys[wanted])} {clean(value)}"
+            return HealthReading(truth, clean(value), "plain-json", _components(data), statement=said)
         if unknown is None and isinstance(value, str) and clean(value):
             unknown = clean(value)
     # Booleans only when no status word: a stated status is authoritative.
@@ -101,7 +113,28 @@ def _components(data: dict[str, object]) -> tuple[Component, ...]:
         if isinstance(section, dict):
             for name, value in section.items():
                 add(str(name), value, listed=True)
+        elif isinstance(section, list):
+            for entry in section[:MAX_COMPONENTS]:
+                if len(out) < MAX_COMPONENTS and (found := _result(entry)) is not None:
+                    out.append(found)
     return tuple(out)
+
+
+def _result(entry: object) -> Component | None:
+    """One entry of a list of results: named, and with a status word or a boolean."""
+    if not isinstance(entry, dict):
+        return None
+    name = next((entry[k] for k in _NAME_KEYS if isinstance(entry.get(k), str) and entry[k]), None)
+    if name is None:
+        return None
+    message = first_message(entry, _RESULT_MESSAGE_KEYS)
+    if isinstance(entry.get("status"), str) or isinstance(entry.get("state"), str):
+        return component(name, entry, message)
+    flag = next((entry[k] for k in _RESULT_BOOL_KEYS if isinstance(entry.get(k), bool)), None)
+    if flag is None:
+        return None
+    word = "passed" if flag else "failed"
+    return Component(component_name(name), "pass" if flag else "fail", word, message)
 
 
 FORMAT = HealthFormat("plain-json", "JSON with a status", read)

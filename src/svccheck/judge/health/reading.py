@@ -47,6 +47,9 @@ _WORDS: Final[dict[str, HealthStatus]] = {
             "fail", "failed", "failure", "error", "errored", "down", "unhealthy",
             "red", "critical", "out_of_service", "not_serving", "service_unknown",
             "shutting_down", "dead", "unavailable", "offline", "not_ready", "ko",
+            # what real servers say while not serving (issue 14): a process that stopped or
+            # crashed, and the transitions, which are not ready (MicroProfile-like `STARTING`)
+            "stopped", "crashed", "starting", "stopping", "restarting",
         ),
         "fail",
     ),
@@ -57,6 +60,8 @@ _SPACE = re.compile(r"\s+")
 
 # Keys under which a component's explanation is commonly given.
 MESSAGE_KEYS: Final = ("error", "message", "output", "description", "reason", "exception")
+# ... and a whole body's (`description` there describes the service, not its trouble)
+TOP_MESSAGE_KEYS: Final = ("reason", "error", "message", "output")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +74,11 @@ class HealthReading:
     components: tuple[Component, ...]
     # `raw_status` is a word svccheck does not know: at least a warn that says so (#15)
     unrecognised: bool = False
+    # the body's own top-level explanation (RabbitMQ's `reason`), said when no component does
+    message: str | None = None
+    # how the body stated its status when `health status WORD` would misread it:
+    # etcd's `{"health": "false"}` is `health false`
+    statement: str | None = None
 
     def failing(self) -> tuple[Component, ...]:
         """Components that are not ``pass``, failures before warnings.
@@ -130,12 +140,19 @@ def status_word(word: str) -> HealthStatus | None:
     """
     if not isinstance(word, str) or len(word) > 40:
         return None
-    return _WORDS.get(_SEPARATORS.sub("_", word.strip().lower()))
+    key = _SEPARATORS.sub("_", word.strip().lower())
+    found = _WORDS.get(key)
+    if found is None and key.endswith("_failed"):
+        return "fail"  # `start failed`, `connection-failed`: whatever failed, it is a failure
+    return found
 
 
 def component(name: str, node: dict[str, object], message: str | None) -> Component | None:
-    """A component from a node with a `status` word; None without one."""
+    """A component from a node with a `status` (or `state`, as MicroProfile-like libraries
+    write it) word; None without one."""
     raw = node.get("status")
+    if raw is None:
+        raw = node.get("state")
     if not isinstance(raw, str):
         return None
     # A word we do not know inside a health report is something we cannot
@@ -169,10 +186,23 @@ def first_message(node: dict[str, object], keys: tuple[str, ...]) -> str | None:
     for key in keys:
         value = node.get(key)
         if isinstance(value, str):
-            text = clean(value)
+            text = clean(explanation(value))
             if text:
                 return text
     return None
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def explanation(value: str) -> str:
+    """A message as it explains itself: a Python traceback by its last line (the exception
+    raised; fastapi-healthchecks sends whole tracebacks as a check's details), anything else
+    whole (`clean` makes it one line)."""
+    if not value.lstrip().startswith(_TRACEBACK):
+        return value
+    tail = value[-MAX_TEXT * 4 :].splitlines()
+    return next((line for line in reversed(tail) if line.strip()), "")
 
 
 def component_name(key: str) -> str:

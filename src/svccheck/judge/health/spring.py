@@ -87,7 +87,10 @@ def _walk(
             continue
         details = node.get("details")
         message = (
-            first_message(details, ("error", "message", "reason")) if isinstance(details, dict) else None
+            # `failure`: pyctuator, Spring Boot Actuator for Python, puts the error text there
+            first_message(details, ("error", "message", "reason", "failure"))
+            if isinstance(details, dict)
+            else None
         )
         out.append(Component(_tail(name), status, clean(raw), message, unrecognised=known is None))
         unhealthy = unhealthy or status != "pass"
