@@ -11,15 +11,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from svccheck.engine.credentials import RunInputs, Session, judge_token, token_service_of
 from svccheck.engine.prober import Prober, ProbeSettings
 from svccheck.errors import ExitCode
 from svccheck.judge.evaluate import evaluate, internal_error, unfinished
 from svccheck.judge.evaluate import prepare as prepare_judging
-from svccheck.judge.triage import nothing_answered, root_causes
+from svccheck.judge.triage import needed_causes, nothing_answered, root_causes
 from svccheck.model import (
     Check,
     CheckResult,
     Manifest,
+    ProbeOutcome,
     Report,
     Service,
     ServiceResult,
@@ -145,11 +147,13 @@ async def execute(
     manifest_path: str = "",
     strict: bool = False,
     keep_answers: bool = False,
+    session: Session | None = None,
 ) -> Report:
     """Probe every check of `services` concurrently; `deadline` is a `time.monotonic()` instant.
 
     `keep_answers` keeps each check's answer (headers and the start of the body)
     for `check -v`; otherwise only its timings and certificate stay in the report.
+    `session` keeps tokens and captured values from one round to the next.
     """
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
@@ -158,8 +162,14 @@ async def execute(
     prepare_judging(checks)  # imports done now, not under an attempt's clock
     async with Prober(settings) as prober:
         prober.prepare(checks)
+
+        async def fetch_token(check: Check) -> tuple[CheckResult, ProbeOutcome | None]:
+            outcome = await prober.probe(check)
+            return evaluate(check, outcome, critical=True, judge=judge_token), outcome
+
+        inputs = RunInputs(session if session is not None else Session(), checks, fetch_token)
         tasks: list[asyncio.Future[Any]] = [
-            asyncio.create_task(_service_checks(prober, s, results, keep_answers)) for s in services
+            asyncio.create_task(_service_checks(prober, s, results, keep_answers, inputs)) for s in services
         ]
         stop_waiter: asyncio.Future[Any] | None = (
             asyncio.ensure_future(stop.event.wait()) if stop is not None else None
@@ -182,6 +192,11 @@ async def execute(
                         critical=service.critical,
                         trace_id=prober.progress.trace_ids.get(check.key),
                     )
+    # the token requests this run's checks used, each as a service of its own (`auth:NAME`)
+    for token in inputs.token_results():
+        credential = inputs.used[token.check.service.removeprefix("auth:")]
+        services = (token_service_of(token.check, credential), *services)
+        results[token.check.key] = token
     return build_report(
         services,
         results,
@@ -221,24 +236,43 @@ async def _wait_until_done(
 
 
 async def _service_checks(
-    prober: Prober, service: Service, results: dict[tuple[str, str], CheckResult], keep_answers: bool
+    prober: Prober,
+    service: Service,
+    results: dict[tuple[str, str], CheckResult],
+    keep_answers: bool,
+    inputs: RunInputs,
 ) -> None:
     # The health check goes first; sample checks run whatever it says, so the
-    # report shows the whole picture.
-    health = [c for c in service.checks if c.kind == "health"]
-    samples = [c for c in service.checks if c.kind != "health"]
+    # report shows the whole picture. A check that uses another's capture waits for it in a
+    # task of its own, so that no worker a producer may need is held by its consumer.
+    health = [c for c in service.checks if c.kind == "health" and not c.uses]
+    samples = [c for c in service.checks if c.kind != "health" and not c.uses]
+    consumers = [c for c in service.checks if c.uses]
 
     async def one(check: Check) -> None:
         try:
-            outcome = await prober.probe(check)
-            result = evaluate(check, outcome, critical=service.critical, judge=protocol_for(check.url).judge)
+            prepared = await inputs.prepare(check)
+            if isinstance(prepared, CheckResult):  # what it needed is not there: skipped
+                results[check.key] = prepared
+                inputs.failed(check)
+                return
+            judge = protocol_for(check.url).judge
+            outcome = await prober.probe(prepared.check)
+            again = await inputs.refreshed(check, prepared, outcome)
+            if again is not None:  # a 401 with a token granted earlier: once more with a new one
+                prepared, outcome = again, await prober.probe(again.check)
+            result = evaluate(prepared.check, outcome, critical=service.critical, judge=judge)
+            if prepared.check is not check or check.captures:
+                result = inputs.finish(check, prepared, outcome, result, critical=service.critical)
             if not keep_answers and result.response is not None:
                 # a thousand checks' headers and bodies would outweigh everything else in memory
                 result = replace(result, response=replace(result.response, headers=(), body=b""))
             results[check.key] = result
         except Exception as exc:  # a bug must cost one check its verdict, not the whole report
             results[check.key] = internal_error(check, exc, critical=service.critical)
+            inputs.failed(check)
 
+    waiting = [asyncio.ensure_future(one(check)) for check in consumers]
     for check in health:
         await one(check)
     # A few workers per service rather than a task per check: a service's
@@ -250,7 +284,12 @@ async def _service_checks(
         for check in queue:
             await one(check)
 
-    await asyncio.gather(*(worker() for _ in range(min(len(samples), prober.settings.per_origin))))
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(len(samples), prober.settings.per_origin))))
+        await asyncio.gather(*waiting)
+    finally:
+        for task in waiting:
+            task.cancel()
 
 
 def build_report(
@@ -278,6 +317,8 @@ def build_report(
     ]
     unreachable = [r.service.name for r in service_results if any(c.connect_failed for c in r.checks)]
     causes = root_causes(broken, {s.name: s.depends_on for s in services}, unreachable)
+    # a check skipped for want of a token or a capture: the check that failed to give it is the cause
+    causes = needed_causes({r.service.name: r.checks for r in service_results}, causes) | causes
     service_results = [
         ServiceResult(r.service, r.verdict, r.checks, causes.get(r.service.name)) for r in service_results
     ]

@@ -40,6 +40,13 @@ NO_AUTH = "none"  # `auth: none`: this service or check sends no credential, wha
 CLIENT_AUTH = ("client_secret_basic", "client_secret_post")
 # a capture is referred to as `${capture.NAME}`; a credential by its name in `auth:`
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+# `${capture.NAME}` as interpolation leaves it (`$${` was a literal `${` there, and is one here too)
+CAPTURE_REFERENCE = re.compile(r"\$\{\s*capture\.([^{}\s]*)\s*\}")
+
+
+def capture_names(text: str) -> list[str]:
+    """The capture names `text` refers to, in order."""
+    return CAPTURE_REFERENCE.findall(text) if "capture." in text else []
 
 
 def _name_problem(kind: str) -> Any:

@@ -10,9 +10,8 @@ from dataclasses import replace
 from typing import Any
 
 from svccheck.grammar import schema
-from svccheck.grammar.auth import NO_AUTH, CredentialSpec
+from svccheck.grammar.auth import NO_AUTH, CredentialSpec, capture_names
 from svccheck.grammar.settings import Layer, merge, verify_setting
-from svccheck.manifest.captures import capture_names
 from svccheck.model import (
     BasicCredential,
     Capture,

@@ -7,22 +7,13 @@ pass, each at its line and column.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from svccheck.grammar.auth import NO_AUTH
+from svccheck.grammar.auth import NO_AUTH, capture_names
 from svccheck.grammar.source import Path
 
 Report = Callable[[Path, str, bool], None]
-
-# `${capture.NAME}`; `$${` was a literal `${` before interpolation and is one here too
-CAPTURE_REFERENCE = re.compile(r"\$\{\s*capture\.([^{}\s]*)\s*\}")
-
-
-def capture_names(text: str) -> list[str]:
-    """The capture names `text` refers to, in order."""
-    return CAPTURE_REFERENCE.findall(text) if "capture." in text else []
 
 
 def check_auth_and_captures(data: dict[str, Any], report: Report) -> None:
@@ -202,4 +193,4 @@ def _cycles(edges: dict[Path, dict[Path, Path]]) -> list[list[Path]]:
     return cycles
 
 
-__all__ = ["CAPTURE_REFERENCE", "capture_names", "check_auth_and_captures"]
+__all__ = ["check_auth_and_captures"]
