@@ -238,8 +238,6 @@ class Manifest:
     secrets: frozenset[str] = frozenset()
     # (secret value, the `${NAME}` it was interpolated from): reproductions refer to `$NAME`
     secret_vars: tuple[tuple[str, str], ...] = ()
-    # capture name -> (service, check) of the check that captures it
-    producers: tuple[tuple[str, tuple[str, str]], ...] = ()
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)

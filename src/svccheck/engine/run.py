@@ -65,7 +65,23 @@ def select(manifest: Manifest, selection: Selection) -> tuple[Service, ...]:
     ]
     if not chosen:
         raise SelectionError("no service matches the selection (--only / --tag / --skip)")
-    return tuple(chosen)
+    return tuple(with_producers(manifest, chosen))
+
+
+def with_producers(manifest: Manifest, chosen: list[Service]) -> list[Service]:
+    """`chosen` and every service whose check captures what they use (`check billing` logs in
+    first), in manifest order."""
+    producer = {c.name: s.name for s in manifest.services for check in s.checks for c in check.captures}
+    names = {s.name for s in chosen}
+    todo = list(chosen)
+    while todo:
+        for name in {producer[u] for check in todo.pop().checks for u in check.uses if u in producer}:
+            if name not in names:
+                names.add(name)
+                service = manifest.service(name)
+                if service is not None:
+                    todo.append(service)
+    return [s for s in manifest.services if s.name in names]
 
 
 @dataclass

@@ -47,7 +47,14 @@ def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None)
             line += f" — {broken}"
         if dependents:
             shown = cut(dependents, _MAX_DEPENDENTS)
-            line += f"; {shown} {'fails' if len(dependents) == 1 else 'fail'} because of it"
+            # skipped for want of its token or capture, not failing (#16)
+            skipped = all(r.verdict is Verdict.SKIP for r in report.services if r.root_cause == cause)
+            verb = (
+                ("is" if len(dependents) == 1 else "are") + " skipped"
+                if skipped
+                else ("fails" if len(dependents) == 1 else "fail")
+            )
+            line += f"; {shown} {verb} because of it"
         lines.append(line)
         if template:
             lines.append("  look closer: " + template.replace("{name}", redactor.text(cause)))
