@@ -60,6 +60,11 @@ def token_service(credential: Credential) -> str:
     return f"auth:{credential.name}"
 
 
+def is_token_service(name: str) -> bool:
+    """A token request's row (`auth:smoke`): no manifest service has a ':' in its name."""
+    return name.startswith("auth:")
+
+
 def auth_var(credential: Credential) -> str:
     return AUTH_VAR_PREFIX + credential.name.upper().replace("-", "_")
 
@@ -148,6 +153,10 @@ class Session:
     kept: dict[str, Taken] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     _failed: dict[str, CheckResult] = field(default_factory=dict)
+    # rounds are numbered so that a refused token is requested once per round, not once per
+    # check that waited for it (the auth-down demo asked 6 times for 2 checks)
+    round: int = 0
+    _failed_round: dict[str, int] = field(default_factory=dict)
 
     def valid(self, name: str) -> Token | None:
         token = self.tokens.get(name)
@@ -165,10 +174,13 @@ class Session:
             token = self.valid(credential.name)
             if token is not None and token.value != stale:
                 return token
+            if token is None and self._failed_round.get(credential.name) == self.round:
+                return None  # refused already in this round
             self.tokens.pop(credential.name, None)
             result, outcome = await fetch(token_check(credential))
             if result.verdict is not Verdict.PASS or outcome is None or outcome.answer is None:
                 self._failed[credential.name] = result
+                self._failed_round[credential.name] = self.round
                 return None
             document = _json(outcome.answer.body)
             assert isinstance(document, dict)
@@ -206,6 +218,7 @@ class RunInputs:
 
     def __init__(self, session: Session, checks: list[Check], fetch: Fetch) -> None:
         self.session = session
+        session.round += 1
         self.fetch = fetch
         self.board = CaptureBoard(kept=session.kept)
         self.board.expect(checks)

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
-from svccheck.engine.credentials import RunInputs, Session, judge_token, token_service_of
+from svccheck.engine.credentials import (
+    RunInputs,
+    Session,
+    is_token_service,
+    judge_token,
+    token_service_of,
+)
 from svccheck.engine.prober import Prober, ProbeSettings
 from svccheck.errors import ExitCode
 from svccheck.judge.evaluate import evaluate, internal_error, unfinished
@@ -354,12 +360,14 @@ def build_report(
         exit_code = ExitCode.FAILED
     else:
         exit_code = ExitCode.OK
+    # a token request is a check of the run, not a service of the manifest (`auth:NAME`)
+    counted = [r for r in service_results if not is_token_service(r.service.name)]
     summary = Summary(
-        services=len(service_results),
-        healthy=sum(r.verdict is Verdict.PASS for r in service_results),
-        degraded=sum(r.verdict is Verdict.WARN for r in service_results),
-        failing=sum(r.verdict is Verdict.FAIL for r in service_results),
-        skipped=sum(r.verdict is Verdict.SKIP for r in service_results),
+        services=len(counted),
+        healthy=sum(r.verdict is Verdict.PASS for r in counted),
+        degraded=sum(r.verdict is Verdict.WARN for r in counted),
+        failing=sum(r.verdict is Verdict.FAIL for r in counted),
+        skipped=sum(r.verdict is Verdict.SKIP for r in counted),
         checks=len(all_checks),
         checks_failed=sum(c.verdict is Verdict.FAIL for c in all_checks),
         checks_warned=sum(c.verdict is Verdict.WARN for c in all_checks),

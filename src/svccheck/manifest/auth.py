@@ -83,7 +83,9 @@ def with_auth(
         svc = spec.services[service.name]
         check_specs: list[Any] = ([svc.health] if svc.health is not None else []) + list(svc.checks)
         checks: list[Check] = []
-        for check, check_spec in zip(service.checks, check_specs, strict=False):
+        # a tcp:// service without `health` still has its one check, built from the service
+        check_specs += [None] * (len(service.checks) - len(check_specs))
+        for check, check_spec in zip(service.checks, check_specs, strict=True):
             choices = [*top, getattr(svc, "auth", None), getattr(check_spec, "auth", None)]
             choice = next((c for c in reversed(choices) if c), None)
             credential = None if choice in (None, NO_AUTH) else built.get(str(choice))
