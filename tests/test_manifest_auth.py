@@ -138,3 +138,16 @@ def test_bad_auth_and_capture_values(change: tuple[str, str], message: str) -> N
 def test_a_tcp_service_takes_no_auth() -> None:
     text = _errors("services:\n  cache:\n    url: tcp://localhost:6379\n    auth: none\n")
     assert "'auth'" in text
+
+
+def test_a_capture_where_nothing_fills_it_is_an_error() -> None:
+    text = _errors(
+        FLEET.replace(
+            "url: http://localhost:8083", "url: http://localhost:8083\n    description: '${capture.session}'"
+        ).replace(
+            "        auth: none\n",
+            "        auth: none\n        expect: {json: {$.id: '${capture.tenant_id}'}}\n",
+        )
+    )
+    assert "services.yaml:15:" in text and "services.yaml:24:" in text
+    assert "${capture.session} can go in a check's path, headers, body or json only" in text

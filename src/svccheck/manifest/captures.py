@@ -46,7 +46,15 @@ def check_auth_and_captures(data: dict[str, Any], report: Report) -> None:
 
     # consumer check -> the checks whose captures it uses (and where it refers to each)
     edges: dict[Path, dict[Path, Path]] = {}
+    misplaced: set[Path] = set()
     for consumer, where, name in _uses(data, services):
+        if not _fillable(where):
+            if where not in misplaced:
+                misplaced.add(where)
+                report(
+                    where, f"${{capture.{name}}} can go in a check's path, headers, body or json only", False
+                )
+            continue
         producer = producers.get(name)
         if producer is None:
             report(where, _unknown("capture", name, list(producers), "under a check's 'capture'"), False)
@@ -62,6 +70,17 @@ def check_auth_and_captures(data: dict[str, Any], report: Report) -> None:
         where = edges[cycle[0]][cycle[1 % len(cycle)]]
         names = " -> ".join(_label(services, node) for node in [*cycle, cycle[0]])
         report(where, f"capture cycle: {names} (each uses a capture of the next)", False)
+
+
+def _fillable(where: Path) -> bool:
+    """Whether a `${capture.NAME}` at `where` is filled in at run time: a check's request (its path,
+    headers, body, json) or headers it inherits; never a URL, a name or an expectation."""
+    if where[0] in ("defaults", "environments"):
+        return "headers" in where
+    inside = where[3:] if where[2] == "health" else where[4:] if where[2] == "checks" else where[2:]
+    if where[2] not in ("health", "checks"):
+        return inside[:1] == ("headers",)
+    return bool(inside) and inside[0] in ("path", "headers", "body", "json")
 
 
 def _unknown(kind: str, name: str, known: list[str], where: str) -> str:
