@@ -265,3 +265,28 @@ def test_a_jsonpath_that_selects_nothing_fails_the_capturing_check(
         == "needs session from auth-service/log in, which failed"
     )
     assert billed == []
+
+
+def test_wait_names_a_refused_token_as_the_root_cause(tmp_path: Path, servers: ServerThread) -> None:
+    async def refuse(request: Request) -> Response:
+        return json_response({"error": "invalid_client", "error_description": "unknown client"}, status=401)
+
+    api = Api()
+    issuer, port = servers.add(refuse), servers.add(api)
+    path = tmp_path / "services.yaml"
+    path.write_text(f"""
+auth:
+  smoke: {{oauth2: {{token_url: "http://127.0.0.1:{issuer}/token", client_id: c, client_secret: s3cr3t-value}}}}
+defaults: {{auth: smoke, retries: 0}}
+services:
+  users: {{url: "http://127.0.0.1:{port}", checks: [{{name: me, path: /me}}]}}
+""")
+    result = run_cli("wait", "-f", str(path), "--timeout", "4s", "--interval", "100ms", "--format", "json")
+    assert_no_traceback(result)
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["root_causes"] == ["auth:smoke"]
+    services = {s["name"]: s for s in report["services"]}
+    assert services["auth:smoke"]["checks"][0]["failure_class"] == "auth"
+    assert services["users"]["checks"][0]["reason"] == "needs a token from auth:smoke/token, which failed"
+    assert api.seen == []

@@ -15,7 +15,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote_plus, urlencode
 
@@ -93,8 +93,14 @@ def token_check(credential: OAuth2Credential) -> Check:
     )
 
 
-def token_service_of(check: Check, credential: OAuth2Credential) -> Service:
-    return Service(check.service, credential.token_url, True, (), (), (check,))
+def token_service_of(check: Check, credential: OAuth2Credential | None = None) -> Service:
+    """The report's row of a token request (`auth:smoke`, its one check `token`)."""
+    return Service(check.service, check.url, True, (), (), (check,))
+
+
+def token_rows(results: Iterable[CheckResult]) -> tuple[Service, ...]:
+    """The token requests among `results`, as the services a report shows them under."""
+    return tuple(token_service_of(r.check) for r in results if is_token_service(r.check.service))
 
 
 def judge_token(check: Check, answer: Answer) -> Judgement:
