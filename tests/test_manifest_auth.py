@@ -151,3 +151,13 @@ def test_a_capture_where_nothing_fills_it_is_an_error() -> None:
     )
     assert "services.yaml:15:" in text and "services.yaml:24:" in text
     assert "${capture.session} can go in a check's path, headers, body or json only" in text
+
+
+def test_defaults_auth_is_for_http_checks_only() -> None:
+    manifest = parse_manifest(
+        FLEET.replace("services:\n", "services:\n  cache: {url: 'tcp://localhost:6379'}\n", 1),
+        "services.yaml",
+        environ=ENV,
+    )
+    cache = next(s for s in manifest.services if s.name == "cache")
+    assert cache.checks[0].auth is None

@@ -89,6 +89,8 @@ def with_auth(
             choices = [*top, getattr(svc, "auth", None), getattr(check_spec, "auth", None)]
             choice = next((c for c in reversed(choices) if c), None)
             credential = None if choice in (None, NO_AUTH) else built.get(str(choice))
+            if not isinstance(check.target, HttpRequest):
+                credential = None  # `defaults: {auth: …}` is for HTTP requests: tcp:// sends none
             captures = tuple(
                 _capture(name, raw) for name, raw in (getattr(check_spec, "capture", None) or {}).items()
             )
