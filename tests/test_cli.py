@@ -389,6 +389,8 @@ def test_start_up_imports_only_what_the_command_needs(
     assert "opentelemetry" not in loaded and "svccheck.report.otlp" not in modules
     # trace context costs one small module, on every run that probes HTTP
     assert "svccheck.protocols.trace_context" in modules
+    # the JOSE library signs and verifies the demo fleet's JWTs only: a check never loads it
+    assert "jwt" not in loaded and "svccheck.demo.tokens" not in modules
     # a manifest without a gRPC service loads no grpcio (nor protobuf): the exchange is never imported
     assert (
         not loaded & {"grpc", "grpc_health", "google"} and "svccheck.protocols.grpc_exchange" not in modules
@@ -491,7 +493,11 @@ def test_demo_healthy_and_outage() -> None:
     assert_no_traceback(healthy)
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     data = report(healthy)
-    assert len(data["services"]) == 12  # the eleven HTTP services and the gRPC ledger (the grpc extra)
+    # the eleven HTTP services, the gRPC ledger (the grpc extra), and the token request they shared
+    assert len(data["services"]) == 13 and data["summary"]["services"] == 12
+    token = next(s for s in data["services"] if s["name"] == "auth:smoke")
+    assert token["verdict"] == "pass"
+    assert all(c["verdict"] in ("pass", "warn") for s in data["services"] for c in s["checks"])
     assert data["summary"]["degraded"] == 1
     ledger = next(s for s in data["services"] if s["name"] == "ledger-service")["checks"][0]
     assert (ledger["protocol"], ledger["verdict"]) == ("grpc", "pass")
@@ -502,6 +508,23 @@ def test_demo_healthy_and_outage() -> None:
     assert "payment-service" in data["root_causes"]
     billing = next(s for s in data["services"] if s["name"] == "billing-service")
     assert billing["verdict"] == "fail" and billing["root_cause"] == "payment-service"
+
+
+def test_demo_auth_down_names_the_login_as_the_root_cause() -> None:
+    result = run_cli("demo", "--scenario", "auth-down", "--format", "json")
+    assert_no_traceback(result)
+    assert result.returncode == 1
+    data = report(result)
+    assert data["root_causes"][0] == "auth:smoke"
+    checks = {(s["name"], c["name"]): c for s in data["services"] for c in s["checks"]}
+    users = checks[("user-service", "list users")]
+    assert (
+        users["verdict"] == "skip" and users["reason"] == "needs a token from auth:smoke/token, which failed"
+    )
+    invoices = checks[("billing-service", "open invoices")]
+    assert invoices["reason"] == "needs session from auth-service/issue token, which failed"
+    table = run_cli("demo", "--scenario", "auth-down")
+    assert "root cause: auth:smoke" in table.stdout and "are skipped because of it" in table.stdout
 
 
 def test_demo_table_shows_eleven_services() -> None:

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import httpx
+import jwt
 import pytest
 import yaml
 
+from svccheck.demo import tokens
 from svccheck.demo.fleet import DEFAULT_PORTS, HEALTH_PATHS, SCENARIOS, SERVICES, Fleet, service_handler
 from svccheck.demo.server import (
     Handler,
@@ -106,7 +108,7 @@ def test_services_and_default_ports_are_in_fleet_order() -> None:
     assert len(SERVICES) == 11
     assert SERVICES[0] == "api-gateway" and SERVICES[-1] == "scheduler-service"
     assert [DEFAULT_PORTS[name] for name in SERVICES] == list(range(8080, 8091))
-    assert SCENARIOS == ("healthy", "outage")
+    assert SCENARIOS == ("healthy", "outage", "auth-down")
 
 
 def test_fleet_serves_every_service_on_its_own_loopback_port(healthy: Fleet) -> None:
@@ -238,12 +240,54 @@ def test_auth_token_needs_credentials(client: httpx.Client, healthy: Fleet) -> N
     assert client.get(url).status_code == 405
 
 
+def test_oauth_client_credentials_issue_signed_jwts(client: httpx.Client, healthy: Fleet) -> None:
+    url = healthy.urls["auth-service"] + "/oauth/token"
+    form = {"grant_type": "client_credentials", "scope": "users:read"}
+    by_basic = client.post(url, data=form, auth=("svccheck-smoke", "demo-secret"))
+    by_post = client.post(url, data={**form, "client_id": "svccheck-smoke", "client_secret": "demo-secret"})
+    for granted in (by_basic, by_post):
+        assert granted.status_code == 200, granted.text
+        claims = tokens.verify(granted.json()["access_token"])
+        assert claims is not None and claims["sub"] == "svccheck-smoke" and claims["scope"] == "users:read"
+        assert granted.json()["expires_in"] == tokens.LIFETIME
+    refused = client.post(url, data=form)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+    wrong_grant = client.post(url, data={"grant_type": "password"}, auth=("a", "b"))
+    assert wrong_grant.status_code == 400 and wrong_grant.json()["error"] == "unsupported_grant_type"
+
+
+def test_auth_down_cannot_issue_tokens() -> None:
+    with Fleet("auth-down") as fleet, httpx.Client() as client:
+        granted = client.post(
+            fleet.urls["auth-service"] + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("a", "b"),
+        )
+        assert granted.status_code == 503 and granted.json()["error"] == "temporarily_unavailable"
+        assert client.post(fleet.urls["auth-service"] + "/api/v1/auth/token", json={}).status_code == 503
+        health = get(client, fleet, "auth-service", "/health")
+        assert (
+            health.status_code == 503 and health.json()["checks"]["signing-keys:count"][0]["status"] == "fail"
+        )
+
+
 def test_jwks_lists_signing_keys(client: httpx.Client, healthy: Fleet) -> None:
     keys = get(client, healthy, "auth-service", "/.well-known/jwks.json").json()["keys"]
     assert keys and all(key["kid"] and key["kty"] == "RSA" for key in keys)
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer", "Token abc", "Basic dXNlcjpwYXNz"])
+# signed with a key auth-service does not have: a JWT in shape only
+FORGED = jwt.encode(
+    {"sub": "mallory", "iss": tokens.ISSUER, "aud": tokens.AUDIENCE},
+    "not-the-key-of-auth-service-0123",
+    algorithm="HS256",
+)
+BEARER = {"Authorization": f"Bearer {tokens.issue('svccheck-smoke')}"}
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer", "Token abc", "Basic dXNlcjpwYXNz", "Bearer x", f"Bearer {FORGED}"]
+)
 def test_users_require_a_bearer_token(
     client: httpx.Client, healthy: Fleet, authorization: str | None
 ) -> None:
@@ -254,14 +298,10 @@ def test_users_require_a_bearer_token(
 
 
 def test_users_with_a_bearer_token(client: httpx.Client, healthy: Fleet) -> None:
-    response = get(
-        client, healthy, "user-service", "/api/v1/users?limit=5", headers={"Authorization": "Bearer x"}
-    )
+    response = get(client, healthy, "user-service", "/api/v1/users?limit=5", headers=BEARER)
     assert response.status_code == 200
     assert len(response.json()["data"]) == 5
-    bad_limit = get(
-        client, healthy, "user-service", "/api/v1/users?limit=0", headers={"Authorization": "Bearer x"}
-    )
+    bad_limit = get(client, healthy, "user-service", "/api/v1/users?limit=0", headers=BEARER)
     assert bad_limit.status_code == 400
 
 
@@ -298,14 +338,16 @@ def test_unknown_tenant_is_404_for_its_own_caller(client: httpx.Client, healthy:
 def test_sample_endpoints_answer_json(
     client: httpx.Client, healthy: Fleet, service: str, path: str, key: str
 ) -> None:
-    response = get(client, healthy, service, path)
+    response = get(client, healthy, service, path, headers=BEARER)
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert key in response.json()
 
 
 def test_query_parameters_filter_and_bound(client: httpx.Client, healthy: Fleet) -> None:
-    invoices = get(client, healthy, "billing-service", "/api/v1/invoices?status=open").json()["data"]
+    invoices = get(client, healthy, "billing-service", "/api/v1/invoices?status=open", headers=BEARER).json()[
+        "data"
+    ]
     assert invoices and {i["status"] for i in invoices} == {"open"}
     assert len(get(client, healthy, "audit-service", "/api/v1/audit/events?limit=10").json()["data"]) == 10
     assert get(client, healthy, "scheduler-service", "/api/v1/jobs?state=failed").json()["data"] == []
@@ -389,8 +431,10 @@ def test_every_manifest_check_gets_its_expected_status(client: httpx.Client, hea
     for name, spec in services.items():
         health = spec["health"] if isinstance(spec["health"], dict) else {"path": spec["health"]}
         for check in [health, *spec["checks"]]:
-            headers = {k: v.replace("${SMOKE_TOKEN:-demo-token}", "demo-token")
+            headers = {k: v.replace("${capture.session}", tokens.issue("svccheck-smoke"))
                        for k, v in check.get("headers", {}).items()}  # fmt: skip
+            if check.get("auth") == "smoke":
+                headers.update(BEARER)
             response = client.request(
                 check.get("method", "GET"),
                 healthy.urls[name] + check["path"],

@@ -7,6 +7,10 @@ credentials echoed in its body and headers, a session of its own in
 `Set-Cookie` / `X-Auth-Token`, and tokens in its JSON body (which a schema's
 violations quote).
 
+Logging in plants more: an OAuth2 client secret, the token the authorization server
+grants, a value one check captures for another, and a Basic password read from a file
+(`${file:…}`).
+
 `OUTPUTS` is the registry: one entry per output, saying how to produce it.
 A new output format (a report file, a command, a view) joins the audit with
 one line there; the audit then fails if any planted secret shows up in it.
@@ -34,6 +38,7 @@ ENV_SECRETS = {
     "SMOKE_TOKEN": "tok-SUPER-secret-123",
     "API_KEY": "key-Very-Private-9",
     "DB_PASSWORD": "dbpw-Quiet-42",
+    "AUDIT_CLIENT_SECRET": "clsec-Oauth-Client-31",
 }
 URL_PASSWORD = "pw-Hunter2-xyz"
 QUERY_TOKEN = "qtok-77z-Query"
@@ -44,6 +49,11 @@ BODY_TOKEN = "body-Access-Token-17"  # an `access_token` in the server's JSON bo
 BODY_SECRET = "body-Client-Secret-23"  # a `client_secret` nested deeper in it
 # SMOKE_CLIENT_SECRET is unset (cli_env drops SMOKE_*): its default is what is sent
 SECRET_DEFAULT = "dflt-Secret-Sauce-64"
+ISSUED_TOKEN = "issued-Bearer-Token-71"  # what the token endpoint grants
+CAPTURED = "captured-Handle-Value-47"  # taken from one answer, sent in the next request
+FILE_PASSWORD = "file-Basic-Password-53"  # read from `${file:…}`
+BASIC_FROM_FILE = base64.b64encode(f"ops:{FILE_PASSWORD}".encode()).decode()
+CLIENT_BASIC = base64.b64encode(f"audit:{ENV_SECRETS['AUDIT_CLIENT_SECRET']}".encode()).decode()
 # the URL's credentials as httpx sends them, `Authorization: Basic …`, echoed by the server
 BASIC_CREDENTIAL = base64.b64encode(f"user:{URL_PASSWORD}".encode()).decode()
 PLANTED = (
@@ -57,6 +67,11 @@ PLANTED = (
     BODY_TOKEN,
     BODY_SECRET,
     SECRET_DEFAULT,
+    ISSUED_TOKEN,
+    CAPTURED,
+    FILE_PASSWORD,
+    BASIC_FROM_FILE,
+    CLIENT_BASIC,
 )
 
 
@@ -179,6 +194,9 @@ OUTPUTS: list[Output] = [
     Output("table on a terminal, with the progress line", lambda p: p.reached_server(p.terminal("all"))),
     Output("watch live table", lambda p: p.terminal("watch", "--rounds", "2", "--interval", "10ms")),
     Output("check -v", lambda p: p.reached_server(p.cli("check", "api", "-v"))),
+    Output(
+        "check -v with a token and a capture", lambda p: p.reached_server(p.cli("check", "session-api", "-v"))
+    ),
     Output("json stdout", lambda p: p.reached_server(p.cli("all", "--format", "json"))),
     Output("--json file", lambda p: p.reached_server(p.with_file("all", "--json", "{out}"))),
     Output("list", lambda p: p.cli("list")),
@@ -217,7 +235,7 @@ OUTPUTS: list[Output] = [
         ),
     ),
     Output("github annotations and step summary", lambda p: p.reached_server(p.github("all"))),
-    Output("wait", lambda p: p.reached_server(p.cli("wait", "--timeout", "1s", "--interval", "100ms"))),
+    Output("wait", lambda p: p.reached_server(p.cli("wait", "--timeout", "2s", "--interval", "100ms"))),
     Output("watch", lambda p: p.cli("watch", "--rounds", "2", "--interval", "10ms")),
     Output("init", lambda p: p.init()),
     Output("init --openapi", lambda p: p.init_openapi()),
@@ -230,7 +248,7 @@ UNAUDITED = {"demo", "schema"}
 
 async def echo(request: Request) -> Response:
     """Sends back everything the client sent that could be a credential, plus its own session."""
-    sent = {k: request.headers.get(k, "") for k in ("authorization", "x-api-key", "cookie")}
+    sent = {k: request.headers.get(k, "") for k in ("authorization", "x-api-key", "cookie", "x-handle")}
     body = {"status": "DOWN", "error": f"denied: {sent}", "query": request.query,
             "sent_body": request.body.decode(), "access_token": BODY_TOKEN,
             "oauth": {"client": {"client_secret": BODY_SECRET}},
@@ -240,8 +258,16 @@ async def echo(request: Request) -> Response:
         "X-Echo-Cookie": sent["cookie"],
         "Set-Cookie": f"sid={SERVER_SESSION}; HttpOnly",
         "X-Auth-Token": SERVER_TOKEN,
+        "X-Echo-Handle": sent["x-handle"],
     }
     return Response(401, json.dumps(body), headers)
+
+
+async def authorization_server(request: Request) -> Response:
+    """Grants a token at /token and hands out a handle at /login (a value named like nothing secret)."""
+    if request.path == "/token":
+        return Response(200, json.dumps({"access_token": ISSUED_TOKEN, "expires_in": 300}))
+    return Response(200, json.dumps({"handle": CAPTURED}))
 
 
 @pytest.fixture(scope="module")
@@ -249,11 +275,34 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Planted]:
     servers = ServerThread().start()
     try:
         port = servers.add(echo)
+        issuer = servers.add(authorization_server)
         scratch = tmp_path_factory.mktemp("audit")
+        (scratch / "ops-password").write_text(FILE_PASSWORD + "\n")
         manifest = scratch / "services.yaml"
         manifest.write_text(f"""
 defaults: {{retries: 1, backoff: 10ms, timeout: 2s}}
+auth:
+  audit:
+    oauth2: {{token_url: "http://127.0.0.1:{issuer}/token", client_id: audit, client_secret: "${{AUDIT_CLIENT_SECRET}}"}}
+  filed:
+    basic: {{username: ops, password: "${{file:ops-password}}"}}
 services:
+  session-api:
+    url: http://127.0.0.1:{port}
+    auth: audit
+    checks:
+      - name: with token
+        path: /t
+        headers: {{X-Handle: "${{capture.handle}}"}}
+        expect: {{status: 200, headers: {{x-echo-handle: {{eq: nope}}}}}}
+  login:
+    url: http://127.0.0.1:{issuer}
+    checks:
+      - {{name: log in, method: POST, path: /login, capture: {{handle: $.handle}}}}
+  basic-api:
+    url: http://127.0.0.1:{port}
+    auth: filed
+    checks: [{{path: /b, expect: {{status: 200}}}}]
   api:
     url: http://user:{URL_PASSWORD}@127.0.0.1:{port}
     health: /health

@@ -54,6 +54,7 @@ class FailureClass(StrEnum):
     ASSERTION = "assertion"
     HEALTH = "health"
     DEADLINE = "deadline"
+    AUTH = "auth"  # a token endpoint refused the credentials (HTTP 400/401 with an OAuth2 error)
 
 
 CheckKind = Literal["health", "check"]
@@ -179,6 +180,51 @@ class GrpcTarget:
     client_cert: ClientCertificate | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OAuth2Credential:
+    """RFC 6749 §4.4 client credentials: a token requested once per run, shared by every check
+    that names it (`svccheck.engine.credentials`). `token_check` is the request, as a check."""
+
+    name: str
+    token_url: str
+    client_id: str
+    client_secret: str
+    # client_secret_basic (RFC 6749 §2.3.1, the default) or client_secret_post
+    client_auth: str = "client_secret_basic"
+    form: tuple[tuple[str, str], ...] = ()  # scope, audience and any other form field
+    timeout: float = 5.0
+    retries: int = 2
+    backoff: float = 0.2
+    verify_tls: bool | str = True
+
+
+@dataclass(frozen=True, slots=True)
+class BasicCredential:
+    """`Authorization: Basic` from a user name and a password (RFC 7617)."""
+
+    name: str
+    username: str
+    password: str
+
+
+Credential = OAuth2Credential | BasicCredential
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """A value a check takes from its answer for later checks' `${capture.NAME}`: an RFC 9535
+    JSONPath on the JSON body, or a response header."""
+
+    name: str
+    json_path: str | None = None
+    header: str | None = None
+    secret: bool = True  # masked by value in every output unless the manifest says `secret: false`
+
+    @property
+    def source(self) -> str:
+        return self.json_path if self.json_path is not None else f"header {self.header}"
+
+
 # The protocol's own part of a check: what it sends, where and how. The protocol that reads it
 # is the one of the check's URL scheme (`svccheck.protocols`); everything else is common.
 Target = HttpRequest | TcpTarget | GrpcTarget
@@ -201,6 +247,9 @@ class Check:
     verify_tls: bool | str
     # send W3C trace context (`traceparent`) on each attempt, where the protocol carries it
     trace: bool = True
+    auth: Credential | None = None  # sent as `Authorization` (a token fetched once per run)
+    captures: tuple[Capture, ...] = ()  # values taken from its answer for later checks
+    uses: tuple[str, ...] = ()  # the `${capture.NAME}` names it refers to: it runs after them
 
     @property
     def key(self) -> tuple[str, str]:
@@ -372,6 +421,11 @@ class CheckResult:
     # the W3C trace id the check's requests carried (`traceparent`): what to look up in a tracing UI
     trace_id: str | None = None
     started: float | None = None  # when its first attempt started, in seconds since the Unix epoch (--otlp)
+    # skipped because a check or token it needed failed: that one's "service/check" (the root cause)
+    needed: str | None = None
+    # values it sent that the run obtained (a token, a capture): (value, the variable a
+    # reproduction names it by, how a person gets it)
+    run_vars: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def last_span_id(self) -> str | None:

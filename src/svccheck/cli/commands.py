@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # the settings are imported when a command runs, not by `--he
 class Scenario(StrEnum):
     healthy = "healthy"
     outage = "outage"
+    auth_down = "auth-down"  # auth-service cannot sign tokens: the login is the root cause
 
 
 @command(

@@ -16,16 +16,26 @@ Scenarios:
   its API answers 503); billing-service, which needs payments, fails its
   health (IETF ``fail`` naming ``payment-service:reachability``, HTTP 503) and
   its API answers 502. Everything else, the api-gateway included, stays up.
+* ``auth-down``: auth-service lost its signing keys: its token endpoint and its
+  login answer 503 ``temporarily_unavailable`` and its health fails naming
+  ``signing-keys:count``. Every API that needs a token has none to verify.
+
+auth-service issues real signed JWTs (`svccheck.demo.tokens`): OAuth2 client
+credentials at ``POST /oauth/token`` (RFC 6749 §4.4, the client authenticated
+with HTTP Basic or in the form) and a JSON login at ``POST /api/v1/auth/token``;
+user-service, payment-service and billing-service verify them on their APIs
+(HTTP 401 without a valid one).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
 
+from svccheck.demo import tokens
 from svccheck.demo.server import Handler, Request, Response, Router, ServerThread, json_response
 
 __all__ = [
@@ -51,7 +61,7 @@ SERVICES: tuple[str, ...] = (
     "scheduler-service",
 )
 DEFAULT_PORTS: dict[str, int] = {name: 8080 + i for i, name in enumerate(SERVICES)}
-SCENARIOS: tuple[str, ...] = ("healthy", "outage")
+SCENARIOS: tuple[str, ...] = ("healthy", "outage", "auth-down")
 
 # Where each service answers its health check (what services.yaml points at).
 HEALTH_PATHS: dict[str, str] = {
@@ -164,15 +174,6 @@ def _api_gateway(scenario: str) -> Router:
 # --- auth-service: IETF health+json, OAuth token endpoint, JWKS ----------------------
 
 
-def _fake_jwt(subject: str) -> str:
-    def part(obj: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).rstrip(b"=").decode()
-
-    header = {"alg": "RS256", "kid": "demo-2026-11", "typ": "JWT"}
-    claims = {"sub": subject, "iss": "http://auth-service", "aud": "svccheck-demo", "scope": "read"}
-    return f"{part(header)}.{part(claims)}.ZGVtby1zaWduYXR1cmU"
-
-
 JWKS = {
     "keys": [
         {
@@ -197,26 +198,52 @@ JWKS = {
 
 def _auth_service(scenario: str) -> Router:
     router = Router("auth-service")
+    down = scenario == "auth-down"
     # The draft's own example shape: a passing service with a warning component.
     # The top-level status is authoritative, so this is still a pass.
     payload = _ietf(
-        "pass",
+        "fail" if down else "pass",
         "auth-service",
         {
             "user-service:reachability": _component("pass", observedValue=4, observedUnit="ms"),
             "redis:responseTime": _component("pass", "datastore", observedValue=1, observedUnit="ms"),
-            "signing-keys:count": _component("pass", observedValue=2),
+            "signing-keys:count": _component("fail" if down else "pass", observedValue=0 if down else 2),
             "cpu:utilization": _component("warn", "system", observedValue=85, observedUnit="percent"),
         },
         releaseId="5.3.1",
         description="tokens, sessions and RBAC",
     )
-    router.static("GET", "/health", json_response(payload, content_type=IETF_HEALTH))
+    router.static(
+        "GET", "/health", json_response(payload, status=503 if down else 200, content_type=IETF_HEALTH)
+    )
     router.static("GET", "/.well-known/jwks.json", json_response(JWKS))
+    no_store = {"Cache-Control": "no-store"}
+    unavailable = _oauth_error(503, "temporarily_unavailable", "signing keys unavailable")
+
+    @router.route("POST", "/oauth/token")
+    async def oauth_token(request: Request) -> Response:
+        # RFC 6749 §4.4: a form; the client authenticated with HTTP Basic (§2.3.1) or in the form
+        if down:
+            return unavailable
+        form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        if form.get("grant_type") != "client_credentials":
+            return _oauth_error(400, "unsupported_grant_type", "only client_credentials is supported")
+        client = _basic_client(request.headers.get("authorization", "")) or (
+            form.get("client_id", ""),
+            form.get("client_secret", ""),
+        )
+        if not all(client):
+            return _oauth_error(401, "invalid_client", "client authentication failed")
+        scope = form.get("scope") or "read"
+        body = {"access_token": tokens.issue(client[0], scope), "token_type": "Bearer"}
+        response = json_response({**body, "expires_in": tokens.LIFETIME, "scope": scope})
+        response.headers.update(no_store)
+        return response
 
     @router.route("POST", "/api/v1/auth/token")
     async def token(request: Request) -> Response:
-        no_store = {"Cache-Control": "no-store"}
+        if down:
+            return unavailable
         try:
             body = request.json() if request.body else None
         except ValueError:
@@ -231,12 +258,37 @@ def _auth_service(scenario: str) -> Router:
                 **{"WWW-Authenticate": 'Basic realm="auth-service"'},
             )
         response = json_response(
-            {"access_token": _fake_jwt(subject), "token_type": "Bearer", "expires_in": 3600, "scope": "read"}
+            {
+                "access_token": tokens.issue(subject),
+                "token_type": "Bearer",
+                "expires_in": tokens.LIFETIME,
+                "scope": "read",
+            }
         )
         response.headers.update(no_store)
         return response
 
     return router
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    """RFC 6749 §5.2's error answer."""
+    response = json_response({"error": error, "error_description": description}, status)
+    response.headers["Cache-Control"] = "no-store"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="auth-service"'
+    return response
+
+
+def _basic_client(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return unquote_plus(user), unquote_plus(password)
 
 
 def _credentials_subject(body: Any) -> str | None:
@@ -297,8 +349,20 @@ USERS = [
 
 
 def _bearer(request: Request) -> str | None:
+    """The caller's token when auth-service signed it and it is still valid (`demo.tokens`)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip() if tokens.verify(token.strip()) is not None else None
+
+
+def _unauthorized(service: str) -> Response:
+    return _error(
+        401,
+        "unauthorized",
+        "a valid bearer token from auth-service is required",
+        **{"WWW-Authenticate": f'Bearer realm="{service}"'},
+    )
 
 
 def _user_service(scenario: str) -> Router:
@@ -308,12 +372,7 @@ def _user_service(scenario: str) -> Router:
         router.static(
             "GET", f"/actuator/health/{probe}", json_response({"status": "UP"}, content_type=SPRING_HEALTH)
         )
-    unauthorized = _error(
-        401,
-        "unauthorized",
-        "a bearer token is required",
-        **{"WWW-Authenticate": 'Bearer realm="user-service"'},
-    )
+    unauthorized = _unauthorized("user-service")
 
     @router.route("GET", "/api/v1/users")
     async def users(request: Request) -> Response:
@@ -438,7 +497,13 @@ def _payment_service(scenario: str) -> Router:
             "GET", "/api/v1/payments/methods", _error(503, "service_unavailable", "database unavailable")
         )
     else:
-        router.static("GET", "/api/v1/payments/methods", json_response({"data": PAYMENT_METHODS}))
+
+        @router.route("GET", "/api/v1/payments/methods")
+        async def methods(request: Request) -> Response:
+            if _bearer(request) is None:
+                return _unauthorized("payment-service")
+            return json_response({"data": PAYMENT_METHODS})
+
     return router
 
 
@@ -515,6 +580,8 @@ def _billing_service(scenario: str) -> Router:
     async def invoices(request: Request) -> Response:
         if outage:  # listing needs payment states from payment-service
             return _error(502, "bad_gateway", "upstream payment-service answered 503")
+        if _bearer(request) is None:
+            return _unauthorized("billing-service")
         status = request.param("status")
         if status is not None and status not in INVOICE_STATUSES:
             return _error(400, "invalid_parameter", f"status must be one of {', '.join(INVOICE_STATUSES)}")

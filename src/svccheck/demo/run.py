@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from svccheck.errors import UsageError
-from svccheck.model import Manifest
+from svccheck.model import Check, Manifest, OAuth2Credential
 
 # the demo's ports are gone when it exits: the table's reproduce line points at the fleet on its fixed
 # ports, with the manifest installed with svccheck (pip users have no repository's services.yaml, #15)
@@ -50,7 +50,23 @@ def rebase(manifest: Manifest, urls: dict[str, str]) -> Manifest:
             for c in service.checks
         )
         services.append(dataclasses.replace(service, url=new_base, checks=checks))
+    # a credential's token endpoint is one of the fleet's services too (auth-service's)
+    bases = [(s.url.rstrip("/"), urls[s.name].rstrip("/")) for s in manifest.services if s.name in urls]
+    services = [
+        dataclasses.replace(s, checks=tuple(_rebase_auth(c, bases) for c in s.checks)) for s in services
+    ]
     return dataclasses.replace(manifest, services=tuple(services))
+
+
+def _rebase_auth(check: Check, bases: list[tuple[str, str]]) -> Check:
+    credential = check.auth
+    if not isinstance(credential, OAuth2Credential):
+        return check
+    for old_base, new_base in bases:
+        if credential.token_url.startswith(old_base + "/"):
+            token_url = new_base + credential.token_url[len(old_base) :]
+            return dataclasses.replace(check, auth=dataclasses.replace(credential, token_url=token_url))
+    return check
 
 
 def serve_until_interrupted(scenario: str) -> int:

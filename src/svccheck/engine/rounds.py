@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from svccheck.engine.credentials import Session
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import Stop, execute, rounds_exit_code
 from svccheck.errors import ExitCode
@@ -115,6 +116,8 @@ class Rounds:
         self.count = 0
         self.last: Round | None = None  # the latest round, cut short or not
         self.last_complete: Report | None = None  # the latest report no signal cut short
+        # tokens and captures, reused from round to round (a token until shortly before it expires)
+        self.session = Session()
 
     def __aiter__(self) -> Rounds:
         return self
@@ -133,6 +136,7 @@ class Rounds:
             stop=self.stop,
             manifest_path=self.manifest_path,
             strict=self.strict,
+            session=self.session,
         )
         self.count += 1
         cut_short = self.stop.reason is not None

@@ -12,15 +12,23 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from svccheck.engine.board import Board
+from svccheck.engine.credentials import (
+    RunInputs,
+    Session,
+    is_token_service,
+    judge_token,
+    token_service_of,
+)
 from svccheck.engine.prober import Prober, ProbeSettings
 from svccheck.errors import ExitCode
 from svccheck.judge.evaluate import evaluate, internal_error, unfinished
 from svccheck.judge.evaluate import prepare as prepare_judging
-from svccheck.judge.triage import nothing_answered, root_causes
+from svccheck.judge.triage import needed_causes, nothing_answered, root_causes
 from svccheck.model import (
     Check,
     CheckResult,
     Manifest,
+    ProbeOutcome,
     Report,
     Service,
     ServiceResult,
@@ -71,7 +79,23 @@ def select(manifest: Manifest, selection: Selection) -> tuple[Service, ...]:
     ]
     if not chosen:
         raise SelectionError("no service matches the selection (--only / --tag / --skip)")
-    return tuple(chosen)
+    return tuple(with_producers(manifest, chosen))
+
+
+def with_producers(manifest: Manifest, chosen: list[Service]) -> list[Service]:
+    """`chosen` and every service whose check captures what they use (`check billing` logs in
+    first), in manifest order."""
+    producer = {c.name: s.name for s in manifest.services for check in s.checks for c in check.captures}
+    names = {s.name for s in chosen}
+    todo = list(chosen)
+    while todo:
+        for name in {producer[u] for check in todo.pop().checks for u in check.uses if u in producer}:
+            if name not in names:
+                names.add(name)
+                service = manifest.service(name)
+                if service is not None:
+                    todo.append(service)
+    return [s for s in manifest.services if s.name in names]
 
 
 @dataclass
@@ -154,6 +178,7 @@ async def execute(
     strict: bool = False,
     keep_answers: bool = False,
     board: Board | None = None,
+    session: Session | None = None,
 ) -> Report:
     """Probe every check of `services` concurrently; `deadline` is a `time.monotonic()` instant.
 
@@ -162,6 +187,7 @@ async def execute(
 
     `keep_answers` keeps each check's answer (headers and the start of the body)
     for `check -v`; otherwise only its timings and certificate stay in the report.
+    `session` keeps tokens and captured values from one round to the next.
     """
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     start = time.perf_counter()
@@ -172,8 +198,15 @@ async def execute(
     prepare_judging(checks)  # imports done now, not under an attempt's clock
     async with Prober(settings) as prober:
         prober.prepare(checks)
+
+        async def fetch_token(check: Check) -> tuple[CheckResult, ProbeOutcome | None]:
+            outcome = await prober.probe(check)
+            return evaluate(check, outcome, critical=True, judge=judge_token), outcome
+
+        inputs = RunInputs(session if session is not None else Session(), checks, fetch_token)
         tasks: list[asyncio.Future[Any]] = [
-            asyncio.create_task(_service_checks(prober, s, results, keep_answers, board)) for s in services
+            asyncio.create_task(_service_checks(prober, s, results, keep_answers, inputs, board))
+            for s in services
         ]
         stop_waiter: asyncio.Future[Any] | None = (
             asyncio.ensure_future(stop.event.wait()) if stop is not None else None
@@ -196,6 +229,11 @@ async def execute(
                         critical=service.critical,
                         trace_id=prober.progress.trace_ids.get(check.key),
                     )
+    # the token requests this run's checks used, each as a service of its own (`auth:NAME`)
+    for token in inputs.token_results():
+        credential = inputs.used[token.check.service.removeprefix("auth:")]
+        services = (token_service_of(token.check, credential), *services)
+        results[token.check.key] = token
     return build_report(
         services,
         results,
@@ -239,28 +277,45 @@ async def _service_checks(
     service: Service,
     results: dict[tuple[str, str], CheckResult],
     keep_answers: bool,
+    inputs: RunInputs,
     board: Board | None = None,
 ) -> None:
     # The health check goes first; sample checks run whatever it says, so the
-    # report shows the whole picture.
-    health = [c for c in service.checks if c.kind == "health"]
-    samples = [c for c in service.checks if c.kind != "health"]
+    # report shows the whole picture. A check that uses another's capture waits for it in a
+    # task of its own, so that no worker a producer may need is held by its consumer.
+    health = [c for c in service.checks if c.kind == "health" and not c.uses]
+    samples = [c for c in service.checks if c.kind != "health" and not c.uses]
+    consumers = [c for c in service.checks if c.uses]
 
     async def one(check: Check) -> None:
         if board is not None:
             board.begin(check.key)
         try:
-            outcome = await prober.probe(check)
-            result = evaluate(check, outcome, critical=service.critical, judge=protocol_for(check.url).judge)
+            prepared = await inputs.prepare(check)
+            if isinstance(prepared, CheckResult):  # what it needed is not there: skipped
+                results[check.key] = prepared
+                inputs.failed(check)
+                return
+            judge = protocol_for(check.url).judge
+            outcome = await prober.probe(prepared.check)
+            again = await inputs.refreshed(check, prepared, outcome)
+            if again is not None:  # a 401 with a token granted earlier: once more with a new one
+                prepared, outcome = again, await prober.probe(again.check)
+            result = evaluate(prepared.check, outcome, critical=service.critical, judge=judge)
+            if prepared.check is not check or check.captures:
+                result = inputs.finish(check, prepared, outcome, result, critical=service.critical)
             if not keep_answers and result.response is not None:
                 # a thousand checks' headers and bodies would outweigh everything else in memory
                 result = replace(result, response=replace(result.response, headers=(), body=b""))
             results[check.key] = result
         except Exception as exc:  # a bug must cost one check its verdict, not the whole report
             results[check.key] = internal_error(check, exc, critical=service.critical)
-        if board is not None:
-            board.end(check.key)
+            inputs.failed(check)
+        finally:  # a skipped check ends too: the progress line counts it done
+            if board is not None:
+                board.end(check.key)
 
+    waiting = [asyncio.ensure_future(one(check)) for check in consumers]
     for check in health:
         await one(check)
     # A few workers per service rather than a task per check: a service's
@@ -272,7 +327,12 @@ async def _service_checks(
         for check in queue:
             await one(check)
 
-    await asyncio.gather(*(worker() for _ in range(min(len(samples), prober.settings.per_origin))))
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(len(samples), prober.settings.per_origin))))
+        await asyncio.gather(*waiting)
+    finally:
+        for task in waiting:
+            task.cancel()
 
 
 def build_report(
@@ -300,6 +360,8 @@ def build_report(
     ]
     unreachable = [r.service.name for r in service_results if any(c.connect_failed for c in r.checks)]
     causes = root_causes(broken, {s.name: s.depends_on for s in services}, unreachable)
+    # a check skipped for want of a token or a capture: the check that failed to give it is the cause
+    causes = needed_causes({r.service.name: r.checks for r in service_results}, causes) | causes
     service_results = [
         ServiceResult(r.service, r.verdict, r.checks, causes.get(r.service.name)) for r in service_results
     ]
@@ -319,12 +381,14 @@ def build_report(
         exit_code = ExitCode.FAILED
     else:
         exit_code = ExitCode.OK
+    # a token request is a check of the run, not a service of the manifest (`auth:NAME`)
+    counted = [r for r in service_results if not is_token_service(r.service.name)]
     summary = Summary(
-        services=len(service_results),
-        healthy=sum(r.verdict is Verdict.PASS for r in service_results),
-        degraded=sum(r.verdict is Verdict.WARN for r in service_results),
-        failing=sum(r.verdict is Verdict.FAIL for r in service_results),
-        skipped=sum(r.verdict is Verdict.SKIP for r in service_results),
+        services=len(counted),
+        healthy=sum(r.verdict is Verdict.PASS for r in counted),
+        degraded=sum(r.verdict is Verdict.WARN for r in counted),
+        failing=sum(r.verdict is Verdict.FAIL for r in counted),
+        skipped=sum(r.verdict is Verdict.SKIP for r in counted),
         checks=len(all_checks),
         checks_failed=sum(c.verdict is Verdict.FAIL for c in all_checks),
         checks_warned=sum(c.verdict is Verdict.WARN for c in all_checks),

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from svccheck.durations import parse_duration
 from svccheck.grammar import tokens
+from svccheck.grammar.auth import AUTH_CHOICE, CAPTURES, CREDENTIALS
 from svccheck.grammar.shape import (
     BOOLEAN_SCHEMA,
     INTERPOLATED,
@@ -470,6 +471,12 @@ _TUNABLES = (
         Nullable(BOOL),
         description="send a W3C traceparent header on each attempt (default true); false opts out",
     ),
+    Field(
+        "auth",
+        AUTH_CHOICE,
+        description="the credential (a name under the top-level `auth`) sent as Authorization; none: none",
+        examples=["smoke", "none"],
+    ),
 )
 
 
@@ -489,6 +496,7 @@ class Tunables(Spec):
     verify_tls: bool | str | None
     http2: bool | None
     trace: bool | None
+    auth: str | None
 
 
 DAYS = Nullable(integer_kind(0, 36500))
@@ -640,6 +648,12 @@ class CheckSpec(Tunables):
             Nullable(Shape(ExpectSpec)),
             description="what the answer must look like; without it a health check reads the body",
         ),
+        Field(
+            "capture",
+            CAPTURES,
+            description="values later checks use as ${capture.NAME}: a JSONPath, or {header: NAME}",
+            examples=[{"session": "$.access_token", "request_id": {"header": "X-Request-Id"}}],
+        ),
     )
     name: str | None
     method: str
@@ -648,6 +662,7 @@ class CheckSpec(Tunables):
     json_: Any
     idempotent: bool | None
     expect: ExpectSpec | None
+    capture: dict[str, Any] | None
 
 
 _NAMES = ListOf(TEXT)
@@ -783,12 +798,19 @@ class ManifestSpec(Spec):
             description="overlays selected with --env NAME: vars and defaults",
             examples=[{"staging": {"vars": {"host": "staging.internal.example"}}}],
         ),
+        Field(
+            "auth",
+            CREDENTIALS,
+            default=dict,
+            description="named credentials that defaults, a service or a check select with `auth: NAME`",
+        ),
         _services_field(Shape(ServiceSpec)),
     )
     version: int
     defaults: Tunables | None
     vars: dict[str, str | int | float | bool]
     environments: dict[str, EnvironmentSpec]
+    auth: dict[str, Any]
     services: dict[str, ServiceSpec]
 
 

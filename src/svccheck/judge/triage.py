@@ -35,6 +35,32 @@ def root_causes(
     return causes
 
 
+def needed_causes(
+    checks: Mapping[str, Iterable[CheckResult]], causes: Mapping[str, str] = {}
+) -> dict[str, str]:
+    """For each service with a check skipped for want of a token or a capture, the service whose
+    check failed to give it: followed through checks that were skipped the same way, and on to
+    that service's own root cause (`causes`) if it has one."""
+    by_label = {f"{c.check.service}/{c.check.name}": c for results in checks.values() for c in results}
+    found: dict[str, str] = {}
+    for service, results in checks.items():
+        needed = next((c.needed for c in results if c.needed), None)
+        seen: set[str] = set()
+        while needed is not None and needed not in seen:
+            seen.add(needed)
+            upstream = by_label.get(needed)
+            if upstream is None or upstream.needed is None:
+                break
+            needed = upstream.needed
+        if needed is None:
+            continue
+        cause = needed.split("/", 1)[0]
+        cause = causes.get(cause, cause)
+        if cause != service:
+            found[service] = cause
+    return found
+
+
 def nothing_answered(checks: Iterable[CheckResult]) -> bool:
     """Every check (at least one) failed to connect: suspect the host before any service (#12)."""
     seen = False

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from svccheck.grammar import schema
 from svccheck.grammar.settings import tunables
+from svccheck.manifest.auth import credential_secrets, credentials, with_auth
 from svccheck.model import Manifest
 from svccheck.protocols import shapes
 
@@ -31,4 +32,7 @@ def build_manifest(
         by_scheme[urlsplit(svc.url).scheme].build(name, svc, layers, path)
         for name, svc in spec.services.items()
     )
+    built = credentials(spec, layers, path)
+    services = with_auth(services, spec, env, built)
+    secrets = secrets | credential_secrets(built)
     return Manifest(path=path, services=services, secrets=secrets, secret_vars=secret_vars)

@@ -17,6 +17,7 @@ from svccheck.grammar.issues import Reporter
 from svccheck.grammar.shape import Problem, describe, dotted, read_document
 from svccheck.grammar.source import Path, Positions, load_source
 from svccheck.manifest.build import build_manifest
+from svccheck.manifest.captures import check_auth_and_captures
 from svccheck.manifest.dependencies import check_dependencies, dependency_graph
 from svccheck.manifest.interpolate import Resolver, interpolate_tree
 from svccheck.manifest.rules import check_manifest
@@ -76,6 +77,7 @@ def parse_manifest(
         report.error(("services",), "'services' is empty: list at least one service", key=True)
 
     resolver = _resolver(data, env, cli_vars or {}, os.environ if environ is None else environ)
+    resolver.base_dir = FsPath(path).resolve().parent
     if env is not None and env not in (data.get("environments") or {}):
         known = (
             sorted((data.get("environments") or {}).keys())
@@ -89,7 +91,7 @@ def parse_manifest(
 
     errors: list[tuple[Path, str]] = []
     expanded = dict(data)
-    for section in ("defaults", "services", "environments"):
+    for section in ("defaults", "auth", "services", "environments"):
         if section in data:
             expanded[section] = _interpolate_section(data, section, resolver, errors)
     for where, message in errors:
@@ -105,6 +107,7 @@ def parse_manifest(
     check_dependencies(
         dependency_graph(data.get("services")), lambda p, msg, key: report.error(p, msg, key=key)
     )
+    check_auth_and_captures(expanded, lambda p, msg, key: report.error(p, msg, key=key))
 
     # One pass: the shape, then the rules on what it read (skipping what it refused), then the verdict.
     spec, problems = read_document(schema.manifest_shape(own_fields(), url_schemes()), expanded)

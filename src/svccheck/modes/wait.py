@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from svccheck.engine.credentials import token_rows
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.rounds import Pace, Rounds
 from svccheck.engine.run import Stop, build_report, tls_unverified
@@ -97,7 +98,7 @@ class Readiness:
     ) -> Report:
         interrupted = stop.reason if stop is not None else None
         return build_report(
-            self.services,
+            (*token_rows(self.results.values()), *self.services),  # the token requests it used
             self.results,
             duration=duration,
             started_at=started_at,

@@ -83,8 +83,8 @@ FIELDS = (
     ),
 )
 
-# gRPC is HTTP/2 already; it sends no trace context (yet): `trace` is for HTTP checks
-_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2", "trace"}
+# gRPC is HTTP/2 already; it sends no trace context (yet): `trace` is for HTTP checks; no credential
+_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2", "trace", "auth"}
 
 
 def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:

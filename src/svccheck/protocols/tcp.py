@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 # --- the manifest: what a tcp:// service takes, and the one check it is built into ---
 
-_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2", "trace"}  # no HTTP request
+_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2", "trace", "auth"}  # no HTTP request
 
 
 PINGS = ("redis", "postgres")

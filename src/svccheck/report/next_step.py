@@ -47,10 +47,20 @@ def next_steps(report: Report, redactor: Redactor, reproduce: str | None = None)
             line += f" — {broken}"
         if dependents:
             shown = cut(dependents, _MAX_DEPENDENTS)
-            line += f"; {shown} {'fails' if len(dependents) == 1 else 'fail'} because of it"
+            # skipped for want of its token or capture, not failing (#16)
+            skipped = all(r.verdict is Verdict.SKIP for r in report.services if r.root_cause == cause)
+            verb = (
+                ("is" if len(dependents) == 1 else "are") + " skipped"
+                if skipped
+                else ("fails" if len(dependents) == 1 else "fail")
+            )
+            line += f"; {shown} {verb} because of it"
         lines.append(line)
-        if template:
-            lines.append("  look closer: " + template.replace("{name}", redactor.text(cause)))
+        # a token request (`auth:smoke`, a ':' no service name has) is told by the story of a
+        # service that used it: `check` takes manifest services only
+        closer = dependents[0] if ":" in cause and dependents else redactor.text(cause)
+        if template and (":" not in closer):
+            lines.append("  look closer: " + template.replace("{name}", closer))
     if not lines:
         failing = next((r for r in report.services if r.verdict is Verdict.FAIL), None)
         if failing is not None:

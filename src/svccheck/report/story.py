@@ -157,6 +157,11 @@ def _story(
     verify: bool | str = False if insecure else check.verify_tls
     # the timeout the attempts ran with, as the prober chose it: --request-timeout wins (issue 14)
     timeout = request_timeout or check.timeout
+    # a token or a captured value the run obtained is named by a variable of its own (#16)
+    got = {name: how for _, name, how in result.run_vars}
+    if result.run_vars:
+        secret_vars = {**secret_vars, **{value: name for value, name, _ in result.run_vars}}
+        secrets = secrets | {value for value, _, _ in result.run_vars}
     command_line = protocol.reproduce(
         check,
         secret_vars=secret_vars,
@@ -171,7 +176,9 @@ def _story(
     notes = Text()
     placeholders = {name for name, _ in command_line.placeholders}
     for name, where in command_line.variables:
-        if name in placeholders:
+        if name in got:
+            notes.append(f"{_INDENT}(set {name} to {redactor.text(got[name])} first)\n", style="dim")
+        elif name in placeholders:
             notes.append(f"{_INDENT}(set {name} to the secret in the {where} first)\n", style="dim")
         else:
             notes.append(f"{_INDENT}(needs ${name} set, as for svccheck)\n", style="dim")
