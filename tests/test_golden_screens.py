@@ -40,6 +40,9 @@ _HOLES: list[tuple[re.Pattern[str], str]] = [
     # W3C trace context: a new trace id per check, a span id per attempt (fixed lengths: wrapping holds)
     (re.compile(r"\b[0-9a-f]{32}\b"), "⟨trace⟩"),
     (re.compile(r"\b[0-9a-f]{16}\b"), "⟨span⟩"),
+    # ... and the two halves of a traceparent the terminal soft-wrapped inside its trace id
+    (re.compile(r"(?<=\b00-)[0-9a-f]{1,31}$"), "⟨trace⟩"),
+    (re.compile(r"^[0-9a-f]{1,31}(?=-⟨span⟩)"), "⟨trace⟩"),
     (re.compile(r"\b\d\d:\d\d:\d\d\b"), "⟨clock⟩"),
     (re.compile(r'"(total|free|threshold|latencyMs)": \d+'), r'"\1": ⟨n⟩'),
     (re.compile(r"\S*/tmp\S*/services\.yaml"), "⟨manifest⟩"),
