@@ -25,6 +25,7 @@ import httpx
 from svccheck.model import Answer, Check, HttpRequest
 from svccheck.protocols.base import Connector, Exchange, Origin, own_target
 from svccheck.protocols.certificate import peer_certificate
+from svccheck.protocols.http_choice import wire_module
 from svccheck.protocols.lanes import Lanes
 from svccheck.protocols.tls import ssl_context
 from svccheck.redact import is_sensitive_header
@@ -36,6 +37,8 @@ def _warm() -> None:
     """What httpx imports on its first connection (httpcore, h11, anyio's asyncio backend: 78
     modules, ~90 ms here), imported with this module, before any attempt's clock starts, so that
     no check's latency includes them (a loopback Redis PING beside an HTTP check measured 93 ms)."""
+    if wire_module() is not None:
+        return  # the fast transport (`http_wire`) uses neither anyio nor h11
     with contextlib.suppress(ImportError):  # anyio's internals may move; then the first request pays
         importlib.import_module("anyio._backends._asyncio")
 
@@ -180,7 +183,10 @@ def _new_client(origin: Origin, user_agent: str) -> httpx.AsyncClient:
         if not _plain_http_context:
             _plain_http_context.append(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
         context = _plain_http_context[0]
+    wire = wire_module()
     return httpx.AsyncClient(
+        # HTTP/2 is httpx's own (h2); the fast transport speaks HTTP/1.1 only
+        transport=wire.WireTransport(context) if wire is not None and not http2 else None,
         verify=context,
         http2=http2,  # h2 is offered in the handshake (ALPN) only: plain http:// stays HTTP/1.1
         limits=_PLAIN_HTTP_LIMITS,
