@@ -15,7 +15,6 @@ from svccheck.engine.prober import Prober, ProbeSettings
 from svccheck.errors import ExitCode
 from svccheck.judge.evaluate import evaluate, internal_error, unfinished
 from svccheck.judge.evaluate import prepare as prepare_judging
-from svccheck.judge.triage import nothing_answered, root_causes
 from svccheck.model import (
     Check,
     CheckResult,
@@ -145,9 +144,13 @@ async def execute(
     manifest_path: str = "",
     strict: bool = False,
     keep_answers: bool = False,
+    while_probing: Callable[[], object] | None = None,
 ) -> Report:
     """Probe every check of `services` concurrently; `deadline` is a `time.monotonic()` instant.
 
+    `while_probing` is called once the probes have taken their first steps (their
+    connections are being opened), to do what the run needs only afterwards
+    while the network answers (`modes.later_imports`).
     `keep_answers` keeps each check's answer (headers and the start of the body)
     for `check -v`; otherwise only its timings and certificate stay in the report.
     """
@@ -161,6 +164,8 @@ async def execute(
         tasks: list[asyncio.Future[Any]] = [
             asyncio.create_task(_service_checks(prober, s, results, keep_answers)) for s in services
         ]
+        if while_probing is not None:
+            asyncio.get_running_loop().call_soon(while_probing)  # after each task's first step
         stop_waiter: asyncio.Future[Any] | None = (
             asyncio.ensure_future(stop.event.wait()) if stop is not None else None
         )
@@ -277,6 +282,8 @@ def build_report(
         if any(c.failures and any(not f.warn_only for f in c.failures) for c in r.checks)
     ]
     unreachable = [r.service.name for r in service_results if any(c.connect_failed for c in r.checks)]
+    from svccheck.judge.triage import nothing_answered, root_causes  # after probing (`while_probing`)
+
     causes = root_causes(broken, {s.name: s.depends_on for s in services}, unreachable)
     service_results = [
         ServiceResult(r.service, r.verdict, r.checks, causes.get(r.service.name)) for r in service_results

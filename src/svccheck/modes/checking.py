@@ -55,6 +55,7 @@ def check(
     manifest = manifest or load(selection)
     services = select(manifest, selection)
     from svccheck.engine.run import execute, run_with_signals
+    from svccheck.modes import later_imports
     from svccheck.modes.compare import compared, read_baseline
     from svccheck.modes.deliver import deliver
 
@@ -71,6 +72,7 @@ def check(
             manifest_path=manifest.path,
             strict=run.strict,
             keep_answers=display.verbose,
+            while_probing=later_imports.importer(later_imports.modules_for(outputs, display, run)),
         )
     )
     report = compared(report, saved, baseline)
