@@ -15,6 +15,7 @@ from svccheck.engine.prober import Prober, ProbeSettings
 from svccheck.errors import ExitCode
 from svccheck.judge.evaluate import evaluate, internal_error, unfinished
 from svccheck.judge.evaluate import prepare as prepare_judging
+from svccheck.judge.triage import nothing_answered, root_causes
 from svccheck.model import (
     Check,
     CheckResult,
@@ -282,8 +283,6 @@ def build_report(
         if any(c.failures and any(not f.warn_only for f in c.failures) for c in r.checks)
     ]
     unreachable = [r.service.name for r in service_results if any(c.connect_failed for c in r.checks)]
-    from svccheck.judge.triage import nothing_answered, root_causes  # after probing (`while_probing`)
-
     causes = root_causes(broken, {s.name: s.depends_on for s in services}, unreachable)
     service_results = [
         ServiceResult(r.service, r.verdict, r.checks, causes.get(r.service.name)) for r in service_results

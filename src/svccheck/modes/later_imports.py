@@ -3,7 +3,7 @@
 Before the first request leaves, a run imports what probing needs (the manifest
 reader, the engine, httpx). What comes after — the table (rich's console and
 tables: ~60 modules, the largest import left in a run), the report formats asked
-for, the triage of root causes — is imported here, by a daemon thread the engine
+for — is imported here, by a daemon thread the engine
 starts once the first probes are on their way (`execute(while_probing=...)`):
 the event loop waits on the network then, and an import holds the interpreter
 only between its own file reads, so the two overlap instead of adding up. A
@@ -25,7 +25,7 @@ def modules_for(outputs: Outputs, display: Display, run: Run) -> tuple[str, ...]
     """The modules the delivery of this run's report will import, most needed first."""
     from svccheck.report import formats
 
-    names = ["svccheck.judge.triage", "svccheck.modes.deliver"]
+    names = ["svccheck.modes.deliver"]
     if outputs.table:
         names += ["svccheck.report.table"]
         if run.story and not display.quiet:
