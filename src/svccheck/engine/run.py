@@ -179,11 +179,16 @@ async def execute(
     keep_answers: bool = False,
     board: Board | None = None,
     session: Session | None = None,
+    while_probing: Callable[[], object] | None = None,
 ) -> Report:
     """Probe every check of `services` concurrently; `deadline` is a `time.monotonic()` instant.
 
     `board`, when given, follows the run as it goes (checks done, checks in flight), for a
     progress line.
+
+    `while_probing` is called once the probes have taken their first steps (their
+    connections are being opened), to do what the run needs only afterwards
+    while the network answers (`modes.later_imports`).
 
     `keep_answers` keeps each check's answer (headers and the start of the body)
     for `check -v`; otherwise only its timings and certificate stay in the report.
@@ -208,6 +213,8 @@ async def execute(
             asyncio.create_task(_service_checks(prober, s, results, keep_answers, inputs, board))
             for s in services
         ]
+        if while_probing is not None:
+            asyncio.get_running_loop().call_soon(while_probing)  # after each task's first step
         stop_waiter: asyncio.Future[Any] | None = (
             asyncio.ensure_future(stop.event.wait()) if stop is not None else None
         )

@@ -64,6 +64,7 @@ def check(
         manifest = manifest or load(selection)
         services = select(manifest, selection)
         from svccheck.engine.run import execute, run_with_signals
+        from svccheck.modes import later_imports
         from svccheck.modes.compare import compared, read_baseline
 
         saved = read_baseline(baseline)  # before anything is probed: a bad file ends the command at once
@@ -80,6 +81,7 @@ def check(
                 strict=run.strict,
                 keep_answers=display.verbose,
                 board=board,
+                while_probing=later_imports.importer(later_imports.modules_for(outputs, display, run)),
             )
         )
     report = compared(report, saved, baseline)
