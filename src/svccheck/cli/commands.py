@@ -339,9 +339,15 @@ def init_command(
     insecure: InsecureOpt = False,
     openapi: Annotated[
         Path | None,
-        typer.Option("--openapi", help="Write the safe checks of this OpenAPI 3 document (with --url)."),
+        typer.Option(
+            "--openapi",
+            metavar="<file>",
+            help="Write the safe checks of this OpenAPI 3 document (with --url).",
+        ),
     ] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Base URL of the API --openapi describes.")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", metavar="<url>", help="Base URL of the API --openapi describes.")
+    ] = None,
 ) -> None:
     """Write a starter manifest; with URLs, from the health endpoints they answer on.
 
