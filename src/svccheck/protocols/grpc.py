@@ -296,8 +296,11 @@ class Grpc(Protocol):
         timeout: float,
         traceparent: str | None = None,  # a grpc:// check carries no trace context
     ) -> Reproduction:
-        """One `grpcurl` per listed service, joined by `&&`: what the check asks, by hand."""
+        """One `grpcurl` per listed service, joined by `&&`: what the check asks, by hand. The line
+        names the health service's proto shipped with svccheck, so it works on a server without
+        reflection (#17)."""
         import shlex
+        from pathlib import Path as FilePath
 
         from svccheck.protocols.shell import (  # for check -v only
             Reproduction,
@@ -317,12 +320,18 @@ class Grpc(Protocol):
             words += client_certificate_words(
                 target.client_cert, known, cert="-cert", key="-key", password=None
             )
+        proto = FilePath(__file__).with_name(HEALTH_PROTO)
+        words += ["-import-path", shlex.quote(str(proto.parent)), "-proto", HEALTH_PROTO]
         host = shell_word(known.split(address(target), "URL"))
         lines = [
             " ".join([*words, "-d", shlex.quote(f'{{"service":{_json(service)}}}'), host, HEALTH_METHOD])
             for service in target.services
         ]
         return Reproduction(" && ".join(lines), known.variables)
+
+
+# the standard health service's Check, declared for grpcurl: package data next to this module
+HEALTH_PROTO = "grpc_health.proto"
 
 
 def read_statuses(body: bytes) -> list[tuple[str, str]]:
