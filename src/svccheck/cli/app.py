@@ -13,68 +13,62 @@ import typer
 
 from svccheck._version import __version__
 
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0    every critical check passed (warnings allowed unless --strict)
-  1    at least one critical check failed (or the deadline cut checks short),
-       or wait timed out
-  2    usage or manifest error: nothing was probed
-  130  interrupted (Ctrl-C): partial results printed
-  143  terminated (SIGTERM): partial results printed
-"""
+
+def _exit_codes(*codes: tuple[str, str]) -> str:
+    """An "Exit codes:" paragraph of --help, kept as written (click's \\b)."""
+    lines = "".join(f"  {code:<5}{meaning}\n" for code, meaning in codes)
+    return f"\b\nExit codes:\n{lines}"
+
+
+_PASSED = ("0", "every critical check passed (warnings allowed unless --strict)")
+_NOTHING_PROBED = ("2", "usage or manifest error: nothing was probed")
+_INTERRUPTED = ("130", "interrupted (Ctrl-C): partial results printed")
+_TERMINATED = ("143", "terminated (SIGTERM): partial results printed")
+_UNREADABLE_REPORT = ("2", "usage error, or a report that cannot be read")
 
 # Each command's --help names only the codes it can return (#15).
-_PROBED = """\b
-Exit codes:
-  0    every critical check passed (warnings allowed unless --strict)
-  1    at least one critical check failed (or --timeout cut checks short)
-  2    usage or manifest error: nothing was probed
-  130  interrupted (Ctrl-C): partial results printed
-  143  terminated (SIGTERM): partial results printed
-"""
-WAIT_EXIT_CODES_HELP = """\b
-Exit codes:
-  0    every critical check passed (warnings allowed unless --strict)
-  1    --timeout ran out first: some critical check never passed
-  2    usage or manifest error: nothing was probed
-  130  interrupted (Ctrl-C): partial results printed
-  143  terminated (SIGTERM): partial results printed
-"""
-MANIFEST_EXIT_CODES_HELP = """\b
-Exit codes:
-  0    the manifest is valid
-  2    usage or manifest error (every problem named, FILE:LINE:COL)
-"""
-WATCH_EXIT_CODES_HELP = """\b
-Exit codes:
-  0    left with Ctrl-C (its normal way out)
-  0/1  with --rounds N: the exit code of the last round, as for `all`
-  2    usage or manifest error: nothing was probed
-  143  terminated (SIGTERM)
-"""
-SERVE_EXIT_CODES_HELP = """\b
-Exit codes:
-  0    stopped with Ctrl-C or SIGTERM (its normal way out)
-  2    usage or manifest error, or the port cannot be bound: nothing was served
-"""
-WRITE_EXIT_CODES_HELP = """\b
-Exit codes:
-  0    written
-  2    usage error, or the file cannot be written (or exists, without --force)
-"""
-COMPARE_EXIT_CODES_HELP = """\b
-Exit codes:
-  0    NEW has no critical failure that OLD did not have
-  1    NEW has a critical failure OLD did not have
-  2    usage error, or a report that cannot be read
-"""
-MERGE_EXIT_CODES_HELP = """\b
-Exit codes:
-  0    every critical check passed in at least --quorum locations
-  1    a critical check did not
-  2    usage error, or a report that cannot be read
-"""
-EXIT_CODES_HELP = _PROBED  # all, check, demo
+EXIT_CODES_HELP = _exit_codes(  # all, check, demo
+    _PASSED,
+    ("1", "at least one critical check failed (or --timeout cut checks short)"),
+    _NOTHING_PROBED,
+    _INTERRUPTED,
+    _TERMINATED,
+)
+WAIT_EXIT_CODES_HELP = _exit_codes(
+    _PASSED,
+    ("1", "--timeout ran out first: some critical check never passed"),
+    _NOTHING_PROBED,
+    _INTERRUPTED,
+    _TERMINATED,
+)
+MANIFEST_EXIT_CODES_HELP = _exit_codes(
+    ("0", "the manifest is valid"),
+    ("2", "usage or manifest error (every problem named, FILE:LINE:COL)"),
+)
+WATCH_EXIT_CODES_HELP = _exit_codes(
+    ("0", "left with Ctrl-C (its normal way out)"),
+    ("0/1", "with --rounds N: the exit code of the last round, as for `all`"),
+    _NOTHING_PROBED,
+    ("143", "terminated (SIGTERM)"),
+)
+SERVE_EXIT_CODES_HELP = _exit_codes(
+    ("0", "stopped with Ctrl-C or SIGTERM (its normal way out)"),
+    ("2", "usage or manifest error, or the port cannot be bound: nothing was served"),
+)
+WRITE_EXIT_CODES_HELP = _exit_codes(
+    ("0", "written"),
+    ("2", "usage error, or the file cannot be written (or exists, without --force)"),
+)
+COMPARE_EXIT_CODES_HELP = _exit_codes(
+    ("0", "NEW has no critical failure that OLD did not have"),
+    ("1", "NEW has a critical failure OLD did not have"),
+    _UNREADABLE_REPORT,
+)
+MERGE_EXIT_CODES_HELP = _exit_codes(
+    ("0", "every critical check passed in at least --quorum locations"),
+    ("1", "a critical check did not"),
+    _UNREADABLE_REPORT,
+)
 
 app = typer.Typer(
     name="svccheck",
