@@ -27,6 +27,7 @@ from svccheck.protocols.trace_context import last_traceparent
 from svccheck.redact import Redactor
 from svccheck.report import changes as change_words
 from svccheck.report.next_step import next_steps, strict_line
+from svccheck.report.reason_cell import Markup, reason_cell
 from svccheck.report.table import LABEL, certificate_line, summary_line, timings_line
 
 HEADING = {Verdict.PASS: "passed", Verdict.WARN: "passed with warnings", Verdict.FAIL: "failed"}
@@ -187,21 +188,13 @@ def _check_rows(
     return [row, detail]
 
 
+_MARKUP = Markup(
+    escape=escape, code=lambda text: f"<code>{text}</code>", strong=lambda text: f"<strong>{text}</strong>"
+)
+
+
 def _reason(service: ServiceResult, result: CheckResult, redactor: Redactor) -> str:
-    if result.recovered:
-        return "recovered after retries"
-    if result.ready_after is not None:
-        return f"ready after {result.ready_after:.1f}s"
-    if result.verdict is Verdict.PASS:  # a pass has no reason, but a merged one names who disagreed
-        return escape(redactor.text(result.reason or ""))
-    text = escape(redactor.text(result.reason or ""))
-    if result.failure_class is not None:
-        text = f"<code>{result.failure_class}</code> {text}"
-    if not service.service.critical and any(not f.warn_only for f in result.failures):
-        text = f"non-critical: {text}"
-    if service.root_cause:
-        text += f" (caused by <strong>{escape(redactor.text(service.root_cause))}</strong>)"
-    return text
+    return reason_cell(service, result, redactor, _MARKUP)
 
 
 def _detail(result: CheckResult, redactor: Redactor) -> str:

@@ -15,6 +15,7 @@ from svccheck.model import Change, CheckResult, Report, ServiceResult, Verdict
 from svccheck.redact import Redactor
 from svccheck.report import changes as words
 from svccheck.report.next_step import nothing_answered_line, strict_line
+from svccheck.report.reason_cell import Markup, reason_cell
 from svccheck.report.table import summary_line
 
 ICON = {Verdict.PASS: "✅", Verdict.WARN: "⚠️", Verdict.FAIL: "❌", Verdict.SKIP: "⏭️"}
@@ -104,22 +105,7 @@ def _table(
 
 
 def _reason(service: ServiceResult, result: CheckResult, redactor: Redactor, causes: tuple[str, ...]) -> str:
-    if result.recovered:
-        return "recovered after retries"
-    if result.ready_after is not None:
-        return f"ready after {result.ready_after:.1f}s"
-    if result.verdict is Verdict.PASS:  # a pass has no reason, but a merged one names who disagreed
-        return escape(redactor.text(result.reason or ""))
-    text = escape(redactor.text(result.reason or ""))
-    if result.failure_class is not None:
-        text = f"`{result.failure_class}` {text}"
-    if not service.service.critical and any(not f.warn_only for f in result.failures):
-        text = f"non-critical: {text}"
-    if service.root_cause:
-        text += f" (caused by **{escape(redactor.text(service.root_cause))}**)"
-    elif service.service.name in causes:
-        text += " **(root cause)**"
-    return text
+    return reason_cell(service, result, redactor, _MARKUP, causes=causes)
 
 
 def _trace(result: CheckResult) -> str:
@@ -131,6 +117,9 @@ def escape(text: str) -> str:
     """Plain text in a table cell: syntax characters escaped, one line."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ")
     return _SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
+
+
+_MARKUP = Markup(escape=escape, code=lambda text: f"`{text}`", strong=lambda text: f"**{text}**")
 
 
 __all__ = ["escape", "render"]
