@@ -23,14 +23,14 @@ of svccheck's own, as grpcio does not expose the peer certificate to a client).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from svccheck.grammar import schema
+from svccheck.grammar.address_only import address_only_shape, health_service, refusing
 from svccheck.grammar.issues import Reporter
-from svccheck.grammar.protocol import ProtocolShape, service_of
-from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
+from svccheck.grammar.settings import Layer
 from svccheck.grammar.shape import INVALID, Field, ListOf, Nullable, Shape, Spec
 from svccheck.grammar.source import Path
 from svccheck.judge.expect import expect_assertions
@@ -41,7 +41,6 @@ from svccheck.model import (
     Check,
     ClientCertificate,
     Component,
-    Expect,
     Failure,
     FailureClass,
     GrpcTarget,
@@ -83,23 +82,11 @@ FIELDS = (
     ),
 )
 
-# gRPC is HTTP/2 already; it sends no trace context (yet): `trace` is for HTTP checks; no credential
-_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2", "trace", "auth"}
+# gRPC is HTTP/2 already; it sends no trace context (yet) and no credential: the tunables of
+# `grammar.address_only`, like tcp://
 
 
-def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:
-    import difflib  # only when a key is wrong
-
-    label = key if " " in key else repr(key)  # "a health path" is not a key name
-    whose = f"{owner}:// services" if owner is not None else "HTTP checks"
-    message = (
-        f"{label} is for {whose}, an unknown key for a gRPC service "
-        f"({service!r} is checked by grpc.health.v1.Health/Check)"
-    )
-    hint = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
-    if hint:
-        return f"{message} (did you mean {hint[0]!r}?)"
-    return f"{message}; allowed here: {', '.join(sorted(allowed))}"
+_foreign = refusing("a gRPC service", "is checked by grpc.health.v1.Health/Check")
 
 
 def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) -> None:
@@ -142,21 +129,10 @@ def _installed(module: str) -> bool:
         return False
 
 
+_EXPECT_KEYS = ("max_latency", "warn_latency", "tls_min_days", "tls_warn_days")
+
+
 def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
-    check_layers = [*layers, tunables(svc)]
-    expect = Expect()
-    health = svc.health
-    if health is not None:
-        if health.expect is not None:
-            spec = health.expect
-            expect = Expect(
-                max_latency=spec.max_latency,
-                warn_latency=spec.warn_latency,
-                tls_min_days=spec.tls_min_days,
-                tls_warn_days=spec.tls_warn_days,
-            )
-        check_layers.append(tunables(health))
-    settings = merge(check_layers)
     parts = urlsplit(svc.url)
     grpc = svc.value("grpc")
     services = tuple(grpc.services) if isinstance(grpc, GrpcSpec) else ("",)
@@ -167,43 +143,13 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
         services=services,
         client_cert=client_certificate(svc, manifest_path),
     )
-    check = Check(
-        service=name,
-        name=health.name if health is not None and health.name else "health",
-        kind="health",
-        url=svc.url,
-        target=target,
-        expect=expect,
-        timeout=settings["timeout"],
-        retries=settings["retries"],
-        backoff=settings["backoff"],
-        verify_tls=verify_setting(settings["verify_tls"], manifest_path),
+    return health_service(
+        name, svc, layers, manifest_path, target=target, default_name="health", expect_keys=_EXPECT_KEYS
     )
-    return service_of(name, svc, (check,))
 
 
-SHAPE = ProtocolShape(
-    service_keys=frozenset(
-        {
-            "url",
-            "critical",
-            "tags",
-            "depends_on",
-            "description",
-            "health",
-            *_TUNABLES,
-            *schema.CLIENT_CERTIFICATE_KEYS,
-            *(f.key for f in FIELDS),
-        }
-    ),
-    health_keys=frozenset({"name", "expect", *_TUNABLES}),
-    check_keys=frozenset(),  # no `checks`: one Health/Check round per service
-    expect_keys=frozenset({"max_latency", "warn_latency", "tls_min_days", "tls_warn_days"}),
-    foreign=_foreign,
-    build=_service,
-    rules=_rules,
-    fields=FIELDS,
-    address_only=True,
+SHAPE = address_only_shape(
+    fields=FIELDS, expect_keys=_EXPECT_KEYS, foreign=_foreign, build=_service, rules=_rules
 )
 
 

@@ -27,19 +27,19 @@ errors rather than bounds that would silently never be checked.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from svccheck.grammar import schema
+from svccheck.grammar.address_only import address_only_shape, health_service, refusing
 from svccheck.grammar.issues import Reporter
-from svccheck.grammar.protocol import ProtocolShape, service_of
 from svccheck.grammar.schema import BOOL
-from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
+from svccheck.grammar.settings import Layer
 from svccheck.grammar.shape import INTERPOLATED, Field, Nullable, Scalar, one_of
 from svccheck.grammar.source import Path
 from svccheck.judge.expect import expect_assertions
-from svccheck.model import Answer, Assertion, Check, Expect, FailureClass, Judgement, Service, TcpTarget
+from svccheck.model import Answer, Assertion, Check, FailureClass, Judgement, Service, TcpTarget
 from svccheck.protocols.base import Connector, Origin, Protocol, own_target, recorded, recorded_address
 from svccheck.protocols.client_certificate import client_certificate
 
@@ -47,9 +47,6 @@ if TYPE_CHECKING:
     from svccheck.protocols.shell import Reproduction
 
 # --- the manifest: what a tcp:// service takes, and the one check it is built into ---
-
-_TUNABLES = frozenset(schema.TUNABLE_NAMES) - {"headers", "http2", "trace", "auth"}  # no HTTP request
-
 
 PINGS = ("redis", "postgres")
 
@@ -80,19 +77,7 @@ FIELDS = (
 )
 
 
-def _foreign(key: str, service: str, allowed: Collection[str], owner: str | None) -> str:
-    import difflib  # only when a key is wrong
-
-    label = key if " " in key else repr(key)  # "a health path" is not a key name
-    whose = f"{owner}:// services" if owner is not None else "HTTP checks"
-    message = (
-        f"{label} is for {whose}, an unknown key for a tcp:// service "
-        f"({service!r} is checked by connecting, and with 'protocol', a ping)"
-    )
-    hint = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
-    if hint:
-        return f"{message} (did you mean {hint[0]!r}?)"
-    return f"{message}; allowed here: {', '.join(sorted(allowed))}"
+_foreign = refusing("a tcp:// service", "is checked by connecting, and with 'protocol', a ping")
 
 
 def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) -> None:
@@ -104,15 +89,10 @@ def _rules(name: str, svc: schema.ServiceSpec, where: Path, report: Reporter) ->
         report.error((*where, "redis_cluster"), asks, key=True)
 
 
+_EXPECT_KEYS = ("max_latency", "warn_latency")
+
+
 def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_path: str) -> Service:
-    check_layers = [*layers, tunables(svc)]
-    expect: Expect | None = None
-    health = svc.health
-    if health is not None:
-        if health.expect is not None:
-            expect = Expect(max_latency=health.expect.max_latency, warn_latency=health.expect.warn_latency)
-        check_layers.append(tunables(health))
-    settings = merge(check_layers)
     parts = urlsplit(svc.url)
     target = TcpTarget(
         host=parts.hostname or "",
@@ -122,43 +102,14 @@ def _service(name: str, svc: schema.ServiceSpec, layers: list[Layer], manifest_p
         client_cert=client_certificate(svc, manifest_path),
         cluster=svc.value("redis_cluster") is True,
     )
-    check = Check(
-        service=name,
-        name=(health.name if health is not None and health.name else svc.value("protocol") or "connect"),
-        kind="health",
-        url=svc.url,
-        target=target,
-        expect=expect or Expect(),
-        timeout=settings["timeout"],
-        retries=settings["retries"],
-        backoff=settings["backoff"],
-        verify_tls=verify_setting(settings["verify_tls"], manifest_path),
+    default_name = svc.value("protocol") or "connect"
+    return health_service(
+        name, svc, layers, manifest_path, target=target, default_name=default_name, expect_keys=_EXPECT_KEYS
     )
-    return service_of(name, svc, (check,))
 
 
-SHAPE = ProtocolShape(
-    service_keys=frozenset(
-        {
-            "url",
-            "critical",
-            "tags",
-            "depends_on",
-            "description",
-            "health",
-            *_TUNABLES,
-            *schema.CLIENT_CERTIFICATE_KEYS,
-            *(f.key for f in FIELDS),
-        }
-    ),
-    health_keys=frozenset({"name", "expect", *_TUNABLES}),
-    check_keys=frozenset(),  # no `checks`: one connection check per service
-    expect_keys=frozenset({"max_latency", "warn_latency"}),
-    foreign=_foreign,
-    build=_service,
-    rules=_rules,
-    fields=FIELDS,
-    address_only=True,
+SHAPE = address_only_shape(
+    fields=FIELDS, expect_keys=_EXPECT_KEYS, foreign=_foreign, build=_service, rules=_rules
 )
 
 
