@@ -253,6 +253,8 @@ text = "defaults: {retries: 0, timeout: 2s}\\nservices:\\n"
 text += f"  web: {{url: 'http://127.0.0.1:{port}', health: /health}}\\n"
 for index, (_, schemes) in enumerate(PROTOCOLS):
     text += f"  s{index}: {{url: '{schemes[0]}://127.0.0.1:1', health: {{name: h}}}}\\n"
+# HTTP/2 is httpx's own transport (httpcore, h2) even when the fast one carries HTTP/1.1
+text += "  h2: {url: 'https://127.0.0.1:1', http2: true, health: /h}\\n"
 manifest = parse_manifest(text, "services.yaml", environ={})
 assert "httpx" not in sys.modules, "the test needs a run that has not loaded the HTTP stack yet"
 report = asyncio.run(execute(manifest.services, ProbeSettings()))
@@ -264,3 +266,34 @@ print(" ".join(sorted(set(sys.modules) - at_first_clock[0])))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == [], f"imported while attempts ran: {result.stdout}"
+
+
+def test_the_fast_transport_leaves_httpx_own_transport_unloaded() -> None:
+    # httpcore, h11, h2 and anyio (71 modules, ~37 ms of every run's start here) serve only
+    # httpx's own transport: a run on the fast one (`http_wire`) must not import them
+    import subprocess
+    import sys
+
+    pytest.importorskip("httptools", reason="the fast transport is the `fast` extra")
+    script = """
+import asyncio, os, sys
+os.environ.pop("SVCCHECK_HTTP_TRANSPORT", None)
+from svccheck.demo.server import ServerThread, json_response
+from svccheck.engine.prober import ProbeSettings
+from svccheck.engine.run import execute
+from svccheck.manifest import parse_manifest
+
+async def up(request):
+    return json_response({"status": "UP"})
+
+server = ServerThread().start()
+port = server.add(up)
+text = f"services:\\n  web: {{url: 'http://127.0.0.1:{port}', health: /health}}\\n"
+report = asyncio.run(execute(parse_manifest(text, "services.yaml", environ={}).services, ProbeSettings()))
+server.stop()
+assert report.services[0].checks[0].verdict == "pass", report.services[0].checks[0].reason
+print(" ".join(sorted(m for m in ("httpcore", "h11", "h2", "anyio") if m in sys.modules)))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [], f"loaded for httpx's own transport: {result.stdout}"

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import errno
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 from urllib.parse import urlsplit
@@ -62,6 +62,10 @@ class Connector(ABC):
     @abstractmethod
     async def exchange(self, check: Check, attempt: Exchange) -> Answer:
         """One attempt. Raise on failure; `Protocol.classify` names it."""
+
+    def prepare(self, checks: Sequence[Check]) -> None:
+        """Load what these checks' exchanges will need, before any attempt's clock starts."""
+        return None
 
     async def aclose(self) -> None:
         return None

@@ -17,9 +17,8 @@ import importlib
 import ssl
 import time
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 
-import httpcore  # noqa: F401 - see _warm
 import httpx
 
 from svccheck.model import Answer, Check, HttpRequest
@@ -33,17 +32,22 @@ from svccheck.redact import is_sensitive_header
 MAX_REDIRECTS = 5
 
 
-def _warm() -> None:
-    """What httpx imports on its first connection (httpcore, h11, anyio's asyncio backend: 78
-    modules, ~90 ms here), imported with this module, before any attempt's clock starts, so that
-    no check's latency includes them (a loopback Redis PING beside an HTTP check measured 93 ms)."""
-    if wire_module() is not None:
-        return  # the fast transport (`http_wire`) uses neither anyio nor h11
+def _warm(checks: Sequence[Check]) -> None:
+    """Import what these checks' lanes will load on their first connection, before any attempt's
+    clock starts, so that no check's latency includes it (a loopback Redis PING beside an HTTP
+    check once measured 93 ms): the TLS trust store for HTTPS, and httpx's own transport
+    (httpcore, h11, h2, anyio's asyncio backend: 71 modules, ~37 ms here) only where it serves,
+    without the fast transport or for HTTP/2; the fast transport (`http_wire`) uses none of them."""
+    requests = [own_target(check, HttpRequest) for check in checks]
+    if any(check.url.lower().startswith("https:") for check in checks):
+        with contextlib.suppress(ImportError):  # what `tls.ssl_context` verifies with
+            importlib.import_module("truststore")
+            importlib.import_module("certifi").where()  # its resource readers: importlib, zipfile
+    if wire_module() is not None and not any(request.http2 for request in requests):
+        return
     with contextlib.suppress(ImportError):  # anyio's internals may move; then the first request pays
+        importlib.import_module("httpcore")
         importlib.import_module("anyio._backends._asyncio")
-
-
-_warm()
 
 
 class TooManyRedirects(Exception):
@@ -54,6 +58,9 @@ class HttpConnector(Connector):
     def __init__(self, *, total: int, user_agent: str, max_redirects: int) -> None:
         self._lanes = Lanes(lambda origin: _new_client(origin, user_agent), total=total)
         self._max_redirects = max_redirects
+
+    def prepare(self, checks: Sequence[Check]) -> None:
+        _warm(checks)
 
     async def aclose(self) -> None:
         await self._lanes.aclose()
