@@ -24,14 +24,17 @@ from svccheck.protocols.certificate import peer_certificate
 TRANSPORTS = ["fast", "httpx"]
 
 
-def client_for(choice: str, url: str, monkeypatch: pytest.MonkeyPatch) -> httpx.AsyncClient:
-    """A lane's client, made by svccheck's own factory with `choice` in force."""
+def client_for(
+    choice: str, url: str, monkeypatch: pytest.MonkeyPatch, verify: bool | str = True
+) -> httpx.AsyncClient:
+    """A lane's transport, made by svccheck's own factory with `choice` in force, in an httpx client
+    (these tests compare the transports; the lane around them is the rest of the suite's)."""
     monkeypatch.setenv(http_choice.ENV, choice)
-    origin = http_transport.origin_of(url, True)
-    client = http_transport._new_client(origin, "svccheck-test")
+    origin = http_transport.origin_of(url, verify)
+    lane = http_transport.new_lane(origin, "svccheck-test")
     expected = http_wire.WireTransport if choice == "fast" else httpx.AsyncHTTPTransport
-    assert isinstance(client._transport, expected)
-    return client
+    assert isinstance(lane.transport, expected)
+    return httpx.AsyncClient(transport=lane.transport, trust_env=False)
 
 
 Outcome = tuple[Any, ...]
@@ -202,8 +205,7 @@ def test_tls_phases_and_the_peer_certificate(
         events.append(name)
 
     async def go() -> tuple[int, str | None]:
-        monkeypatch.setenv(http_choice.ENV, choice)
-        client = http_transport._new_client(http_transport.origin_of(url, str(bundle)), "svccheck-test")
+        client = client_for(choice, url, monkeypatch, verify=str(bundle))
         async with client:
             response = await client.send(
                 client.build_request("GET", url, extensions={"trace": trace}), stream=True
@@ -250,3 +252,26 @@ def test_the_choice_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv(http_choice.ENV, "curl")
     with pytest.raises(http_choice.TransportChoiceError, match="expected one of fast, httpx"):
         http_choice.wire_module()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/h?x=1",
+        "http://us%40er:p%C3%A9ss@127.0.0.1/h",
+        "https://user@localhost/h",
+        "http://:pw@[::1]:9/",
+    ],
+)
+def test_a_lane_builds_the_request_httpx_client_builds(url: str) -> None:
+    # a lane stands in for httpx's client (`http_transport.Lane`): the same method, URL and headers
+    # in the same order, the URL's user:password as Basic auth, the check's headers over the lane's
+    lane = http_transport.new_lane(http_transport.origin_of(url, True), "svccheck-test")
+    headers = {"X-Check": "1", "Accept": "application/json"}
+    ours = lane.request("POST", httpx.URL(url), headers, b"{}", {})
+    client = httpx.AsyncClient(headers={"User-Agent": "svccheck-test"}, trust_env=False)
+    theirs = client.build_request("POST", url, headers=headers, content=b"{}")
+    auth = next(client._build_request_auth(theirs).sync_auth_flow(theirs))  # what send() adds
+    assert (ours.method, ours.url) == (auth.method, auth.url)
+    assert ours.headers.raw == auth.headers.raw
+    assert ours.read() == auth.read() == b"{}"

@@ -1,4 +1,4 @@
-"""Connections per origin, each in its own single-connection httpx client.
+"""Connections per origin, each a lane of its own: one connection, one httpx transport.
 
 Why not one shared pool: httpcore 1.0 walks every connection of a pool, and
 asks each idle one whether its socket is readable, on every request it adds
@@ -21,30 +21,36 @@ from __future__ import annotations
 import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-
-import httpx
+from typing import Generic, Protocol, TypeVar
 
 from svccheck.protocols.base import Origin
 
-ClientFactory = Callable[[Origin], httpx.AsyncClient]
+
+class Closable(Protocol):
+    async def aclose(self) -> None: ...
 
 
-class Lanes:
-    def __init__(self, make_client: ClientFactory, *, total: int) -> None:
+L = TypeVar("L", bound=Closable)
+
+
+class Lanes(Generic[L]):
+    """The lanes of a run, each made by `make_client` for its origin (`http_transport.Lane`)."""
+
+    def __init__(self, make_client: Callable[[Origin], L], *, total: int) -> None:
         self._make_client = make_client
         self._total = max(1, total)
         # idle lanes, least recently used first, so eviction closes the coldest one
-        self._idle: OrderedDict[httpx.AsyncClient, Origin] = OrderedDict()
-        self._idle_by_origin: dict[Origin, list[httpx.AsyncClient]] = {}
+        self._idle: OrderedDict[L, Origin] = OrderedDict()
+        self._idle_by_origin: dict[Origin, list[L]] = {}
         self._count = 0
-        self._all: set[httpx.AsyncClient] = set()
+        self._all: set[L] = set()
 
     @property
     def open_lanes(self) -> int:
         return self._count
 
     @contextlib.asynccontextmanager
-    async def lane(self, origin: Origin) -> AsyncIterator[httpx.AsyncClient]:
+    async def lane(self, origin: Origin) -> AsyncIterator[L]:
         client = await self._take(origin)
         try:
             yield client
@@ -52,7 +58,7 @@ class Lanes:
             self._idle[client] = origin
             self._idle_by_origin.setdefault(origin, []).append(client)
 
-    async def _take(self, origin: Origin) -> httpx.AsyncClient:
+    async def _take(self, origin: Origin) -> L:
         idle = self._idle_by_origin.get(origin)
         if idle:
             client = idle.pop()  # the most recently used: its connection is the likeliest alive
@@ -67,7 +73,7 @@ class Lanes:
         self._count += 1
         return client
 
-    async def _close(self, client: httpx.AsyncClient) -> None:
+    async def _close(self, client: L) -> None:
         self._all.discard(client)
         self._count -= 1
         # closing is best effort; a broken connection must not mask results
