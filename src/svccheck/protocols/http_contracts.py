@@ -14,6 +14,7 @@ from svccheck.grammar import schema
 from svccheck.grammar.contracts import ContractError, load_schema
 from svccheck.grammar.openapi import load_openapi, operation_contract
 from svccheck.grammar.shape import INVALID
+from svccheck.grammar.source import Path
 from svccheck.model import JsonSchema, ResponseContract
 
 
@@ -47,13 +48,13 @@ def openapi_source(spec: schema.CheckSpec, kind: str, service_openapi: object) -
     return None, False
 
 
-def body_schema_of(spec: schema.CheckSpec, *, manifest_path: str, where: str) -> JsonSchema | None:
+def body_schema_of(spec: schema.CheckSpec, *, manifest_path: str, where: Path) -> JsonSchema | None:
     """The check's `expect.schema`, read and checked; a ContractProblem at that key."""
     expect = spec.expect
     if expect is None or expect is INVALID or expect.schema in (None, INVALID):
         return None
     try:
-        return load_schema(expect.schema, manifest_path, written=where)
+        return load_schema(expect.schema, manifest_path, written=".".join(str(part) for part in where))
     except ContractError as exc:
         raise ContractProblem(f"expect.schema: {exc}", ("expect", "schema")) from None
 

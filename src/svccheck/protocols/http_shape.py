@@ -24,7 +24,13 @@ from svccheck.model import (
     Service,
 )
 from svccheck.protocols.client_certificate import client_certificate
-from svccheck.protocols.http_contracts import ContractProblem, Contracts, body_schema_of, operation_of
+from svccheck.protocols.http_contracts import (
+    ContractProblem,
+    Contracts,
+    body_schema_of,
+    openapi_source,
+    operation_of,
+)
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 HTTP2_EXTRA = "svccheck[http2]"
@@ -124,18 +130,21 @@ def _file_rules(
 def _body_schema(
     svc: schema.ServiceSpec, spec: schema.CheckSpec, kind: str, manifest_path: str, where: Path
 ) -> JsonSchema | None:
-    return body_schema_of(spec, manifest_path=manifest_path, where=".".join(str(part) for part in where))
+    return body_schema_of(spec, manifest_path=manifest_path, where=where)
 
 
 def _operation(
     svc: schema.ServiceSpec, spec: schema.CheckSpec, kind: str, manifest_path: str, where: Path
 ) -> ResponseContract | None:
     path = spec.path if isinstance(spec.path, str) else "/"
+    service_openapi = svc.value("openapi")
+    if openapi_source(spec, kind, service_openapi)[0] is None:  # most checks: no URL to join
+        return None
     return operation_of(
         spec,
         kind=kind,
         url=join_url(svc.url, path),
-        service_openapi=svc.value("openapi"),
+        service_openapi=service_openapi,
         manifest_path=manifest_path,
     )
 
