@@ -254,6 +254,18 @@ def test_the_choice_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch
         http_choice.wire_module()
 
 
+LANE_REQUESTS = [
+    ("POST", {"X-Check": "1", "Accept": "application/json"}, b"{}"),
+    ("GET", {}, None),
+    ("POST", {}, None),
+    ("PUT", {"Content-Type": "text/plain"}, b""),
+    ("POST", {"Content-Length": "2", "Host": "example.test"}, b"{}"),
+    ("PATCH", {"Transfer-Encoding": "chunked"}, b"x"),
+    ("delete", {"Transfer-Encoding": "chunked"}, None),
+    ("POST", {"authorization": "Bearer t", "user-agent": "mine"}, b"a"),
+]
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -263,15 +275,17 @@ def test_the_choice_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch
         "http://:pw@[::1]:9/",
     ],
 )
-def test_a_lane_builds_the_request_httpx_client_builds(url: str) -> None:
+@pytest.mark.parametrize(("method", "headers", "body"), LANE_REQUESTS)
+def test_a_lane_builds_the_request_httpx_client_builds(
+    url: str, method: str, headers: dict[str, str], body: bytes | None
+) -> None:
     # a lane stands in for httpx's client (`http_transport.Lane`): the same method, URL and headers
     # in the same order, the URL's user:password as Basic auth, the check's headers over the lane's
     lane = http_transport.new_lane(http_transport.origin_of(url, True), "svccheck-test")
-    headers = {"X-Check": "1", "Accept": "application/json"}
-    ours = lane.request("POST", httpx.URL(url), headers, b"{}", {})
+    ours = lane.request(method, httpx.URL(url), headers, body, {})
     client = httpx.AsyncClient(headers={"User-Agent": "svccheck-test"}, trust_env=False)
-    theirs = client.build_request("POST", url, headers=headers, content=b"{}")
+    theirs = client.build_request(method, url, headers=headers, content=body)
     auth = next(client._build_request_auth(theirs).sync_auth_flow(theirs))  # what send() adds
     assert (ours.method, ours.url) == (auth.method, auth.url)
     assert ours.headers.raw == auth.headers.raw
-    assert ours.read() == auth.read() == b"{}"
+    assert ours.read() == auth.read() == (body or b"")

@@ -189,7 +189,7 @@ class Lane:
 
     def __init__(self, transport: httpx.AsyncBaseTransport, headers: httpx.Headers) -> None:
         self.transport = transport
-        self._headers = headers
+        self._defaults = [(name, name.lower(), value) for name, value in headers.raw]
 
     def request(
         self,
@@ -199,10 +199,28 @@ class Lane:
         content: bytes | None,
         extensions: dict[str, object],
     ) -> httpx.Request:
-        """The request as `httpx.AsyncClient.build_request` makes it: the lane's headers, then the check's."""
-        merged = self._headers.copy()
-        merged.update(headers)
-        request = httpx.Request(method, url, headers=merged, content=content, extensions=extensions)
+        """The request `httpx.AsyncClient.build_request` makes, header for header and in its order:
+        Host (and `Content-Length: 0` for a POST, PUT or PATCH without a body), the lane's
+        headers, the check's over them, the body's length, a URL's `user:password@` as Basic.
+
+        Given as a stream, so that httpx does not work the automatic headers out again (four
+        copies of the header list and an encoding guess per request; ~8% of a 1,000-check run)."""
+        method = method.upper()
+        own = httpx.Headers(headers).raw  # the check's, encoded (and refused) as httpx does
+        names = {name.lower() for name, _ in own}
+        raw = [(name, value) for name, lowered, value in self._defaults if lowered not in names]
+        raw += own
+        names.update(lowered for _, lowered, _ in self._defaults)
+        auto: list[tuple[bytes, bytes]] = []
+        if b"host" not in names and url.host:
+            auto.append((b"Host", url.netloc))
+        sized = bool(names & {b"content-length", b"transfer-encoding"})
+        if content and b"content-length" not in names:
+            raw.append((b"Content-Length", str(len(content)).encode("ascii")))
+        elif not content and not sized and method in ("POST", "PUT", "PATCH"):
+            auto.append((b"Content-Length", b"0"))
+        stream = httpx.ByteStream(content or b"")
+        request = httpx.Request(method, url, headers=auto + raw, stream=stream, extensions=extensions)
         if url.userinfo:  # `user:password@` in the URL is Basic auth, added last as httpx's client does
             userpass = f"{url.username}:{url.password}".encode()
             request.headers["Authorization"] = "Basic " + base64.b64encode(userpass).decode("ascii")
