@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from svccheck.durations import format_duration
+from svccheck.engine.slots import OriginSlots
 from svccheck.model import Answer, Attempt, Check, FailureClass, ProbeOutcome
 from svccheck.protocols import protocol_for
 from svccheck.protocols.base import Connector, Exchange, Protocol, classify_error
@@ -80,7 +81,7 @@ class Prober:
         concurrency = max(1, settings.concurrency)
         self._per_origin = min(max(1, settings.per_origin), concurrency)
         self._concurrency = concurrency
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = OriginSlots(concurrency)
         self._gates: dict[object, asyncio.Semaphore] = {}
         self._connectors: dict[str, Connector] = {}
         self._dns = DnsTimer()
@@ -132,7 +133,8 @@ class Prober:
         verify = self.settings.verify_for(check)
         connector = self._connector(protocol)
         # the origin's gate before a global slot: checks queued on a busy origin hold no slot
-        gate = self._gate(protocol.origin(check, verify))
+        origin = protocol.origin(check, verify)
+        gate = self._gate(origin)
         # a new trace per check, a new span per attempt (protocols.trace_context)
         trace_id = new_trace_id() if check.trace and protocol.carries_trace else None
         if trace_id is not None:
@@ -145,7 +147,7 @@ class Prober:
                 if trace_id is None or span_id is None
                 else (traceparent(trace_id, span_id), tracestate(len(history) + 1))
             )
-            async with gate, self._slots:
+            async with gate, self._slots.slot(origin):
                 result = await self._attempt(protocol, connector, check, verify, timeout, context)
             history.append(
                 Attempt(
