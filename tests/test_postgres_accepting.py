@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from support.real_services import postgres_instance, redis_server
+from support.real_services import free_port, postgres_instance, redis_server
 from support.servers import tcp_listener
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute
@@ -248,7 +248,12 @@ def _redis_command(port: int, *words: str) -> bytes:
 
 def test_redis_cluster_true_fails_a_redis_cluster_node_whose_cluster_is_down(tmp_path: Path) -> None:
     nodes = str(tmp_path / "nodes.conf")
-    with redis_server("--cluster-enabled", "yes", "--cluster-config-file", nodes) as port:
+    # the cluster bus gets a free port of its own: by default it is the port + 10,000, and Redis
+    # refuses to start on an ephemeral port above 55,535 (about 1 run in 5 here)
+    bus = str(free_port())
+    with redis_server(
+        "--cluster-enabled", "yes", "--cluster-config-file", nodes, "--cluster-port", bus
+    ) as port:
         # no hash slot assigned: cluster_state:fail, and still +PONG
         assert check(f"tcp://127.0.0.1:{port}", "redis").verdict == "pass"
         down = check(f"tcp://127.0.0.1:{port}", "redis", redis_cluster="true")
