@@ -60,17 +60,14 @@ def body_schema_of(spec: schema.CheckSpec, *, manifest_path: str, where: Path) -
 
 
 def operation_of(
-    spec: schema.CheckSpec, *, kind: str, url: str, service_openapi: object, manifest_path: str
+    spec: schema.CheckSpec, *, source: str, from_service: bool, url: str, manifest_path: str
 ) -> ResponseContract | None:
-    """What the OpenAPI operation of the check's method and path declares; a ContractProblem at
-    the check's `expect.openapi`, or at its path (a path no operation has), or at the
-    service's `openapi` (a document that cannot be read). `url` is the check's whole URL: its
-    path is matched with the service URL's path before it."""
+    """What the OpenAPI operation of the check's method and path declares in `source` (found by
+    `openapi_source`); a ContractProblem at the check's `expect.openapi`, or at its path (a path
+    no operation has), or at the service's `openapi` (a document that cannot be read). `url` is
+    the check's whole URL: its path is matched with the service URL's path before it."""
     from urllib.parse import urlsplit
 
-    source, from_service = openapi_source(spec, kind, service_openapi)
-    if source is None:
-        return None
     key = ("path",) if from_service else ("expect", "openapi")
     try:
         document = load_openapi(source, manifest_path)

@@ -136,17 +136,12 @@ def _body_schema(
 def _operation(
     svc: schema.ServiceSpec, spec: schema.CheckSpec, kind: str, manifest_path: str, where: Path
 ) -> ResponseContract | None:
-    path = spec.path if isinstance(spec.path, str) else "/"
-    service_openapi = svc.value("openapi")
-    if openapi_source(spec, kind, service_openapi)[0] is None:  # most checks: no URL to join
+    source, from_service = openapi_source(spec, kind, svc.value("openapi"))
+    if source is None:  # most checks: no URL to join
         return None
-    return operation_of(
-        spec,
-        kind=kind,
-        url=join_url(svc.url, path),
-        service_openapi=service_openapi,
-        manifest_path=manifest_path,
-    )
+    path = spec.path if isinstance(spec.path, str) else "/"
+    url = join_url(svc.url, path)
+    return operation_of(spec, source=source, from_service=from_service, url=url, manifest_path=manifest_path)
 
 
 def _contracts(
