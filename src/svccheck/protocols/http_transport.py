@@ -168,12 +168,15 @@ _plain_http_context: list[ssl.SSLContext] = []
 
 
 @functools.cache
-def _default_headers(user_agent: str) -> httpx.Headers:
+def _default_headers(user_agent: str) -> tuple[tuple[tuple[bytes, bytes, bytes], ...], frozenset[bytes]]:
     """What httpx's client sends with every request (Accept, Accept-Encoding as its decoders
-    allow, Connection), read from a client once, with svccheck's User-Agent."""
+    allow, Connection), read from a client once, with svccheck's User-Agent: each header as
+    (name, lowercased name, value), and the lowercased names."""
     # a transport of its own, or the client would make httpx's default one (importing httpcore)
     unused = httpx.AsyncBaseTransport()
-    return httpx.AsyncClient(headers={"User-Agent": user_agent}, transport=unused, trust_env=False).headers
+    client = httpx.AsyncClient(headers={"User-Agent": user_agent}, transport=unused, trust_env=False)
+    headers = tuple((name, name.lower(), value) for name, value in client.headers.raw)
+    return headers, frozenset(lowered for _, lowered, _ in headers)
 
 
 class Lane:
@@ -187,9 +190,9 @@ class Lane:
     and responses stay httpx's own.
     """
 
-    def __init__(self, transport: httpx.AsyncBaseTransport, headers: httpx.Headers) -> None:
+    def __init__(self, transport: httpx.AsyncBaseTransport, user_agent: str) -> None:
         self.transport = transport
-        self._defaults = [(name, name.lower(), value) for name, value in headers.raw]
+        self._defaults, self._default_names = _default_headers(user_agent)
 
     def request(
         self,
@@ -210,7 +213,7 @@ class Lane:
         names = {name.lower() for name, _ in own}
         raw = [(name, value) for name, lowered, value in self._defaults if lowered not in names]
         raw += own
-        names.update(lowered for _, lowered, _ in self._defaults)
+        names |= self._default_names
         auto: list[tuple[bytes, bytes]] = []
         if b"host" not in names and url.host:
             auto.append((b"Host", url.netloc))
@@ -269,7 +272,7 @@ def new_lane(origin: Origin, user_agent: str) -> Lane:
             limits=_PLAIN_HTTP_LIMITS,
             trust_env=False,
         )
-    return Lane(transport, _default_headers(user_agent))
+    return Lane(transport, user_agent)
 
 
 async def _read_capped(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
