@@ -1,0 +1,140 @@
+"""The methods `@dataclass` writes for each class, compiled once per install, not on every start.
+
+`dataclasses` writes a class's `__init__`, `__repr__`, `__eq__`, `__hash__`,
+`__setattr__` and `__delattr__` as source text and compiles it with `exec` while
+the module that defines the class is imported. A checking run defines 62 classes
+that way: 331 compilations, 35 ms of CPU before the first request leaves (about
+a third of svccheck's own start-up; Python 3.13 compiles a class's methods in
+one go, 3.11 one by one). The text is the same on every start, so the compiled
+code is kept in a marshal file in the package's bytecode cache, beside its .pyc
+files: loading all 331 takes 1-2 ms.
+
+The compiled code is exactly what `exec` would compile (same text, same flags),
+so a class behaves the same whether its methods came from the file or not; the
+file is only a cache. Like a .pyc it is not written under
+PYTHONDONTWRITEBYTECODE, nor where the package cannot be written to, and a
+file that cannot be read, or was written by another Python, is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import sys
+from pathlib import Path
+
+TYPE_CHECKING = False  # `typing` is not loaded yet when svccheck/__init__ installs this
+if TYPE_CHECKING:
+    from types import CodeType
+    from typing import Any
+
+# Entries another command's classes wrote are kept (`serve` defines others than `all`),
+# but not forever: past this many, a save keeps only what its own run used.
+MOST_ENTRIES = 2048
+
+
+class MethodCache:
+    """Compiled `exec` sources, by their text, loaded from `path` on first use and saved on request."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._codes: dict[str, CodeType] | None = None
+        self._used: set[str] = set()
+        self.compiled = 0  # how many sources this process had to compile (the tests read it)
+
+    def exec(self, source: str | CodeType, globals: Any = None, locals: Any = None) -> None:
+        if not isinstance(source, str):
+            exec(source, globals, locals)  # a code object: run as given
+            return
+        codes = self._load()
+        code = codes.get(source)
+        if code is None:
+            # dont_inherit: compiled as dataclasses' own `exec` would, without this module's __future__ flags
+            code = codes[source] = compile(source, "<string>", "exec", dont_inherit=True)
+            self.compiled += 1
+        self._used.add(source)
+        exec(code, globals, locals)
+
+    def save(self) -> None:
+        """Write the file if this process compiled anything; quietly not, where it cannot be written."""
+        if not self.compiled or self.path is None or sys.dont_write_bytecode or self._codes is None:
+            return
+        codes = dict(self._codes)  # one step under the GIL: a later-imports thread may still be adding
+        if len(codes) > MOST_ENTRIES:
+            codes = {text: code for text, code in codes.items() if text in self._used}
+        from importlib.util import MAGIC_NUMBER
+
+        path = Path(self.path)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as file:
+                marshal.dump((MAGIC_NUMBER, codes), file)
+            partial.replace(path)  # another process saving at once: the last one wins, whole
+        except OSError:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+            return
+        self.compiled = 0
+
+    def _load(self) -> dict[str, CodeType]:
+        if self._codes is None:
+            self._codes = self._read()
+        return self._codes
+
+    def _read(self) -> dict[str, CodeType]:
+        if self.path is None:
+            return {}
+        try:
+            with Path(self.path).open("rb") as file:
+                magic, codes = marshal.load(file)
+        except (OSError, EOFError, ValueError, TypeError):  # absent, truncated, or not ours
+            return {}
+        from importlib.util import MAGIC_NUMBER
+
+        if magic != MAGIC_NUMBER or not isinstance(codes, dict):
+            return {}  # another Python's bytecode
+        return codes
+
+
+def default_path() -> str | None:
+    """Beside this module's .pyc, e.g. …/svccheck/__pycache__/dataclass_methods.cpython-311.marshal."""
+    from importlib.util import cache_from_source
+
+    try:  # honours PYTHONPYCACHEPREFIX, as the .pyc files do
+        pyc = cache_from_source(__file__)
+    except (NotImplementedError, ValueError):  # no cache tag: an interpreter without bytecode caching
+        return None
+    return pyc.removesuffix(".pyc") + ".marshal"
+
+
+class _Router:
+    """What `dataclasses` finds under the name `exec`: the process's cache, opened on first use."""
+
+    def __init__(self) -> None:
+        self.cache: MethodCache | None = None
+
+    def __call__(self, source: str | CodeType, globals: Any = None, locals: Any = None) -> None:
+        if self.cache is None:
+            self.cache = MethodCache(default_path())
+        self.cache.exec(source, globals, locals)
+
+
+def install() -> None:
+    """Route the `exec` calls of `dataclasses` through the cache, before svccheck defines a class.
+
+    Installed by the `svccheck` command (`__main__`) only, not by `import svccheck`.
+    """
+    import dataclasses
+
+    if not isinstance(getattr(dataclasses, "exec", None), _Router):
+        # `dataclasses` calls `exec` by its global name; a module global of that name comes before the builtin
+        dataclasses.exec = _Router()  # type: ignore[attr-defined]
+
+
+def save() -> None:
+    """Write what this process compiled (the `svccheck` command calls it on its way out)."""
+    router = getattr(sys.modules.get("dataclasses"), "exec", None)
+    if isinstance(router, _Router) and router.cache is not None:
+        router.cache.save()
