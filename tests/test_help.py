@@ -112,3 +112,34 @@ def test_validate_counts_in_the_singular_and_the_plural(manifest_file: Callable[
         "two.yaml",
     )
     assert run_cli("validate", "-f", str(two)).stdout.strip() == f"{two}: ok, 2 services, 3 checks"
+
+
+@pytest.mark.parametrize("command", sorted(EXIT_CODES))
+def test_a_command_built_alone_says_what_the_whole_app_says(command: str) -> None:
+    """`svccheck NAME …` builds only NAME's click command (cli/app.py `_app_for`): its help and its
+    usage errors must read exactly as they do from the app with every command."""
+    from typer.testing import CliRunner
+
+    from svccheck.cli import app
+    from svccheck.cli.app import _app_for
+
+    alone = _app_for(["svccheck", command])
+    assert [info.name for info in alone.registered_commands] == [command]
+    runner = CliRunner()
+    for extra in (["--help"], ["--no-such-option"], ["-f"], ["--format", "nope"], ["--timeout", "soon"]):
+        argv = [command, *extra]
+        whole = runner.invoke(app, argv, prog_name="svccheck", env={"COLUMNS": "100"})
+        built = runner.invoke(alone, argv, prog_name="svccheck", env={"COLUMNS": "100"})
+        assert (built.output, built.exit_code) == (whole.output, whole.exit_code), argv
+
+
+@pytest.mark.parametrize("argv", [[], ["--help"], ["-V", "all"], ["alll"], ["all"]])
+def test_anything_but_a_command_name_first_gets_the_whole_app(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from svccheck.cli import app
+    from svccheck.cli.app import _app_for
+
+    if argv == ["all"]:
+        monkeypatch.setenv("_SVCCHECK_COMPLETE", "bash_complete")  # completion lists every command
+    assert _app_for(["svccheck", *argv]) is app

@@ -6,6 +6,8 @@ on each start, and as strings they are compiled and evaluated twice over
 (~20 ms a run).
 """
 
+import copy
+import os
 import sys
 from typing import Annotated
 
@@ -126,10 +128,29 @@ def _guard_ci_log() -> None:
         setattr(sys, name, CommandLineGuard(getattr(sys, name)))
 
 
+def _app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command argv names, when it names one: the same command, built alone.
+
+    Typer makes a click command of every registered command on each start, reading
+    its signature and annotations (12 commands, ~10 ms); a run needs one. Anything
+    else (no command, a root option first, an unknown name, shell completion) gets
+    the whole app, whose messages list or suggest the others.
+    """
+    named = argv[1] if len(argv) > 1 else None
+    if named is None or "_SVCCHECK_COMPLETE" in os.environ:
+        return app
+    only = [info for info in app.registered_commands if info.name == named]
+    if len(only) != 1:
+        return app
+    alone = copy.copy(app)  # with the root callback kept, `NAME` is still a command, not the root
+    alone.registered_commands = only
+    return alone
+
+
 def run_app() -> None:
     _guard_ci_log()
     try:
-        app()
+        _app_for(sys.argv)()
     except KeyboardInterrupt:
         # Ctrl-C outside the probe loop (e.g. while loading): nothing was probed yet.
         sys.stderr.write("svccheck: interrupted\n")
