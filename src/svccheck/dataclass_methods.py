@@ -60,7 +60,9 @@ class MethodCache:
         """Write the file if this process compiled anything; quietly not, where it cannot be written."""
         if not self.compiled or self.path is None or sys.dont_write_bytecode or self._codes is None:
             return
-        codes = dict(self._codes)  # one step under the GIL: a later-imports thread may still be adding
+        # what another svccheck process saved since (the child that read the command line, a run in
+        # parallel), then ours; dict() is one step under the GIL: a later-imports thread may still add
+        codes = {**self._read(), **dict(self._codes)}
         if len(codes) > MOST_ENTRIES:
             codes = {text: code for text, code in codes.items() if text in self._used}
         from importlib.util import MAGIC_NUMBER

@@ -16,6 +16,7 @@ A run that probed ends with the `Report`'s own exit code (`ExitCode.OK`,
 
 from __future__ import annotations
 
+import sys
 from enum import IntEnum
 
 
@@ -47,3 +48,12 @@ class SelectionError(UsageError):
 
 class ReportFileError(UsageError):
     """A saved JSON report (`--baseline`, `diff`, `merge`) that is missing, not JSON, or not a report."""
+
+
+def report_error(error: Exception) -> int:
+    """Write an error a person fixes on stderr and give its exit code; re-raise any other."""
+    if not isinstance(error, SvccheckError):
+        raise error
+    sys.stderr.write(f"{error.report()}\n")
+    sys.stderr.flush()
+    return int(error.exit_code)

@@ -30,6 +30,7 @@ guard (`raw`).
 from __future__ import annotations
 
 import re
+import sys
 from typing import IO
 
 
@@ -203,3 +204,11 @@ __all__ = [
     "neutralise_block",
     "raw_stream",
 ]
+
+
+def guard_ci_logs() -> None:
+    """Where output is not a terminal (a CI log), no line may start with `::` (a workflow command)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not stream.isatty() and not isinstance(stream, CommandLineGuard):
+            setattr(sys, name, CommandLineGuard(stream))

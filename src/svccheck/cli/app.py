@@ -107,25 +107,12 @@ def exit_code_of(error: Exception) -> int:
     """Report an error a person fixes (the message, on stderr) and give its exit code; re-raise any other.
 
     Every command goes through here (cli/options.py's `command`), so no command
-    prints an error or picks an exit code of its own.
+    prints an error or picks an exit code of its own; svccheck/parallel_start.py,
+    which runs a command's core without typer, calls the same `report_error`.
     """
-    from svccheck.errors import SvccheckError  # the enum costs `--help` 0.3 ms otherwise
+    from svccheck.errors import report_error  # the enum costs `--help` 0.3 ms otherwise
 
-    if not isinstance(error, SvccheckError):
-        raise error
-    typer.echo(error.report(), err=True)
-    return int(error.exit_code)
-
-
-def _guard_ci_log() -> None:
-    """Where output is not a terminal (a CI log), no line may start with `::` (a workflow command)."""
-    logs = [name for name in ("stdout", "stderr") if (s := getattr(sys, name)) is not None and not s.isatty()]
-    if not logs:
-        return  # on a terminal the guard, and its import, are not needed (`--help`)
-    from svccheck.neutral import CommandLineGuard
-
-    for name in logs:
-        setattr(sys, name, CommandLineGuard(getattr(sys, name)))
+    return report_error(error)
 
 
 def _app_for(argv: list[str]) -> typer.Typer:
@@ -148,7 +135,9 @@ def _app_for(argv: list[str]) -> typer.Typer:
 
 
 def run_app() -> None:
-    _guard_ci_log()
+    from svccheck.neutral import guard_ci_logs
+
+    guard_ci_logs()
     try:
         _app_for(sys.argv)()
     except KeyboardInterrupt:

@@ -1,0 +1,158 @@
+"""`svccheck all | check | wait`: argv read by a forked child while the parent loads the prober.
+
+Before its first request leaves, a checking run does two things that need
+nothing from each other: reading the command line (typer and click, every
+option, the settings: ~70 ms of CPU, ~110 ms on a slow machine) and importing
+what probing needs (the manifest reader, the engine, the model: ~130 ms). One
+interpreter does them one after the other; with two CPUs, a child forked at
+start reads the command line while the parent imports, and hands the parent the
+call of the core it arrived at (`svccheck.modes.checking`, its settings
+pickled, through a pipe). The parent makes that call as the command would have,
+with the same error handling, and never imports typer.
+
+Whatever the child does not hand over (help, a usage error, a command this
+does not cover) it prints itself, and the parent ends with its exit code. The
+parent stops importing as soon as the child has ended without a call.
+
+Only where it can help and fork is safe: POSIX, more than one CPU, at the very
+start (no thread exists yet), one of the checking commands named first and no
+`-h` / `--help` (help would wait for the parent's imports).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+TYPE_CHECKING = False  # `typing` costs 10 ms; this module runs before anything else is imported
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, NoReturn
+
+    ExitNow = Callable[[object], NoReturn]
+
+# the calls the checking commands end in (cli/commands.py), by the command that makes them
+# (not `demo`: `demo --serve` runs the fleet in the command itself, until Ctrl-C)
+HANDED_OVER = {"all": "check", "check": "check", "wait": "wait"}
+
+# what every checking command imports before its first request, in the order it needs them;
+# the parent imports them while the child reads the command line
+PROBING_MODULES = (
+    "svccheck.modes.checking",
+    "svccheck.modes.progress_line",
+    "svccheck.manifest",
+    "svccheck.engine.run",
+    "svccheck.modes.compare",
+    "svccheck.modes.later_imports",
+    "svccheck.redact",
+)
+
+
+def worth_it(argv: list[str]) -> bool:
+    if len(argv) < 2 or argv[1] not in HANDED_OVER or not hasattr(os, "fork"):
+        return False
+    if any(arg in ("-h", "--help") for arg in argv[2:]) or "_SVCCHECK_COMPLETE" in os.environ:
+        return False
+    cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    return len(cpus) > 1
+
+
+def run(exit_now: ExitNow) -> NoReturn:
+    """Fork: the child reads argv (`_child`), the parent imports, then makes its call or ends as it did."""
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(read_end)
+        _child(write_end, exit_now)
+    os.close(write_end)
+    try:
+        handed = _import_while_waiting(read_end)
+        if handed is None:  # the child printed help or an error, and ends with its exit code
+            status = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
+            exit_now(status if status >= 0 else 128 - status)
+    except KeyboardInterrupt:  # the child ignores Ctrl-C, so that it is reported once, here
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        _interrupted(exit_now)
+    import pickle
+
+    from svccheck.modes import checking
+    from svccheck.neutral import guard_ci_logs
+
+    guard_ci_logs()  # as run_app does: the report may go to a CI log
+
+    name, args, kwargs = pickle.loads(handed)  # our own child's, through our own pipe
+    from svccheck.errors import report_error
+
+    try:
+        code = getattr(checking, name)(*args, **kwargs) or 0
+    except KeyboardInterrupt:  # as cli/app.py's run_app: outside the probe loop, nothing was probed
+        _interrupted(exit_now)
+    except Exception as error:  # as cli/options.py's `command`: a person's error, reported once
+        code = report_error(error)
+    os.waitpid(child, 0)  # it ended long ago, once it had handed the call over
+    exit_now(code)
+
+
+def _interrupted(exit_now: ExitNow) -> NoReturn:
+    sys.stderr.write("svccheck: interrupted\n")
+    exit_now(130)
+
+
+def _import_while_waiting(read_end: int) -> bytes | None:
+    """Import PROBING_MODULES until the child has spoken; its call (pickled), or None if it had none."""
+    import importlib
+    import select
+
+    received = bytearray()
+    pending = list(PROBING_MODULES)
+    while True:
+        ready = select.select([read_end], [], [], 0 if pending else None)[0]
+        if ready:
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                os.close(read_end)
+                return bytes(received) or None
+            received += chunk
+        elif pending:
+            importlib.import_module(pending.pop(0))
+
+
+def _child(write_end: int, exit_now: ExitNow) -> NoReturn:
+    """Read the command line as `svccheck` always does; at the core's call, hand it to the parent instead."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report, once
+    from svccheck.modes import checking
+
+    def hand_over(name: str) -> Any:
+        core = getattr(checking, name)
+
+        def call(*args: Any, **kwargs: Any) -> int:
+            import pickle
+
+            try:
+                data = pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # settings that cannot travel: this process runs the command itself
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                os.close(write_end)
+                return int(core(*args, **kwargs))
+            view = memoryview(data)
+            try:
+                while view:
+                    view = view[os.write(write_end, view) :]
+                os.close(write_end)  # the parent goes on now, not once this process has ended
+            except OSError:  # the parent is gone (a signal): nobody is left to tell
+                os._exit(1)
+            return 0
+
+        return call
+
+    for function in set(HANDED_OVER.values()):
+        setattr(checking, function, hand_over(function))
+    from svccheck.cli import run_app
+
+    try:
+        run_app()
+    except SystemExit as stop:
+        exit_now(stop.code)
+    exit_now(0)

@@ -1,0 +1,125 @@
+"""The parallel start (svccheck/parallel_start.py): argv read by a forked child, the run made by the parent.
+
+The whole suite's subprocess runs of `all`, `check`, `wait` and `demo` go this way;
+these tests pin what is particular to it: the parent probes without ever importing
+typer while the child does the reading, every way the child can end reaches the
+person once, and the commands it must not take (help, completion) stay in one
+process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from support.cli import assert_no_traceback, cli_env, run_cli
+from support.servers import Counting
+from svccheck import parallel_start
+from svccheck.demo.server import ServerThread
+
+WriteManifest = Callable[..., Path]
+
+# the CLI as `svccheck` runs it, an audit hook writing "pid module" for every import statement
+# (importlib.import_module raises no audit event, what such a module imports in turn does)
+TRACED = """
+import os, sys
+log = open(sys.argv.pop(1), "a", buffering=1)
+def hook(event, args):
+    if event == "import":
+        log.write(f"{os.getpid()} {args[0]}\\n")
+sys.addaudithook(hook)
+sys.argv[0] = "svccheck"
+from svccheck.__main__ import main
+main()
+"""
+
+needs_two_cpus = pytest.mark.skipif(
+    not parallel_start.worth_it(["svccheck", "all"]), reason="the parallel start needs fork and two CPUs"
+)
+
+
+@needs_two_cpus
+def test_the_parent_probes_without_typer_while_the_child_reads_argv(
+    servers: ServerThread, manifest_file: WriteManifest, tmp_path: Path
+) -> None:
+    port = servers.add(Counting([200]))
+    path = manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health}}\n')
+    log = tmp_path / "imports.log"
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        [sys.executable, "-c", TRACED, str(log), "all", "-f", str(path), "--json", str(report)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        check=False,
+    )
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(report.read_text())["verdict"] == "pass"
+    imports: dict[int, set[str]] = {}
+    for line in log.read_text().splitlines():
+        pid, module = line.split(" ", 1)
+        imports.setdefault(int(pid), set()).add(module)
+    assert len(imports) == 2, sorted(imports)
+    parent = next(pid for pid, modules in imports.items() if "svccheck.engine.prober" in modules)
+    (child,) = set(imports) - {parent}
+    assert "typer" in imports[child] and "svccheck.cli" in imports[child]
+    assert (
+        not {"typer", "svccheck.cli"} & imports[parent]
+    )  # (httpx only tries `import click`, for its own CLI)
+    assert "httpx" not in imports[child], "the child read argv only; probing is the parent's"
+
+
+@needs_two_cpus
+@pytest.mark.parametrize(
+    ("argv", "code", "says"),
+    [
+        (["all", "--no-such-option"], 2, "No such option: --no-such-option"),  # the child's usage error
+        (["all", "--timeout", "soon"], 2, "--timeout"),  # the child's own error, from a command's body
+        (["check", "nosuch"], 2, "unknown service 'nosuch'"),  # the parent's error, from the core
+        (["wait", "--timeout", "0"], 2, "must be greater than zero"),
+    ],
+)
+def test_an_error_on_either_side_is_said_once_with_its_exit_code(
+    servers: ServerThread, manifest_file: WriteManifest, argv: list[str], code: int, says: str
+) -> None:
+    port = servers.add(Counting([200]))
+    path = manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health}}\n')
+    result = run_cli(*argv, "-f", str(path))
+    assert_no_traceback(result)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert (result.stdout + result.stderr).count(says) == 1, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["svccheck"],
+        ["svccheck", "--help"],
+        ["svccheck", "all", "--help"],
+        ["svccheck", "check", "api", "-h"],
+        ["svccheck", "validate"],
+        ["svccheck", "watch"],
+        ["svccheck", "-V", "all"],
+    ],
+)
+def test_help_and_the_other_commands_stay_in_one_process(argv: list[str]) -> None:
+    assert not parallel_start.worth_it(argv)
+
+
+def test_completion_and_a_single_cpu_stay_in_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_SVCCHECK_COMPLETE", "bash_complete")
+    assert not parallel_start.worth_it(["svccheck", "all"])
+    monkeypatch.delenv("_SVCCHECK_COMPLETE")
+    if hasattr(os, "sched_getaffinity"):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
+    else:
+        monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert not parallel_start.worth_it(["svccheck", "all"])
