@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import marshal
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FunctionType
@@ -107,17 +108,38 @@ def test_methods_from_the_cache_are_the_ones_exec_compiles(
     assert cached["KeywordsOnly"](first=1) != cached["KeywordsOnly"](first=1)  # eq=False: identity
 
 
+def _valid_file() -> bytes:
+    return dataclass_methods.encode({"def f(): pass": compile("def f(): pass", "<string>", "exec")})
+
+
+def _flipped(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x40]) + data[at + 1 :]
+
+
 @pytest.mark.parametrize(
     "content",
     [
         b"",
-        b"\xe3\x00\x00",  # truncated
+        _valid_file()[:-3],  # truncated
         b"not marshal at all",
-        marshal.dumps((b"\x00\x00\r\n", {})),  # another Python's magic number
-        marshal.dumps(["a list, not the pair"]),
-        marshal.dumps((None, ["not", "a", "dict"])),
+        b"\x00\x00\r\n" + _valid_file()[4:],  # another Python's magic number
+        _flipped(_valid_file(), 20),  # a byte flipped in a code object: the CRC, not marshal, sees it
+        _flipped(_valid_file(), len(_valid_file()) - 2),
+        dataclass_methods.encode({"def f(): pass": 0}),  # type: ignore[dict-item]  # a number for code
+        dataclass_methods.encode({1: compile("pass", "<string>", "exec")}),  # type: ignore[dict-item]
+        _valid_file()[:8] + marshal.dumps(["a list, not the table"]),
     ],
-    ids=["empty", "truncated", "garbage", "foreign-magic", "wrong-shape", "wrong-table"],
+    ids=[
+        "empty",
+        "truncated",
+        "garbage",
+        "foreign-magic",
+        "flipped-code",
+        "flipped-end",
+        "not-code",
+        "not-text",
+        "bad-crc-list",
+    ],
 )
 def test_a_file_that_is_not_ours_is_ignored_then_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes
@@ -152,19 +174,29 @@ def test_nothing_is_written_under_dont_write_bytecode_or_where_it_cannot_be(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
+def test_a_planted_temporary_name_is_not_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "methods.marshal"
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    (tmp_path / f"methods.marshal.{os.getpid()}.tmp").symlink_to(victim)
+    cache = MethodCache(str(path))
+    defined_through(cache, monkeypatch)
+    cache.save()
+    assert victim.read_text() == "keep me"
+    assert not path.is_symlink()
+
+
 def test_past_the_bound_a_save_keeps_only_what_its_run_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "methods.marshal"
     stale = {f"def stale_{n}(): pass": compile("pass", "<string>", "exec") for n in range(5)}
-    from importlib.util import MAGIC_NUMBER
-
-    path.write_bytes(marshal.dumps((MAGIC_NUMBER, stale)))
+    path.write_bytes(dataclass_methods.encode(stale))
     monkeypatch.setattr(dataclass_methods, "MOST_ENTRIES", 4)
     cache = MethodCache(str(path))
     defined_through(cache, monkeypatch)
     cache.save()
-    _, kept = marshal.loads(path.read_bytes())
+    kept = dataclass_methods.decode(path.read_bytes())
     assert kept and not any(text.startswith("def stale_") for text in kept)
 
 

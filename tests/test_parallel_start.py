@@ -123,3 +123,62 @@ def test_completion_and_a_single_cpu_stay_in_one_process(monkeypatch: pytest.Mon
     else:
         monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert not parallel_start.worth_it(["svccheck", "all"])
+
+
+@needs_two_cpus
+def test_a_report_to_a_closed_pipe_ends_quietly_with_exit_1(
+    servers: ServerThread, manifest_file: WriteManifest
+) -> None:
+    """As typer ends such a run (`svccheck all --format json | true`): no traceback from the parent."""
+    port = servers.add(Counting([200]))
+    path = manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health}}\n')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "svccheck", "all", "-f", str(path), "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env({"PYTHONUNBUFFERED": "1"}),
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the report is written
+    _, stderr = process.communicate(timeout=60)
+    assert "Traceback" not in stderr, stderr
+    assert process.returncode == 1
+
+
+def test_a_thread_already_running_keeps_it_in_one_process() -> None:
+    import threading
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, daemon=True)
+    thread.start()
+    try:
+        assert not parallel_start.worth_it(["svccheck", "all"])
+    finally:
+        release.set()
+        thread.join(5)
+
+
+@needs_two_cpus
+def test_every_option_travels_to_the_parent(
+    servers: ServerThread, manifest_file: WriteManifest, tmp_path: Path
+) -> None:
+    """The child hands the settings over pickled; with every option of `all` set, they still arrive whole."""
+    port = servers.add(Counting([200]))
+    path = manifest_file(
+        f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health, tags: [edge]}}\n'
+    )
+    files = {
+        kind: tmp_path / f"report.{kind}" for kind in ("json", "junit", "markdown", "prometheus", "html")
+    }
+    options = [f"--{kind}={file}" for kind, file in files.items()]
+    result = run_cli(
+        "all", "-f", str(path), "--tag", "edge", "--only", "api", "--var", "who=\udcff", "--location", "lab",
+        "--concurrency", "3", "--request-timeout", "5s", "--retries", "1", "--timeout", "30s", "--strict",
+        "--format", "json", "-v", "--no-color", *options,
+    )  # fmt: skip
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["location"] == "lab" and [service["name"] for service in report["services"]] == ["api"]
+    assert all(file.stat().st_size > 0 for file in files.values())

@@ -18,6 +18,7 @@ file that cannot be read, or was written by another Python, is ignored.
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import marshal
 import os
@@ -65,14 +66,13 @@ class MethodCache:
         codes = {**self._read(), **dict(self._codes)}
         if len(codes) > MOST_ENTRIES:
             codes = {text: code for text, code in codes.items() if text in self._used}
-        from importlib.util import MAGIC_NUMBER
-
         path = Path(self.path)
         partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with partial.open("wb") as file:
-                marshal.dump((MAGIC_NUMBER, codes), file)
+            # O_EXCL: a name planted in a shared cache directory (a symlink) is refused, not followed
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "wb") as file:
+                file.write(encode(codes))
             partial.replace(path)  # another process saving at once: the last one wins, whole
         except OSError:
             with contextlib.suppress(OSError):
@@ -89,15 +89,34 @@ class MethodCache:
         if self.path is None:
             return {}
         try:
-            with Path(self.path).open("rb") as file:
-                magic, codes = marshal.load(file)
-        except (OSError, EOFError, ValueError, TypeError):  # absent, truncated, or not ours
+            return decode(Path(self.path).read_bytes())
+        except OSError:  # absent or unreadable
             return {}
-        from importlib.util import MAGIC_NUMBER
 
-        if magic != MAGIC_NUMBER or not isinstance(codes, dict):
-            return {}  # another Python's bytecode
-        return codes
+
+def encode(codes: dict[str, CodeType]) -> bytes:
+    """The file: this Python's magic number, a CRC-32 of the table, the table (marshal)."""
+    from importlib.util import MAGIC_NUMBER
+
+    table = marshal.dumps(codes)
+    return MAGIC_NUMBER + binascii.crc32(table).to_bytes(4, "little") + table
+
+
+def decode(data: bytes) -> dict[str, CodeType]:
+    """The table in `data`; nothing if it is another Python's, damaged (the CRC), or not a table of code."""
+    from importlib.util import MAGIC_NUMBER
+
+    head, crc, table = data[:4], data[4:8], data[8:]
+    if head != MAGIC_NUMBER or len(crc) < 4 or binascii.crc32(table) != int.from_bytes(crc, "little"):
+        return {}  # marshal is not meant for damaged input: it is never given any
+    try:
+        codes = marshal.loads(table)
+    except Exception:  # a table of this Python's that still does not load
+        return {}
+    code_type = type(decode.__code__)
+    if type(codes) is not dict or not all(type(k) is str and type(v) is code_type for k, v in codes.items()):
+        return {}
+    return codes
 
 
 def default_path() -> str | None:

@@ -21,6 +21,8 @@ start (no thread exists yet), one of the checking commands named first and no
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import signal
 import sys
@@ -54,6 +56,9 @@ def worth_it(argv: list[str]) -> bool:
         return False
     if any(arg in ("-h", "--help") for arg in argv[2:]) or "_SVCCHECK_COMPLETE" in os.environ:
         return False
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return False  # a thread started before svccheck did (sitecustomize, an agent): forking could deadlock
     cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
     return len(cpus) > 1
 
@@ -66,33 +71,53 @@ def run(exit_now: ExitNow) -> NoReturn:
         os.close(read_end)
         _child(write_end, exit_now)
     os.close(write_end)
+    # a SIGTERM for this process alone (a supervisor's `kill PID`) ends the child too, never orphaned
+    signal.signal(signal.SIGTERM, lambda signum, _frame: _end_both(child, signum))
+    status: int | None = None
     try:
         handed = _import_while_waiting(read_end)
         if handed is None:  # the child printed help or an error, and ends with its exit code
             status = os.waitstatus_to_exitcode(os.waitpid(child, 0)[1])
-            exit_now(status if status >= 0 else 128 - status)
+        else:
+            import pickle
+
+            from svccheck.errors import report_error
+            from svccheck.modes import checking
+            from svccheck.neutral import guard_ci_logs
+
+            guard_ci_logs()  # as run_app does: the report may go to a CI log
+            name, args, kwargs = pickle.loads(handed)  # our own child's, through our own pipe
     except KeyboardInterrupt:  # the child ignores Ctrl-C, so that it is reported once, here
-        os.kill(child, signal.SIGKILL)
-        os.waitpid(child, 0)
+        if status is None:
+            _end_child(child)
         _interrupted(exit_now)
-    import pickle
-
-    from svccheck.modes import checking
-    from svccheck.neutral import guard_ci_logs
-
-    guard_ci_logs()  # as run_app does: the report may go to a CI log
-
-    name, args, kwargs = pickle.loads(handed)  # our own child's, through our own pipe
-    from svccheck.errors import report_error
-
+    if status is not None:
+        exit_now(status if status >= 0 else 128 - status)
+    os.waitpid(child, 0)  # it has closed the pipe: it is ending, and will have no more to say
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the engine installs its own around the probes
     try:
         code = getattr(checking, name)(*args, **kwargs) or 0
     except KeyboardInterrupt:  # as cli/app.py's run_app: outside the probe loop, nothing was probed
         _interrupted(exit_now)
+    except OSError as error:
+        if error.errno != errno.EPIPE:
+            raise
+        code = 1  # stdout closed by its reader (`| head`): as typer ends such a run, quietly
     except Exception as error:  # as cli/options.py's `command`: a person's error, reported once
         code = report_error(error)
-    os.waitpid(child, 0)  # it ended long ago, once it had handed the call over
     exit_now(code)
+
+
+def _end_child(child: int) -> None:
+    with contextlib.suppress(ProcessLookupError, ChildProcessError):
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+
+
+def _end_both(child: int, signum: int) -> None:
+    _end_child(child)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)  # ended by the signal, as without the parallel start
 
 
 def _interrupted(exit_now: ExitNow) -> NoReturn:
@@ -125,17 +150,11 @@ def _child(write_end: int, exit_now: ExitNow) -> NoReturn:
     from svccheck.modes import checking
 
     def hand_over(name: str) -> Any:
-        core = getattr(checking, name)
-
         def call(*args: Any, **kwargs: Any) -> int:
             import pickle
 
-            try:
-                data = pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:  # settings that cannot travel: this process runs the command itself
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                os.close(write_end)
-                return int(core(*args, **kwargs))
+            # every setting pickles (tests/test_parallel_start.py): a failure here is a bug, shown as one
+            data = pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
             view = memoryview(data)
             try:
                 while view:
