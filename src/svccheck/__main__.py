@@ -23,7 +23,8 @@ def main() -> None:
     from svccheck import parallel_start
 
     if parallel_start.worth_it(sys.argv):
-        parallel_start.run(exit_now)  # a checking command: argv read in a child, on the other CPU
+        # a checking command: argv is read in a child, on the other CPU; only the child comes back here
+        parallel_start.run(exit_now)
     from svccheck.cli import run_app
 
     try:

@@ -63,13 +63,18 @@ def worth_it(argv: list[str]) -> bool:
     return len(cpus) > 1
 
 
-def run(exit_now: ExitNow) -> NoReturn:
-    """Fork: the child reads argv (`_child`), the parent imports, then makes its call or ends as it did."""
+def run(exit_now: ExitNow) -> None:
+    """Fork: the parent imports, then makes the child's call or ends as the child did; it never returns.
+
+    In the child it returns, the core's calls handed over (`_hand_over`), and the
+    caller reads argv as it always does.
+    """
     read_end, write_end = os.pipe()
     child = os.fork()
     if child == 0:
         os.close(read_end)
-        _child(write_end, exit_now)
+        _hand_over(write_end)
+        return
     os.close(write_end)
     # a SIGTERM for this process alone (a supervisor's `kill PID`) ends the child too, never orphaned
     signal.signal(signal.SIGTERM, lambda signum, _frame: _end_both(child, signum))
@@ -144,8 +149,8 @@ def _import_while_waiting(read_end: int) -> bytes | None:
             importlib.import_module(pending.pop(0))
 
 
-def _child(write_end: int, exit_now: ExitNow) -> NoReturn:
-    """Read the command line as `svccheck` always does; at the core's call, hand it to the parent instead."""
+def _hand_over(write_end: int) -> None:
+    """In the child: the core's calls are sent to the parent (pickled), not made here."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to report, once
     from svccheck.modes import checking
 
@@ -168,10 +173,3 @@ def _child(write_end: int, exit_now: ExitNow) -> NoReturn:
 
     for function in set(HANDED_OVER.values()):
         setattr(checking, function, hand_over(function))
-    from svccheck.cli import run_app
-
-    try:
-        run_app()
-    except SystemExit as stop:
-        exit_now(stop.code)
-    exit_now(0)
