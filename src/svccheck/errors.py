@@ -57,3 +57,9 @@ def report_error(error: Exception) -> int:
     sys.stderr.write(f"{error.report()}\n")
     sys.stderr.flush()
     return int(error.exit_code)
+
+
+def report_interrupted() -> int:
+    """Ctrl-C before the probe loop (loading, reading argv): nothing was probed yet; said once, on stderr."""
+    sys.stderr.write("svccheck: interrupted\n")
+    return int(ExitCode.INTERRUPTED)

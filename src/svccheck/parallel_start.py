@@ -76,6 +76,8 @@ def run(exit_now: ExitNow) -> None:
         _hand_over(write_end)
         return
     os.close(write_end)
+    from svccheck.errors import report_error, report_interrupted
+
     # a SIGTERM for this process alone (a supervisor's `kill PID`) ends the child too, never orphaned
     signal.signal(signal.SIGTERM, lambda signum, _frame: _end_both(child, signum))
     status: int | None = None
@@ -86,7 +88,6 @@ def run(exit_now: ExitNow) -> None:
         else:
             import pickle
 
-            from svccheck.errors import report_error
             from svccheck.modes import checking
             from svccheck.neutral import guard_ci_logs
 
@@ -95,7 +96,7 @@ def run(exit_now: ExitNow) -> None:
     except KeyboardInterrupt:  # the child ignores Ctrl-C, so that it is reported once, here
         if status is None:
             _end_child(child)
-        _interrupted(exit_now)
+        exit_now(report_interrupted())
     if status is not None:
         exit_now(status if status >= 0 else 128 - status)
     os.waitpid(child, 0)  # it has closed the pipe: it is ending, and will have no more to say
@@ -103,7 +104,7 @@ def run(exit_now: ExitNow) -> None:
     try:
         code = getattr(checking, name)(*args, **kwargs) or 0
     except KeyboardInterrupt:  # as cli/app.py's run_app: outside the probe loop, nothing was probed
-        _interrupted(exit_now)
+        exit_now(report_interrupted())
     except OSError as error:
         if error.errno != errno.EPIPE:
             raise
@@ -123,11 +124,6 @@ def _end_both(child: int, signum: int) -> None:
     _end_child(child)
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)  # ended by the signal, as without the parallel start
-
-
-def _interrupted(exit_now: ExitNow) -> NoReturn:
-    sys.stderr.write("svccheck: interrupted\n")
-    exit_now(130)
 
 
 def _import_while_waiting(read_end: int) -> bytes | None:

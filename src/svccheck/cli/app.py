@@ -140,12 +140,10 @@ def run_app() -> None:
     guard_ci_logs()
     try:
         _app_for(sys.argv)()
-    except KeyboardInterrupt:
-        # Ctrl-C outside the probe loop (e.g. while loading): nothing was probed yet.
-        sys.stderr.write("svccheck: interrupted\n")
-        from svccheck.errors import ExitCode
+    except KeyboardInterrupt:  # outside the probe loop (e.g. while loading)
+        from svccheck.errors import report_interrupted
 
-        sys.exit(int(ExitCode.INTERRUPTED))
+        sys.exit(report_interrupted())
 
 
 __all__ = [
