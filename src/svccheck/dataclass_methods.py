@@ -25,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-TYPE_CHECKING = False  # `typing` is not loaded yet when svccheck/__init__ installs this
+TYPE_CHECKING = False  # `typing` is not loaded yet when __main__ installs this
 if TYPE_CHECKING:
     from types import CodeType
     from typing import Any
@@ -130,32 +130,25 @@ def default_path() -> str | None:
     return pyc.removesuffix(".pyc") + ".marshal"
 
 
-class _Router:
-    """What `dataclasses` finds under the name `exec`: the process's cache, opened on first use."""
-
-    def __init__(self) -> None:
-        self.cache: MethodCache | None = None
-
-    def __call__(self, source: str | CodeType, globals: Any = None, locals: Any = None) -> None:
-        if self.cache is None:
-            self.cache = MethodCache(default_path())
-        self.cache.exec(source, globals, locals)
+_installed: MethodCache | None = None  # the process's cache, once `install` has routed dataclasses to it
 
 
 def install() -> None:
     """Route the `exec` calls of `dataclasses` through the cache, before svccheck defines a class.
 
     Installed by the `svccheck` command (`__main__`) only, not by `import svccheck`.
+    The path costs nothing more: typer, and reading the file, import importlib.util anyway.
     """
+    global _installed
     import dataclasses
 
-    if not isinstance(getattr(dataclasses, "exec", None), _Router):
+    if _installed is None:
+        _installed = MethodCache(default_path())
         # `dataclasses` calls `exec` by its global name; a module global of that name comes before the builtin
-        dataclasses.exec = _Router()  # type: ignore[attr-defined]
+        dataclasses.exec = _installed.exec  # type: ignore[attr-defined]
 
 
 def save() -> None:
     """Write what this process compiled (the `svccheck` command calls it on its way out)."""
-    router = getattr(sys.modules.get("dataclasses"), "exec", None)
-    if isinstance(router, _Router) and router.cache is not None:
-        router.cache.save()
+    if _installed is not None:
+        _installed.save()
