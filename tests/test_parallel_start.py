@@ -39,6 +39,12 @@ from svccheck.__main__ import main
 main()
 """
 
+
+def one_healthy_service(servers: ServerThread, manifest_file: WriteManifest, extra: str = "") -> Path:
+    port = servers.add(Counting([200]))
+    return manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health{extra}}}\n')
+
+
 needs_two_cpus = pytest.mark.skipif(
     not parallel_start.worth_it(["svccheck", "all"]), reason="the parallel start needs fork and two CPUs"
 )
@@ -48,8 +54,7 @@ needs_two_cpus = pytest.mark.skipif(
 def test_the_parent_probes_without_typer_while_the_child_reads_argv(
     servers: ServerThread, manifest_file: WriteManifest, tmp_path: Path
 ) -> None:
-    port = servers.add(Counting([200]))
-    path = manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health}}\n')
+    path = one_healthy_service(servers, manifest_file)
     log = tmp_path / "imports.log"
     report = tmp_path / "report.json"
     result = subprocess.run(
@@ -90,8 +95,7 @@ def test_the_parent_probes_without_typer_while_the_child_reads_argv(
 def test_an_error_on_either_side_is_said_once_with_its_exit_code(
     servers: ServerThread, manifest_file: WriteManifest, argv: list[str], code: int, says: str
 ) -> None:
-    port = servers.add(Counting([200]))
-    path = manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health}}\n')
+    path = one_healthy_service(servers, manifest_file)
     result = run_cli(*argv, "-f", str(path))
     assert_no_traceback(result)
     assert result.returncode == code, result.stdout + result.stderr
@@ -130,8 +134,7 @@ def test_a_report_to_a_closed_pipe_ends_quietly_with_exit_1(
     servers: ServerThread, manifest_file: WriteManifest
 ) -> None:
     """As typer ends such a run (`svccheck all --format json | true`): no traceback from the parent."""
-    port = servers.add(Counting([200]))
-    path = manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health}}\n')
+    path = one_healthy_service(servers, manifest_file)
     process = subprocess.Popen(
         [sys.executable, "-m", "svccheck", "all", "-f", str(path), "--format", "json"],
         stdout=subprocess.PIPE,
@@ -164,10 +167,7 @@ def test_every_option_travels_to_the_parent(
     servers: ServerThread, manifest_file: WriteManifest, tmp_path: Path
 ) -> None:
     """The child hands the settings over pickled; with every option of `all` set, they still arrive whole."""
-    port = servers.add(Counting([200]))
-    path = manifest_file(
-        f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health, tags: [edge]}}\n'
-    )
+    path = one_healthy_service(servers, manifest_file, extra=", tags: [edge]")
     files = {
         kind: tmp_path / f"report.{kind}" for kind in ("json", "junit", "markdown", "prometheus", "html")
     }
