@@ -79,7 +79,8 @@ def test_the_parent_probes_without_typer_while_the_child_reads_argv(
     assert (
         not {"typer", "svccheck.cli"} & imports[parent]
     )  # (httpx only tries `import click`, for its own CLI)
-    assert "httpx" not in imports[child], "the child read argv only; probing is the parent's"
+    assert "httpx" not in imports[child], "the child read argv and the manifest; probing is the parent's"
+    assert "yaml" in imports[child] and "yaml" not in imports[parent], "the manifest is read by the child"
 
 
 @needs_two_cpus
@@ -100,6 +101,18 @@ def test_an_error_on_either_side_is_said_once_with_its_exit_code(
     assert_no_traceback(result)
     assert result.returncode == code, result.stdout + result.stderr
     assert (result.stdout + result.stderr).count(says) == 1, result.stdout + result.stderr
+
+
+@needs_two_cpus
+@pytest.mark.parametrize("command", ["all", "wait"])
+def test_a_broken_manifest_read_by_the_child_is_said_once_with_exit_2(
+    manifest_file: WriteManifest, command: str
+) -> None:
+    path = manifest_file("services:\n  api: {url: 'http://127.0.0.1:9', health: /h, retries: lots}\n")
+    result = run_cli(command, "-f", str(path))
+    assert_no_traceback(result)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count(f"{path.name}:2:") == 1, result.stderr
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,17 @@
-"""`svccheck all | check | wait`: argv read by a forked child while the parent loads the prober.
+"""`svccheck all | check | wait`: argv and the manifest read by a forked child while the parent
+loads the prober.
 
 Before its first request leaves, a checking run does two things that need
-nothing from each other: reading the command line (typer and click, every
-option, the settings: ~70 ms of CPU, ~110 ms on a slow machine) and importing
-what probing needs (the manifest reader, the engine, the model: ~130 ms). One
-interpreter does them one after the other; with two CPUs, a child forked at
-start reads the command line while the parent imports, and hands the parent the
-call of the core it arrived at (`svccheck.modes.checking`, its settings
-pickled, through a pipe). The parent makes that call as the command would have,
-with the same error handling, and never imports typer.
+nothing from each other: reading the command line and the manifest (typer and
+click, every option, the settings; PyYAML, the grammar) and importing what
+probing needs (asyncio, httpx, the engine, the model). One interpreter does them
+one after the other; with two CPUs, a child forked at start does the reading
+while the parent imports, and hands the parent the call of the core it arrived
+at (`svccheck.modes.checking`, its settings and the loaded `Manifest` pickled,
+through a pipe). The parent makes that call as the command would have, with the
+same error handling, and never imports typer or PyYAML. Measured on fleet b of
+bench/: the child is done ~75 ms after the fork, the parent's imports ~80 ms
+after it, so the two halves are about even.
 
 Whatever the child does not hand over (help, a usage error, a command this
 does not cover) it prints itself, and the parent ends with its exit code. The
@@ -39,12 +42,14 @@ if TYPE_CHECKING:
 HANDED_OVER = {"all": "check", "check": "check", "wait": "wait"}
 
 # what every checking command imports before its first request, in the order it needs them;
-# the parent imports them while the child reads the command line
+# the parent imports them while the child reads the command line and the manifest (the HTTP
+# stack too: nearly every manifest has an HTTP check, and it is the largest import left)
 PROBING_MODULES = (
     "svccheck.modes.checking",
     "svccheck.modes.progress_line",
-    "svccheck.manifest",
+    "svccheck.model",
     "svccheck.engine.run",
+    "svccheck.protocols.http_transport",
     "svccheck.modes.compare",
     "svccheck.modes.later_imports",
     "svccheck.redact",
@@ -154,6 +159,10 @@ def _hand_over(write_end: int) -> None:
         def call(*args: Any, **kwargs: Any) -> int:
             import pickle
 
+            # the manifest is read here too: with it the parent's imports took ~30 ms longer than
+            # typer's reading of argv, PyYAML and the grammar being a third of them. A bad manifest
+            # is then this process's error, reported by the command as it always is (exit 2).
+            kwargs["manifest"] = kwargs.get("manifest") or checking.load(args[0])
             # every setting pickles (tests/test_parallel_start.py): a failure here is a bug, shown as one
             data = pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
             view = memoryview(data)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from svccheck.grammar.errors import ManifestIssue
-from svccheck.grammar.source import Path, Positions
+
+if TYPE_CHECKING:  # not at run time: a protocol's shape needs the reporter, not the YAML reader
+    from svccheck.grammar.source import Path, Positions
 
 
 class Reporter:

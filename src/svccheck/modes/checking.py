@@ -59,7 +59,8 @@ def check(
 
     board = Board()
     deadline = run.deadline_from(started)
-    # the line shows from the start, before the manifest is read and httpx imported (#15)
+    # the line shows from the start, before the manifest is read and httpx imported (#15);
+    # under the parallel start the child has read the manifest already (parallel_start.py)
     with progress_line(board, deadline, _progress_console(display)) as line:
         manifest = manifest or load(selection)
         services = select(manifest, selection)
@@ -127,11 +128,13 @@ def wait(
     run: Run,
     *,
     interval: float,
+    manifest: Manifest | None = None,
     baseline: Baseline = NO_BASELINE,
 ) -> int:
-    """`wait`: rounds of the checks not yet passed until all pass or `run.deadline` runs out."""
+    """`wait`: rounds of the checks not yet passed until all pass or `run.deadline` runs out;
+    `manifest` if already loaded."""
     started = time.monotonic()
-    manifest = load(selection)
+    manifest = manifest or load(selection)
     services = select(manifest, selection)
     from svccheck.engine.run import run_with_signals
     from svccheck.modes.compare import compared, read_baseline

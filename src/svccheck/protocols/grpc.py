@@ -32,7 +32,6 @@ from svccheck.grammar.address_only import address_only_shape, health_service, re
 from svccheck.grammar.issues import Reporter
 from svccheck.grammar.settings import Layer
 from svccheck.grammar.shape import INVALID, Field, ListOf, Nullable, Shape, Spec
-from svccheck.grammar.source import Path
 from svccheck.judge.expect import expect_assertions
 from svccheck.listing import cut
 from svccheck.model import (
@@ -51,6 +50,7 @@ from svccheck.protocols.base import Connector, Origin, Protocol, own_target, rec
 from svccheck.protocols.client_certificate import client_certificate
 
 if TYPE_CHECKING:
+    from svccheck.grammar.source import Path  # a type only: the YAML reader is not a probe's
     from svccheck.protocols.shell import Reproduction
 
 EXTRA = "svccheck[grpc]"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from svccheck.grammar import schema
@@ -12,7 +13,6 @@ from svccheck.grammar.issues import Reporter
 from svccheck.grammar.protocol import ProtocolShape, service_of
 from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
 from svccheck.grammar.shape import INVALID, Field
-from svccheck.grammar.source import Path
 from svccheck.model import (
     ANY_2XX,
     Check,
@@ -31,6 +31,9 @@ from svccheck.protocols.http_contracts import (
     openapi_source,
     operation_of,
 )
+
+if TYPE_CHECKING:
+    from svccheck.grammar.source import Path  # a type only: the YAML reader is not a probe's
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 HTTP2_EXTRA = "svccheck[http2]"

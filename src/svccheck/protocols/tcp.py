@@ -37,13 +37,13 @@ from svccheck.grammar.issues import Reporter
 from svccheck.grammar.schema import BOOL
 from svccheck.grammar.settings import Layer
 from svccheck.grammar.shape import INTERPOLATED, Field, Nullable, Scalar, one_of
-from svccheck.grammar.source import Path
 from svccheck.judge.expect import expect_assertions
 from svccheck.model import Answer, Assertion, Check, FailureClass, Judgement, Service, TcpTarget
 from svccheck.protocols.base import Connector, Origin, Protocol, own_target, recorded, recorded_address
 from svccheck.protocols.client_certificate import client_certificate
 
 if TYPE_CHECKING:
+    from svccheck.grammar.source import Path  # a type only: the YAML reader is not a probe's
     from svccheck.protocols.shell import Reproduction
 
 # --- the manifest: what a tcp:// service takes, and the one check it is built into ---
