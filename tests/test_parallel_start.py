@@ -45,9 +45,8 @@ def one_healthy_service(servers: ServerThread, manifest_file: WriteManifest, ext
     return manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health{extra}}}\n')
 
 
-needs_two_cpus = pytest.mark.skipif(
-    not parallel_start.worth_it(["svccheck", "all"]), reason="the parallel start needs fork and two CPUs"
-)
+FORKS = parallel_start.worth_it(["svccheck", "all"])  # asked before any test has started a thread
+needs_two_cpus = pytest.mark.skipif(not FORKS, reason="the parallel start needs fork and two CPUs")
 
 
 @needs_two_cpus
@@ -140,6 +139,46 @@ def test_completion_and_a_single_cpu_stay_in_one_process(monkeypatch: pytest.Mon
     else:
         monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert not parallel_start.worth_it(["svccheck", "all"])
+
+
+# the CLI as `svccheck` runs it, on `cpus` CPUs, writing whether the garbage collector is on when
+# the first connection is opened
+COLLECTOR_AT_FIRST_CONNECT = """
+import gc, os, sys
+out, cpus = sys.argv.pop(1), int(sys.argv.pop(1))
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cpus])
+def hook(event, args):
+    if event == "socket.connect" and not os.path.exists(out):
+        with open(out, "w") as file:
+            file.write(str(gc.isenabled()))
+sys.addaudithook(hook)
+sys.argv[0] = "svccheck"
+from svccheck.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize("cpus", [1, 2])
+def test_the_collector_is_off_during_start_up_only(
+    servers: ServerThread, manifest_file: WriteManifest, tmp_path: Path, cpus: int
+) -> None:
+    """__main__ turns it off while the modules load; the run itself (watch, serve: hours) has it on."""
+    if cpus > 1 and not FORKS:
+        pytest.skip("the parallel start needs fork and two CPUs")
+    path = one_healthy_service(servers, manifest_file)
+    out = tmp_path / "collector"
+    result = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_AT_FIRST_CONNECT, str(out), str(cpus), "all", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        check=False,
+    )
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert out.read_text() == "True"
 
 
 @needs_two_cpus

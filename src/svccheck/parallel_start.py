@@ -106,6 +106,10 @@ def run(exit_now: ExitNow) -> None:
         exit_now(status if status >= 0 else 128 - status)
     os.waitpid(child, 0)  # it has closed the pipe: it is ending, and will have no more to say
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the engine installs its own around the probes
+    import gc
+
+    gc.freeze()  # what start-up made lives until exit: later collections need not walk it
+    gc.enable()  # off since __main__ began: the run's own garbage is collected as usual
     try:
         code = getattr(checking, name)(*args, **kwargs) or 0
     except KeyboardInterrupt:  # as cli/app.py's run_app: outside the probe loop, nothing was probed
