@@ -45,6 +45,20 @@ def one_healthy_service(servers: ServerThread, manifest_file: WriteManifest, ext
     return manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health{extra}}}\n')
 
 
+def run_passing(script: str, *args: str) -> None:
+    """`python -c script args...` (a script that ends in svccheck's main), which must pass cleanly."""
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        check=False,
+    )
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 FORKS = parallel_start.worth_it(["svccheck", "all"])  # asked before any test has started a thread
 needs_two_cpus = pytest.mark.skipif(not FORKS, reason="the parallel start needs fork and two CPUs")
 
@@ -56,16 +70,7 @@ def test_the_parent_probes_without_typer_while_the_child_reads_argv(
     path = one_healthy_service(servers, manifest_file)
     log = tmp_path / "imports.log"
     report = tmp_path / "report.json"
-    result = subprocess.run(
-        [sys.executable, "-c", TRACED, str(log), "all", "-f", str(path), "--json", str(report)],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        check=False,
-    )
-    assert_no_traceback(result)
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_passing(TRACED, str(log), "all", "-f", str(path), "--json", str(report))
     assert json.loads(report.read_text())["verdict"] == "pass"
     imports: dict[int, set[str]] = {}
     for line in log.read_text().splitlines():
@@ -168,16 +173,7 @@ def test_the_collector_is_off_during_start_up_only(
         pytest.skip("the parallel start needs fork and two CPUs")
     path = one_healthy_service(servers, manifest_file)
     out = tmp_path / "collector"
-    result = subprocess.run(
-        [sys.executable, "-c", COLLECTOR_AT_FIRST_CONNECT, str(out), str(cpus), "all", "-f", str(path)],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        check=False,
-    )
-    assert_no_traceback(result)
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_passing(COLLECTOR_AT_FIRST_CONNECT, str(out), str(cpus), "all", "-f", str(path))
     assert out.read_text() == "True"
 
 
