@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from svccheck.grammar.errors import ManifestIssue
-
-if TYPE_CHECKING:  # not at run time: a protocol's shape needs the reporter, not the YAML reader
-    from svccheck.grammar.source import Path, Positions
+from svccheck.grammar.positions import Path, Positions
 
 
 class Reporter:

@@ -24,9 +24,9 @@ from svccheck.model import Check, Service
 if TYPE_CHECKING:
     from svccheck.grammar import schema
     from svccheck.grammar.issues import Reporter
+    from svccheck.grammar.positions import Path
     from svccheck.grammar.settings import Layer
     from svccheck.grammar.shape import Field
-    from svccheck.grammar.source import Path
 
 Json = dict[str, Any]
 # (service name, its spec, tunable layers above it, manifest path) -> the runtime service

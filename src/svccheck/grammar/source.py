@@ -8,14 +8,13 @@ becomes an issue with its line and column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from svccheck.grammar.errors import ManifestIssue
-
-Path = tuple[str | int, ...]
+from svccheck.grammar.positions import Path, Positions
 
 # Nodes visited while building data; YAML aliases can make a tiny file expand
 # exponentially ("billion laughs"), so expansion is bounded.
@@ -36,24 +35,6 @@ _SAFE_SCALAR_TAGS = {
 }
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
-
-
-@dataclass
-class Positions:
-    """1-based (line, column) of keys and values, addressed by their data path."""
-
-    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
-
-    def of_key(self, path: Path) -> tuple[int, int] | None:
-        return self.keys.get(path) or self.of_value(path)
-
-    def of_value(self, path: Path) -> tuple[int, int] | None:
-        while True:
-            found = self.values.get(path) or self.keys.get(path)
-            if found or not path:
-                return found
-            path = path[:-1]
 
 
 @dataclass

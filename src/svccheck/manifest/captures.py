@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from svccheck.grammar.auth import NO_AUTH, capture_names
-from svccheck.grammar.source import Path
+from svccheck.grammar.positions import Path
 
 Report = Callable[[Path, str, bool], None]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from svccheck.grammar.source import Path
+from svccheck.grammar.positions import Path
 
 Report = Callable[[Path, str, bool], None]
 

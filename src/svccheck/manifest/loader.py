@@ -14,8 +14,9 @@ from typing import Any
 from svccheck.grammar import schema, tokens
 from svccheck.grammar.errors import ManifestError, ManifestIssue
 from svccheck.grammar.issues import Reporter
+from svccheck.grammar.positions import Path, Positions
 from svccheck.grammar.shape import Problem, describe, dotted, read_document
-from svccheck.grammar.source import Path, Positions, load_source
+from svccheck.grammar.source import load_source
 from svccheck.manifest.build import build_manifest
 from svccheck.manifest.captures import check_auth_and_captures
 from svccheck.manifest.dependencies import check_dependencies, dependency_graph

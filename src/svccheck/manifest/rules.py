@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from svccheck.grammar import schema
 from svccheck.grammar.issues import Reporter
+from svccheck.grammar.positions import Path
 from svccheck.grammar.protocol import ProtocolShape
 from svccheck.grammar.settings import ca_bundle_path
 from svccheck.grammar.shape import INVALID, Spec
-from svccheck.grammar.source import Path
 from svccheck.protocols.client_certificate import check_client_certificate
 from svccheck.protocols.http_shape import http2_rule
 

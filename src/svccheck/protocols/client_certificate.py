@@ -10,16 +10,12 @@ contents into anything that is shown.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from svccheck.grammar import schema
 from svccheck.grammar.issues import Reporter
+from svccheck.grammar.positions import Path
 from svccheck.grammar.settings import ca_bundle_path
 from svccheck.grammar.shape import INVALID
 from svccheck.model import ClientCertificate
-
-if TYPE_CHECKING:
-    from svccheck.grammar.source import Path  # a type only: the YAML reader is not a probe's
 
 
 def client_certificate(svc: schema.ServiceSpec, manifest_path: str) -> ClientCertificate | None:

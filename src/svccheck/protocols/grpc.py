@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from svccheck.grammar import schema
 from svccheck.grammar.address_only import address_only_shape, health_service, refusing
 from svccheck.grammar.issues import Reporter
+from svccheck.grammar.positions import Path
 from svccheck.grammar.settings import Layer
 from svccheck.grammar.shape import INVALID, Field, ListOf, Nullable, Shape, Spec
 from svccheck.judge.expect import expect_assertions
@@ -50,7 +51,6 @@ from svccheck.protocols.base import Connector, Origin, Protocol, own_target, rec
 from svccheck.protocols.client_certificate import client_certificate
 
 if TYPE_CHECKING:
-    from svccheck.grammar.source import Path  # a type only: the YAML reader is not a probe's
     from svccheck.protocols.shell import Reproduction
 
 EXTRA = "svccheck[grpc]"

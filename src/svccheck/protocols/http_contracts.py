@@ -9,16 +9,13 @@ check (the documents are read once: `grammar.contracts` and `grammar.openapi` ke
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from svccheck.grammar import schema
 from svccheck.grammar.contracts import ContractError, load_schema
 from svccheck.grammar.openapi import load_openapi, operation_contract
+from svccheck.grammar.positions import Path
 from svccheck.grammar.shape import INVALID
 from svccheck.model import JsonSchema, ResponseContract
-
-if TYPE_CHECKING:
-    from svccheck.grammar.source import Path  # a type only: the YAML reader is not a probe's
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from svccheck.grammar import schema
 from svccheck.grammar.issues import Reporter
+from svccheck.grammar.positions import Path
 from svccheck.grammar.protocol import ProtocolShape, service_of
 from svccheck.grammar.settings import Layer, merge, tunables, verify_setting
 from svccheck.grammar.shape import INVALID, Field
@@ -31,9 +31,6 @@ from svccheck.protocols.http_contracts import (
     openapi_source,
     operation_of,
 )
-
-if TYPE_CHECKING:
-    from svccheck.grammar.source import Path  # a type only: the YAML reader is not a probe's
 
 UNSAFE_METHODS = frozenset({"POST", "PATCH"})
 HTTP2_EXTRA = "svccheck[http2]"

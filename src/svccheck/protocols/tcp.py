@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from svccheck.grammar import schema
 from svccheck.grammar.address_only import address_only_shape, health_service, refusing
 from svccheck.grammar.issues import Reporter
+from svccheck.grammar.positions import Path
 from svccheck.grammar.schema import BOOL
 from svccheck.grammar.settings import Layer
 from svccheck.grammar.shape import INTERPOLATED, Field, Nullable, Scalar, one_of
@@ -43,7 +44,6 @@ from svccheck.protocols.base import Connector, Origin, Protocol, own_target, rec
 from svccheck.protocols.client_certificate import client_certificate
 
 if TYPE_CHECKING:
-    from svccheck.grammar.source import Path  # a type only: the YAML reader is not a probe's
     from svccheck.protocols.shell import Reproduction
 
 # --- the manifest: what a tcp:// service takes, and the one check it is built into ---
