@@ -50,10 +50,10 @@ PROBING_MODULES = (
     "svccheck.modes.progress_line",
     "svccheck.model",
     "svccheck.engine.run",
-    "svccheck.protocols.http_transport",
     "svccheck.modes.compare",
     "svccheck.modes.later_imports",
     "svccheck.redact",
+    "svccheck.protocols.http_transport",
 )
 
 
