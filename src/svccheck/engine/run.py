@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from svccheck.engine import idle
 from svccheck.engine.board import Board
 from svccheck.engine.credentials import (
     RunInputs,
@@ -21,7 +22,7 @@ from svccheck.engine.credentials import (
 )
 from svccheck.engine.prober import Prober, ProbeSettings
 from svccheck.errors import ExitCode
-from svccheck.judge.evaluate import evaluate, internal_error, unfinished
+from svccheck.judge.evaluate import evaluate, internal_error, modules_for, unfinished
 from svccheck.judge.evaluate import prepare as prepare_judging
 from svccheck.judge.triage import needed_causes, nothing_answered, root_causes
 from svccheck.model import (
@@ -151,13 +152,14 @@ def signals_stop(stop: Stop, command: Command = "all") -> Iterator[Stop]:
 
 
 def run_with_signals(main: Callable[[Stop], Awaitable[T]], command: Command = "all") -> T:
-    """`asyncio.run(main(stop))` with `stop` wired to SIGINT and SIGTERM for `command`."""
+    """`asyncio.run(main(stop))` with `stop` wired to SIGINT and SIGTERM for `command`, on a loop
+    that imports what a run needs later while it waits (`engine.idle`)."""
 
     async def wired() -> T:
         with signals_stop(Stop(), command) as stop:
             return await main(stop)
 
-    return asyncio.run(wired())
+    return idle.run(wired())
 
 
 def rounds_exit_code(stop: Stop, last: Report | None) -> ExitCode:
@@ -200,7 +202,7 @@ async def execute(
     checks = [check for service in services for check in service.checks]
     if board is not None:
         board.total = len(checks)
-    prepare_judging(checks)  # imports done now, not under an attempt's clock
+    prepare_judging(checks)  # schemas compiled now, not under an attempt's clock
     async with Prober(settings) as prober:
         prober.prepare(checks)
 
@@ -213,8 +215,10 @@ async def execute(
             asyncio.create_task(_service_checks(prober, s, results, keep_answers, inputs, board))
             for s in services
         ]
+        # after each task's first step (connecting): what judging needs, then the caller's own
+        idle.import_when_idle(modules_for(checks))
         if while_probing is not None:
-            asyncio.get_running_loop().call_soon(while_probing)  # after each task's first step
+            asyncio.get_running_loop().call_soon(while_probing)
         stop_waiter: asyncio.Future[Any] | None = (
             asyncio.ensure_future(stop.event.wait()) if stop is not None else None
         )

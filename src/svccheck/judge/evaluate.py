@@ -34,19 +34,19 @@ if TYPE_CHECKING:
 
 
 def prepare(checks: Iterable[Check]) -> None:
-    """Import what judging these checks needs before any attempt starts: an import inside the
-    run stalls the event loop under every attempt in flight (their latencies would include it).
-    The health readers are ten modules, and bodies are decoded as UTF-8 with a BOM allowed."""
-    checks = list(checks)
-    if any(check.kind == "health" for check in checks):
-        import codecs
-
-        from svccheck.judge import health  # noqa: F401
-
-        codecs.lookup("utf-8-sig")
+    """Compile these checks' JSON Schemas before any attempt starts: compiling inside the run
+    would stall the event loop under every attempt in flight (their latencies would include it)."""
     schemas = [schema for check in checks for schema in _schemas(check)]
     if schemas:
         compile_schemas(schemas)
+
+
+def modules_for(checks: Iterable[Check]) -> tuple[str, ...]:
+    """What judging these checks' answers imports, for the run to import while it waits for them
+    (`engine.idle`): the health readers, ten modules, and UTF-8 with a BOM, which bodies may use."""
+    if any(check.kind == "health" for check in checks):
+        return ("svccheck.judge.health", "encodings.utf_8_sig")
+    return ()
 
 
 def _schemas(check: Check) -> list[JsonSchema]:

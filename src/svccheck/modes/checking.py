@@ -82,7 +82,7 @@ def check(
                 strict=run.strict,
                 keep_answers=display.verbose,
                 board=board,
-                while_probing=later_imports.importer(later_imports.modules_for(outputs, display, run)),
+                while_probing=later_imports.importer(outputs, display, run),
             )
         )
     report = compared(report, saved, baseline)

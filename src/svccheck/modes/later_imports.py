@@ -1,23 +1,19 @@
 """What a checking command needs only once the probes have answered, imported while they are in flight.
 
-Before the first request leaves, a run imports what probing needs (the manifest
-reader, the engine, httpx). What comes after — the table (rich's console and
-tables: ~60 modules, the largest import left in a run), the report formats asked
-for — is imported here, by a daemon thread the engine
-starts once the first probes are on their way (`execute(while_probing=...)`):
-the event loop waits on the network then, and an import holds the interpreter
-only between its own file reads, so the two overlap instead of adding up. A
-module the run needs before the thread got to it is imported by the run as
-usual (the import lock makes the two wait for each other, never import twice).
+Before the first request leaves, a run imports what probing needs (the engine,
+httpx). What comes after — the table (rich's console and tables: ~60 modules,
+the largest import left in a run), the report formats asked for — is imported
+in the event loop's idle moments once the first probes are on their way
+(`execute(while_probing=...)`, `engine.idle`): the loop waits on the network
+then, so the imports fill that wait instead of adding to the run. A module the
+run needs before the loop got to it is imported by the run as usual.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-import threading
 from collections.abc import Callable
 
+from svccheck.engine.idle import call_when_idle, import_when_idle
 from svccheck.modes.settings import Display, Outputs, Run
 
 
@@ -38,18 +34,13 @@ def modules_for(outputs: Outputs, display: Display, run: Run) -> tuple[str, ...]
     return tuple(dict.fromkeys(names))
 
 
-def importer(names: tuple[str, ...]) -> Callable[[], None]:
-    """Start importing `names` in a daemon thread; returns at once (the engine's `while_probing`)."""
+def importer(outputs: Outputs, display: Display, run: Run) -> Callable[[], None]:
+    """The engine's `while_probing`: `modules_for` these settings, imported in the loop's idle moments.
+
+    Even the list is made then: it imports the registry of formats.
+    """
 
     def start() -> None:
-        name = "svccheck-later-imports"
-        threading.Thread(target=_import_all, args=(names,), name=name, daemon=True).start()
+        call_when_idle(lambda: import_when_idle(modules_for(outputs, display, run)))
 
     return start
-
-
-def _import_all(names: tuple[str, ...]) -> None:
-    for name in names:
-        # best effort: the run imports the module itself when it needs it, and says what failed then
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)

@@ -9,7 +9,6 @@ with a one-screen summary of what changed.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from rich.live import Live
 from rich.text import Text
 
 from svccheck.durations import format_duration, format_ms
+from svccheck.engine import idle
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.rounds import Pace, Rounds
 from svccheck.engine.run import Stop, signals_stop
@@ -51,7 +51,7 @@ def run_watch(
 ) -> ExitCode:
     """Watch until Ctrl-C / SIGTERM (exit 0 / 143) or `rounds` rounds (the last round's exit code)."""
     use_live = console.is_terminal if live is None else live
-    return asyncio.run(
+    return idle.run(  # the health readers, the table: imported while the first round waits
         _watch(
             services,
             settings,

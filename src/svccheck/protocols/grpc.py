@@ -156,7 +156,7 @@ SHAPE = address_only_shape(
 class Grpc(Protocol):
     name = "grpc"
     schemes: ClassVar[tuple[str, ...]] = ("grpc", "grpcs")
-    shape = SHAPE
+    shape_module = "svccheck.protocols.grpc"  # SHAPE above
 
     def connector(self, *, total: int) -> Connector:
         from svccheck.protocols.grpc_exchange import GrpcConnector  # grpcio: for a gRPC probe only

@@ -1,10 +1,11 @@
 """`http://` and `https://`: what an HTTP check is, from its manifest keys to its curl line.
 
-The manifest side (`SHAPE`: the keys an HTTP service, check and expectation take,
-its rules and how a check is built), what an answer means (transient statuses,
-`Retry-After`, httpx's errors as failure classes), what `check -v` shows and the
-curl line. The exchange itself is `http_transport`, on httpx, loaded by the first
-request: reading, validating or listing a manifest never imports httpx.
+The manifest side is `http_shape` (the keys an HTTP service, check and expectation
+take, its rules and how a check is built), loaded by reading a manifest, not by a
+probe. Here: what an answer means (transient statuses, `Retry-After`, httpx's
+errors as failure classes), what `check -v` shows and the curl line. The exchange
+itself is `http_transport`, on httpx, loaded by the first request: reading,
+validating or listing a manifest never imports httpx.
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ from svccheck.protocols.base import (
     recorded,
     unreachable,
 )
-from svccheck.protocols.http_shape import SHAPE
 from svccheck.redact import is_sensitive_header, url_secrets
 
 if TYPE_CHECKING:
     from svccheck.protocols.shell import Reproduction
 
-__all__ = ["MAX_REDIRECTS", "PROTOCOL", "SHAPE", "USER_AGENT", "Http", "curl_command"]
+__all__ = ["MAX_REDIRECTS", "PROTOCOL", "USER_AGENT", "Http", "curl_command"]
 
 MAX_REDIRECTS = 5
 RETRY_AFTER_CAP = 10.0
@@ -53,7 +53,7 @@ def _transport() -> ModuleType:
 class Http(Protocol):
     name = "http"
     schemes: ClassVar[tuple[str, ...]] = ("http", "https")
-    shape = SHAPE
+    shape_module = "svccheck.protocols.http_shape"
     carries_trace = True  # `traceparent` and `tracestate` headers on every attempt
 
     def connector(self, *, total: int) -> Connector:

@@ -116,7 +116,7 @@ SHAPE = address_only_shape(
 class Tcp(Protocol):
     name = "tcp"
     schemes: ClassVar[tuple[str, ...]] = ("tcp",)
-    shape = SHAPE
+    shape_module = "svccheck.protocols.tcp"  # SHAPE above
     # "timed out after 2s in the TLS handshake", "… waiting for the answer to PING" (issue 14)
     names_stalled_phase = True
 
