@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from support.cli import run_cli
+from support.start_up_cache import damaged, written_once_by_the_command
 from svccheck import dataclass_methods
 from svccheck.dataclass_methods import MethodCache
 
@@ -112,33 +112,12 @@ def _valid_file() -> bytes:
     return dataclass_methods.encode({"def f(): pass": compile("def f(): pass", "<string>", "exec")})
 
 
-def _flipped(data: bytes, at: int) -> bytes:
-    return data[:at] + bytes([data[at] ^ 0x40]) + data[at + 1 :]
-
-
 @pytest.mark.parametrize(
     "content",
     [
-        b"",
-        _valid_file()[:-3],  # truncated
-        b"not marshal at all",
-        b"\x00\x00\r\n" + _valid_file()[4:],  # another Python's magic number
-        _flipped(_valid_file(), 20),  # a byte flipped in a code object: the CRC, not marshal, sees it
-        _flipped(_valid_file(), len(_valid_file()) - 2),
-        dataclass_methods.encode({"def f(): pass": 0}),  # type: ignore[dict-item]  # a number for code
-        dataclass_methods.encode({1: compile("pass", "<string>", "exec")}),  # type: ignore[dict-item]
-        _valid_file()[:8] + marshal.dumps(["a list, not the table"]),
-    ],
-    ids=[
-        "empty",
-        "truncated",
-        "garbage",
-        "foreign-magic",
-        "flipped-code",
-        "flipped-end",
-        "not-code",
-        "not-text",
-        "bad-crc-list",
+        *damaged(_valid_file()),
+        pytest.param(dataclass_methods.encode({"def f(): pass": 0}), id="not-code"),  # type: ignore[dict-item]
+        pytest.param(dataclass_methods.encode({1: compile("pass", "<string>", "exec")}), id="not-text"),  # type: ignore[dict-item]
     ],
 )
 def test_a_file_that_is_not_ours_is_ignored_then_replaced(
@@ -201,28 +180,4 @@ def test_past_the_bound_a_save_keeps_only_what_its_run_used(
 
 
 def test_the_command_writes_the_file_once_then_reads_it(tmp_path: Path) -> None:
-    manifest = tmp_path / "services.yaml"
-    manifest.write_text("version: 1\nservices:\n  api:\n    url: http://127.0.0.1:9\n    health: /health\n")
-    prefix = tmp_path / "pycache"
-    env = {"PYTHONPYCACHEPREFIX": str(prefix), "PYTHONDONTWRITEBYTECODE": ""}  # empty: bytecode is written
-    assert run_cli("validate", "-f", str(manifest), env=env).returncode == 0
-    written = list(prefix.rglob("dataclass_methods.*.marshal"))
-    assert len(written) == 1, list(prefix.rglob("*"))
-    before = written[0].stat()
-    assert run_cli("validate", "-f", str(manifest), env=env).returncode == 0
-    after = written[0].stat()
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), (
-        "rewritten: it compiled again"
-    )
-
-    off = tmp_path / "pycache-off"
-    assert (
-        run_cli(
-            "validate",
-            "-f",
-            str(manifest),
-            env={"PYTHONPYCACHEPREFIX": str(off), "PYTHONDONTWRITEBYTECODE": "1"},
-        ).returncode
-        == 0
-    )
-    assert not list(off.rglob("*.marshal"))
+    written_once_by_the_command(tmp_path, "dataclass_methods")
