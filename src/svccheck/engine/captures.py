@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
-from svccheck.grammar.auth import CAPTURE_REFERENCE
+from svccheck.grammar.tokens import CAPTURE_REFERENCE
 from svccheck.judge.expect import json_query
 from svccheck.model import Answer, Check, HttpRequest
 

@@ -35,13 +35,12 @@ from svccheck.grammar.shape import (
     parse_bool,
     text,
 )
+from svccheck.grammar.tokens import CAPTURE_REFERENCE
 
 NO_AUTH = "none"  # `auth: none`: this service or check sends no credential, whatever defaults say
 CLIENT_AUTH = ("client_secret_basic", "client_secret_post")
 # a capture is referred to as `${capture.NAME}`; a credential by its name in `auth:`
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
-# `${capture.NAME}` as interpolation leaves it (`$${` was a literal `${` there, and is one here too)
-CAPTURE_REFERENCE = re.compile(r"\$\{\s*capture\.([^{}\s]*)\s*\}")
 
 
 def capture_names(text: str) -> list[str]:

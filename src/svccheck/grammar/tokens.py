@@ -23,6 +23,10 @@ from functools import cached_property
 WHITESPACE = "[ \\t\\r\\n]"
 _STRIP = " \t\r\n"
 
+# `${capture.NAME}` as interpolation leaves it (`$${` was a literal `${` there, and is one here
+# too); the probing process fills it in from here, without the manifest's grammar (grammar.auth)
+CAPTURE_REFERENCE = re.compile(r"\$\{\s*capture\.([^{}\s]*)\s*\}")
+
 
 @dataclass(frozen=True)
 class Token:
