@@ -72,6 +72,8 @@ class Matcher:
 
 @dataclass(frozen=True, slots=True)
 class StatusExpect:
+    """The status codes a check accepts: exact ones and whole classes (`2xx`), as written."""
+
     codes: frozenset[int] = frozenset()
     classes: frozenset[int] = frozenset()  # 2 for "2xx"
     text: str = "2xx"
@@ -117,6 +119,8 @@ class ResponseContract:
 
 @dataclass(frozen=True, slots=True)
 class Expect:
+    """What a check's answer must show (the manifest's `expect`): status, latency, headers, body…"""
+
     status: StatusExpect | None = None
     max_latency: float | None = None
     warn_latency: float | None = None
@@ -258,6 +262,8 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class Service:
+    """One service of the manifest: where it is, whether it is critical, its tags, dependencies and checks."""
+
     name: str
     url: str
     critical: bool
@@ -268,6 +274,8 @@ class Service:
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
+    """A read manifest: its services, and the secret values interpolated into it (never shown)."""
+
     path: str
     services: tuple[Service, ...]
     secrets: frozenset[str] = frozenset()
@@ -335,6 +343,8 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
+    """One attempt at a check: how it was answered or why not, how long it took, how long until the next."""
+
     number: int
     status_text: str | None  # how the protocol answered (`HTTP 503`, `+PONG`); None: no answer
     failure_class: FailureClass | None
@@ -361,6 +371,8 @@ class ProbeOutcome:
 
 @dataclass(frozen=True, slots=True)
 class Failure:
+    """One way a check failed (or only warned), with the class that names it."""
+
     failure_class: FailureClass
     message: str
     warn_only: bool = False
@@ -398,6 +410,8 @@ class Judgement:
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
+    """A check's verdict, with what its answer showed and each attempt that led to it."""
+
     check: Check
     verdict: Verdict
     reason: str | None
@@ -456,6 +470,8 @@ RESPONSE_EXCERPT = 2048
 
 @dataclass(frozen=True, slots=True)
 class ServiceResult:
+    """A service's verdict over its checks, and the dependency blamed for it, if any."""
+
     service: Service
     verdict: Verdict
     checks: tuple[CheckResult, ...]
@@ -464,6 +480,8 @@ class ServiceResult:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """The counts a report opens with: services by verdict, checks and failed checks."""
+
     services: int
     healthy: int
     degraded: int
@@ -559,6 +577,8 @@ class Changes:
 
 @dataclass(frozen=True, slots=True)
 class Report:
+    """One run's outcome, what every format writes: each service's result, the verdict and the exit code."""
+
     manifest_path: str
     services: tuple[ServiceResult, ...]
     verdict: Verdict

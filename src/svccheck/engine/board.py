@@ -15,6 +15,8 @@ CheckKey = tuple[str, str]
 
 @dataclass
 class Board:
+    """How far a run is: checks in all, done, and in flight since when (the progress line reads it)."""
+
     total: int = 0
     done: int = 0
     running: dict[CheckKey, float] = field(default_factory=dict)  # check -> time.monotonic() it started

@@ -143,6 +143,8 @@ def _error_text(document: object) -> str:
 
 @dataclass
 class Token:
+    """An access token a token endpoint granted, until when, and the request that got it."""
+
     value: str
     expires: float | None  # on time.monotonic()
     result: CheckResult  # the request that granted it, reported in every round that uses it

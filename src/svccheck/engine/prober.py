@@ -43,6 +43,8 @@ CONNECT_CLASSES = frozenset({FailureClass.REFUSED, FailureClass.DNS, FailureClas
 
 @dataclass(frozen=True, slots=True)
 class ProbeSettings:
+    """The run-wide limits and overrides every attempt obeys (`--concurrency`, `--timeout`, `-k`…)."""
+
     concurrency: int = 100
     per_origin: int = PER_ORIGIN_CONNECTIONS  # connections to one origin at most
     body_cap: int = DEFAULT_BODY_CAP
@@ -57,6 +59,8 @@ class ProbeSettings:
 
 @dataclass
 class _AttemptResult:
+    """What one attempt came to, before it becomes an `Attempt` of the outcome."""
+
     answer: Answer | None
     failure_class: FailureClass | None
     reason: str | None

@@ -48,6 +48,8 @@ class SelectionError(ValueError):
 
 @dataclass(frozen=True)
 class Selection:
+    """Which services a command runs: named ones, by tag, and those skipped."""
+
     names: Sequence[str] = ()  # `check NAME...` and --only
     tags: Sequence[str] = ()
     skip: Sequence[str] = ()

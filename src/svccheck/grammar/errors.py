@@ -11,6 +11,8 @@ from svccheck.neutral import neutralise
 
 @dataclass(frozen=True, slots=True)
 class ManifestIssue:
+    """One problem with a manifest, at its line and column when it has one."""
+
     message: str
     line: int | None = None
     column: int | None = None

@@ -27,6 +27,8 @@ class Invalid(ValueError):
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem a shape found in a value, at its place in the manifest."""
+
     loc: Loc
     message: str  # after "LOC: " for a value; whole for an unknown key
     on_key: bool = False  # point at the key (unknown keys) rather than the value
@@ -145,6 +147,8 @@ class Before(Kind):
 
 @dataclass(frozen=True)
 class Field:
+    """One key a mapping of the manifest takes: its kind, default, documentation and JSON Schema."""
+
     key: str  # as written in the manifest
     kind: Kind
     default: Any = None  # a callable for a fresh mutable default

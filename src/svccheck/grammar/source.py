@@ -39,6 +39,8 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 
 @dataclass
 class Source:
+    """A YAML document as read: its data, where each value stands, and what reading it found wrong."""
+
     data: Any
     positions: Positions
     issues: list[ManifestIssue]

@@ -20,6 +20,8 @@ from svccheck.model import JsonSchema, ResponseContract
 
 @dataclass(frozen=True, slots=True)
 class Contracts:
+    """A check's response contracts: a JSON Schema for its body, or an OpenAPI operation's."""
+
     schema: JsonSchema | None = None
     openapi: ResponseContract | None = None
 
