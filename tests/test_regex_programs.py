@@ -11,6 +11,7 @@ writes it once, then only reads it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -43,15 +44,20 @@ PATTERNS: list[tuple[str | bytes, int]] = [
 ]
 
 
+def always() -> bool:
+    """Keep every pattern, as if each were compiled while a module is imported."""
+    return True
+
+
 def test_a_kept_program_makes_the_pattern_re_would_make(tmp_path: Path) -> None:
     path = str(tmp_path / "programs.marshal")
-    first = ProgramCache(path)
+    first = ProgramCache(path, always)
     for pattern, flags in PATTERNS:
         assert first.compile(pattern, flags) == re.compile(pattern, flags)
     assert first.compiled == len(PATTERNS)
     first.save()
 
-    again = ProgramCache(path)
+    again = ProgramCache(path, always)
     for pattern, flags in PATTERNS:
         kept = again.compile(pattern, flags)
         compiled = re.compile(pattern, flags)
@@ -64,12 +70,33 @@ def test_a_kept_program_makes_the_pattern_re_would_make(tmp_path: Path) -> None:
 
 
 def test_what_re_would_not_cache_is_compiled_as_always(tmp_path: Path) -> None:
-    cache = ProgramCache(str(tmp_path / "programs.marshal"))
+    cache = ProgramCache(str(tmp_path / "programs.marshal"), always)
     parser: Any = importlib.import_module("re._parser")
     parsed = parser.parse("a+b", 0)  # `re.Scanner` hands over parsed patterns
     assert cache.compile(parsed, 0).match("aab")
     assert cache.compile("x", re.DEBUG).match("x")
     assert cache.compiled == 0
+
+
+def test_only_what_a_module_compiles_while_it_is_imported_is_kept(tmp_path: Path) -> None:
+    # a pattern compiled at run time may come from the manifest, secrets interpolated into it
+    path = tmp_path / "programs.marshal"
+    cache = ProgramCache(str(path))
+    assert cache.compile("secret-[0-9]+-from-the-manifest", 0).match("secret-42-from-the-manifest")
+    assert cache.compiled == 0
+    module = tmp_path / "module_with_a_pattern.py"
+    module.write_text("import re\nre.purge()\nPATTERN = re.compile('the-code-s-own-[a-z]+')\n")
+    real = re._compiler.compile  # type: ignore[attr-defined]
+    re._compiler.compile = cache.compile  # type: ignore[attr-defined]
+    try:
+        spec = importlib.util.spec_from_file_location("module_with_a_pattern", module)
+        assert spec is not None and spec.loader is not None
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    finally:
+        re._compiler.compile = real  # type: ignore[attr-defined]
+    cache.save()
+    kept = startup_cache.decode(path.read_bytes(), regex_programs._is_program_table)
+    assert list(kept) == [("the-code-s-own-[a-z]+", 0)]
 
 
 def _valid_file() -> bytes:
@@ -88,11 +115,11 @@ def _valid_file() -> bytes:
 def test_a_file_that_is_not_ours_is_ignored_then_replaced(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "programs.marshal"
     path.write_bytes(content)
-    cache = ProgramCache(str(path))
+    cache = ProgramCache(str(path), always)
     assert cache.compile("a+", 0).fullmatch("aaa")
     assert cache.compiled == 1
     cache.save()
-    again = ProgramCache(str(path))
+    again = ProgramCache(str(path), always)
     assert again.compile("a+", 0) == re.compile("a+", 0)
     assert again.compiled == 0
 
@@ -102,7 +129,7 @@ def test_a_program_that_does_not_check_out_is_compiled_again(tmp_path: Path) -> 
     path = tmp_path / "programs.marshal"
     good = ProgramCache(None)._program("a+", 0)
     path.write_bytes(startup_cache.encode({("a+", 0): (good[0], [999, 999], *good[2:])}))
-    assert ProgramCache(str(path)).compile("a+", 0) == re.compile("a+", 0)
+    assert ProgramCache(str(path), always).compile("a+", 0) == re.compile("a+", 0)
 
 
 def test_the_command_writes_the_file_once_then_reads_it(tmp_path: Path) -> None:

@@ -9,6 +9,11 @@ the one that probes. The program depends only on the pattern, its flags and
 the Python, so it is kept (`startup_cache`) and handed to `_sre.compile` on the
 next start; loading ~120 of them takes 0.2 ms.
 
+Only patterns compiled while a module is imported are kept: those are the
+code's own. One compiled later may be made from a manifest (a `matches:`
+operand, a schema's `pattern`, secrets interpolated in): it is compiled as
+always and never written to the file.
+
 A pattern made from a kept program is the one `re` would make: `_sre` checks
 every program it is given, and `Pattern.__eq__` compares programs, which the
 tests use. Only what `re` itself would cache is kept (no `re.DEBUG`), and where
@@ -21,6 +26,7 @@ from svccheck import startup_cache
 
 TYPE_CHECKING = False  # `typing` is not loaded yet when __main__ installs this
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from re import Pattern
     from typing import Any
 
@@ -37,8 +43,9 @@ MOST_ENTRIES = 1024
 class ProgramCache:
     """`re._compiler.compile` for text and bytes patterns, its programs kept in `path`."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, keeps: Callable[[], bool] | None = None) -> None:
         self._table = startup_cache.Table(path, _is_program_table, lambda: MOST_ENTRIES)
+        self._keeps = keeps or _importing  # whether the pattern being compiled may be kept
         import importlib
 
         # `re`'s own parts (no type stubs): the compiler, its parser, the engine
@@ -60,6 +67,10 @@ class ProgramCache:
         key = (pattern, flags)
         program = self._table.get(key)
         if program is None:
+            if not self._keeps():
+                # a pattern made at run time may come from the manifest (`matches:`, a schema's
+                # `pattern`), secrets interpolated into it: it is compiled, never written down
+                return self._real(pattern, flags)  # type: ignore[no-any-return]
             program = self._program(pattern, flags)
             self._table.put(key, program)
         try:
@@ -86,6 +97,19 @@ class ProgramCache:
 
     def save(self) -> None:
         self._table.save()
+
+
+def _importing() -> bool:
+    """Whether a module is being imported on this thread (importlib's frames are on the stack):
+    its patterns are the code's own, the same on every start (PyYAML's, httpx's, svccheck's)."""
+    import sys
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 def _is_program_table(values: object) -> bool:
