@@ -190,9 +190,10 @@ async def execute(
     `board`, when given, follows the run as it goes (checks done, checks in flight), for a
     progress line.
 
-    `while_probing` is called once the probes have taken their first steps (their
-    connections are being opened), to do what the run needs only afterwards
-    while the network answers (`modes.later_imports`).
+    `while_probing` is called in an idle moment of the loop once the probes have
+    started (their requests out, what judging needs imported first), to do what the
+    run needs only afterwards while the network answers (`modes.later_imports`,
+    `engine.idle`).
 
     `keep_answers` keeps each check's answer (headers and the start of the body)
     for `check -v`; otherwise only its timings and certificate stay in the report.
@@ -217,10 +218,10 @@ async def execute(
             asyncio.create_task(_service_checks(prober, s, results, keep_answers, inputs, board))
             for s in services
         ]
-        # after each task's first step (connecting): what judging needs, then the caller's own
+        # once the loop first waits on the network: what judging needs, then the caller's own
         idle.import_when_idle(modules_for(checks))
         if while_probing is not None:
-            asyncio.get_running_loop().call_soon(while_probing)
+            idle.call_when_idle(while_probing)
         stop_waiter: asyncio.Future[Any] | None = (
             asyncio.ensure_future(stop.event.wait()) if stop is not None else None
         )

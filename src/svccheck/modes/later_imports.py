@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from svccheck.engine.idle import call_when_idle, import_when_idle
+from svccheck.engine.idle import import_when_idle
 from svccheck.modes.settings import Display, Outputs, Run
 
 
@@ -35,12 +35,10 @@ def modules_for(outputs: Outputs, display: Display, run: Run) -> tuple[str, ...]
 
 
 def importer(outputs: Outputs, display: Display, run: Run) -> Callable[[], None]:
-    """The engine's `while_probing`: `modules_for` these settings, imported in the loop's idle moments.
-
-    Even the list is made then: it imports the registry of formats.
-    """
+    """The engine's `while_probing` (called when its loop is idle): `modules_for` these settings,
+    imported one per idle moment. Even the list is made then: it imports the registry of formats."""
 
     def start() -> None:
-        call_when_idle(lambda: import_when_idle(modules_for(outputs, display, run)))
+        import_when_idle(modules_for(outputs, display, run))
 
     return start
