@@ -62,10 +62,9 @@ def exit_now(code: object) -> NoReturn:
         status = 1
     import contextlib  # already loaded by the command; not by `--version`
 
-    from svccheck import dataclass_methods, regex_programs
+    from svccheck import startup_cache
 
-    dataclass_methods.save()  # what this run compiled, for the next start
-    regex_programs.save()
+    startup_cache.save_all()  # what this run compiled (dataclasses' methods, patterns), for the next start
 
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`) or a closed stream

@@ -97,11 +97,6 @@ def install() -> None:
 
     if _installed is None:
         _installed = MethodCache(default_path())
+        startup_cache.save_at_exit(_installed.save)
         # `dataclasses` calls `exec` by its global name; a module global of that name comes before the builtin
         dataclasses.exec = _installed.exec  # type: ignore[attr-defined]
-
-
-def save() -> None:
-    """Write what this process compiled (the `svccheck` command calls it on its way out)."""
-    if _installed is not None:
-        _installed.save()

@@ -156,11 +156,6 @@ def install() -> None:
     if not all(hasattr(compiler, name) for name in ("compile", "_code", "SRE_FLAG_DEBUG")):
         return  # another layout of `re`: it compiles as it always does
     _installed = ProgramCache(default_path())
+    startup_cache.save_at_exit(_installed.save)
     # `re._compile` calls `_compiler.compile` through the module, on each pattern it has not cached
     compiler.compile = _installed.compile
-
-
-def save() -> None:
-    """Write what this process compiled (the `svccheck` command calls it on its way out)."""
-    if _installed is not None:
-        _installed.save()

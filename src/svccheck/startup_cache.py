@@ -124,3 +124,18 @@ def path_beside(module_file: str) -> str | None:
     except (NotImplementedError, ValueError):  # no cache tag: an interpreter without bytecode caching
         return None
     return pyc.removesuffix(".pyc") + ".marshal"
+
+
+_saved_at_exit: list[Callable[[], None]] = []  # the installed caches' `save`, in install order
+
+
+def save_at_exit(save: Callable[[], None]) -> None:
+    """Have `save_all` call `save` (a cache's `install` registers its own)."""
+    _saved_at_exit.append(save)
+
+
+def save_all() -> None:
+    """Write what each installed cache computed in this process (the `svccheck` command calls it
+    on its way out)."""
+    for save in _saved_at_exit:
+        save()
