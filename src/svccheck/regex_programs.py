@@ -31,11 +31,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def cast(_type: str, value: object) -> Any:
-    """`typing.cast` without importing typing (this module loads before it)."""
-    return value
-
-
 # past this many, a save keeps only what its own run used (patterns built from input come and go)
 MOST_ENTRIES = 1024
 
@@ -65,7 +60,7 @@ class ProgramCache:
             return self._real(pattern, flags)  # type: ignore[no-any-return]
         flags = int(flags)  # `re.compile` hands over plain ints; a caller of its own may pass a RegexFlag
         key = (pattern, flags)
-        program = self._table.get(key)
+        program: Any = self._table.get(key)  # a tuple of `_program`'s, `_is_program_table` saw to it
         if program is None:
             if not self._keeps():
                 # a pattern made at run time may come from the manifest (`matches:`, a schema's
@@ -74,7 +69,7 @@ class ProgramCache:
             program = self._program(pattern, flags)
             self._table.put(key, program)
         try:
-            return self._sre.compile(pattern, *cast("tuple[Any, ...]", program))  # type: ignore[no-any-return]
+            return self._sre.compile(pattern, *program)  # type: ignore[no-any-return]
         except (RuntimeError, TypeError):  # "invalid SRE code", or another `_sre`: never from this Python
             return self._real(pattern, flags)  # type: ignore[no-any-return]
 
