@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from support.cli import cli_env
-from svccheck import parallel_start
+from support.cli_scripts import at_first_connect, needs_two_cpus, run_passing
 from svccheck.demo.server import Request, Response, ServerThread, json_response
 from svccheck.engine.prober import ProbeSettings
 from svccheck.engine.run import execute
@@ -60,25 +55,12 @@ def test_the_modules_follow_the_outputs() -> None:
     assert "svccheck.report.table" not in as_json  # a JSON run never imports rich's tables
 
 
-FORKS = parallel_start.worth_it(["svccheck", "all"])  # asked before any test has started a thread
-
-# the CLI as `svccheck` runs it, writing the modules loaded when its first connection is opened
-# (by the parent of the parallel start: the child opens none)
-MODULES_AT_FIRST_CONNECT = """
-import os, sys
-out = sys.argv.pop(1)
-def hook(event, args):
-    if event == "socket.connect" and not os.path.exists(out):
-        with open(out, "w") as file:
-            file.write("\\n".join(sorted(sys.modules)))
-sys.addaudithook(hook)
-sys.argv[0] = "svccheck"
-from svccheck.__main__ import main
-main()
-"""
+# the modules loaded when the CLI's process opens its first connection (the parallel start's
+# parent: its child opens none)
+MODULES_AT_FIRST_CONNECT = at_first_connect('"\\n".join(sorted(sys.modules))')
 
 
-@pytest.mark.skipif(not FORKS, reason="the parallel start needs fork and two CPUs")
+@needs_two_cpus
 def test_the_first_request_waits_for_nothing_judging_or_the_manifest_grammar_needs(
     servers: ServerThread, manifest_file: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -92,29 +74,11 @@ def test_the_first_request_waits_for_nothing_judging_or_the_manifest_grammar_nee
     port = servers.add(spring_style)
     path = manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health}}\n')
     out, report = tmp_path / "modules", tmp_path / "report.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            MODULES_AT_FIRST_CONNECT,
-            str(out),
-            "all",
-            "-f",
-            str(path),
-            "--json",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_passing(MODULES_AT_FIRST_CONNECT, str(out), "2", "all", "-f", str(path), "--json", str(report))
     (check,) = json.loads(report.read_text())["services"][0]["checks"]
     assert [c["name"] for c in check["components"]] == ["db"]  # the health readers did load, later
-    at_first_connect = set(out.read_text().split())
-    assert {"svccheck.protocols.http", "svccheck.engine.prober"} <= at_first_connect  # not vacuous
+    loaded = set(out.read_text().split())
+    assert {"svccheck.protocols.http", "svccheck.engine.prober"} <= loaded  # not vacuous
     late = {"svccheck.judge.health", "svccheck.report.formats"}
     late |= {"svccheck.protocols.http_shape", "svccheck.grammar.schema"}
-    assert not late & at_first_connect
+    assert not late & loaded

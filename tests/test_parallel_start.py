@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from support.cli import assert_no_traceback, cli_env, run_cli
+from support.cli_scripts import FORKS, at_first_connect, needs_two_cpus, run_passing
 from support.servers import Counting
 from svccheck import parallel_start
 from svccheck.demo.server import ServerThread
@@ -43,24 +44,6 @@ main()
 def one_healthy_service(servers: ServerThread, manifest_file: WriteManifest, extra: str = "") -> Path:
     port = servers.add(Counting([200]))
     return manifest_file(f'services:\n  api: {{url: "http://127.0.0.1:{port}", health: /health{extra}}}\n')
-
-
-def run_passing(script: str, *args: str) -> None:
-    """`python -c script args...` (a script that ends in svccheck's main), which must pass cleanly."""
-    result = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=60,
-        check=False,
-    )
-    assert_no_traceback(result)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-FORKS = parallel_start.worth_it(["svccheck", "all"])  # asked before any test has started a thread
-needs_two_cpus = pytest.mark.skipif(not FORKS, reason="the parallel start needs fork and two CPUs")
 
 
 @needs_two_cpus
@@ -148,20 +131,7 @@ def test_completion_and_a_single_cpu_stay_in_one_process(monkeypatch: pytest.Mon
 
 # the CLI as `svccheck` runs it, on `cpus` CPUs, writing whether the garbage collector is on when
 # the first connection is opened
-COLLECTOR_AT_FIRST_CONNECT = """
-import gc, os, sys
-out, cpus = sys.argv.pop(1), int(sys.argv.pop(1))
-if hasattr(os, "sched_setaffinity"):
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:cpus])
-def hook(event, args):
-    if event == "socket.connect" and not os.path.exists(out):
-        with open(out, "w") as file:
-            file.write(str(gc.isenabled()))
-sys.addaudithook(hook)
-sys.argv[0] = "svccheck"
-from svccheck.__main__ import main
-main()
-"""
+COLLECTOR_AT_FIRST_CONNECT = at_first_connect("str(gc.isenabled())")
 
 
 @pytest.mark.parametrize("cpus", [1, 2])
