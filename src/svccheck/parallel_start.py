@@ -10,9 +10,9 @@ while the parent imports, and hands the parent the call of the core it arrived
 at (`svccheck.modes.checking`, its settings and the loaded `Manifest` pickled,
 through a pipe). The parent makes that call as the command would have, with the
 same error handling, and never imports typer or PyYAML. Measured on fleet b of
-bench/ (audit hooks, garbage collector off as __main__ has it): the child is
-done ~62 ms after the fork, the parent's imports ~70 ms after it, so the two
-halves are about even.
+bench/ (audit hooks, 12 runs, medians): the fork at 14.9 ms into the script, the
+child done ~46 ms after it, the parent's imports ~51 ms after it, the first
+connection at 71.9 ms: the parent is the longer half, by ~5 ms.
 
 Whatever the child does not hand over (help, a usage error, a command this
 does not cover) it prints itself, and the parent ends with its exit code. The

@@ -13,10 +13,11 @@ first request and a daemon thread did the rest (15 alternating rounds, bench/'s
 eleven services, first request as the server sees it; the same change stopped
 loading HTTP's manifest shape for a probe): the first request leaves 85.6 ms
 after launch instead of 91.8 ms at 0 ms latency, 87.6 instead of 91.1 at
-20…220 ms. The thread took the interpreter for up to 5 ms at a time (`sys.getswitchinterval()`) while the loop
-still had requests to send, and an answer that landed then waited as long: the
-latency a table run reports exceeded the server's by 4.1–6.2 ms (medians per
-service), at most 13.4 ms, and now by 2.3–4.1 ms, at most 5.8 ms.
+20…220 ms. The thread took the interpreter for up to 5 ms at a time
+(`sys.getswitchinterval()`) while the loop still had requests to send, and an
+answer that landed then waited as long: the latency a table run reports
+exceeded the server's by 4.1–6.2 ms (medians per service), at most 13.4 ms, and
+now by 2.3–4.1 ms, at most 5.8 ms.
 """
 
 from __future__ import annotations
